@@ -1,0 +1,244 @@
+"""Signals, decisions, actions, outcomes and dual-channel approvals (spec 10.1, FR-1, FR-6, FR-12).
+
+Decisions, actions and signals are immutable once written: services create them, nothing edits
+them except retention (``legal_hold`` protects a row from it, NFR-3) and actor deletion
+(anonymisation of ``actor_id``).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from mmm_project.tenancy import TenantQuerySet, tenant_id_field
+
+
+class ActorType(models.TextChoices):
+    HUMAN = "human", "Human"
+    AI_AGENT = "ai_agent", "AI agent"
+
+
+class Severity(models.TextChoices):
+    """Signal severity, lowest first; ``rank`` orders them for trigger thresholds."""
+
+    INFO = "info", "Info"
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        return cls.values.index(value)
+
+
+class ActionType(models.TextChoices):
+    MIRROR = "mirror", "Mirror"
+    MENTOR = "mentor", "Mentor"
+    MULTIPLIER = "multiplier", "Multiplier"
+
+
+class Surface(models.TextChoices):
+    IDE = "ide", "IDE"
+    CI = "ci", "CI/PR"
+    ALERT = "alert", "Alerting"
+
+
+class OutcomeResult(models.TextChoices):
+    SHOWN = "shown", "Shown"
+    IGNORED = "ignored", "Ignored"
+    DISMISSED = "dismissed", "Dismissed"
+    ACCEPTED = "accepted", "Accepted"
+    FAILED = "failed", "Failed"
+
+
+class Signal(models.Model):
+    """One normalised signal envelope (FR-1), stored once per ``(tenant_id, signal_id)``."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant_id = tenant_id_field()
+    signal_id = models.CharField(max_length=255, help_text="The producer's id; idempotency key.")
+    actor_id = models.CharField(max_length=255)
+    actor_type = models.CharField(max_length=16, choices=ActorType.choices, default=ActorType.HUMAN)
+    source = models.CharField(max_length=128)
+    event_type = models.CharField(max_length=128)
+    severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.INFO)
+    ts = models.DateTimeField(help_text="When the event happened (producer clock).")
+    payload = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, editable=False)
+    legal_hold = models.BooleanField(default=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "mmm_signals"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant_id", "signal_id"], name="mmm_signal_tenant_signal_uniq"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant_id", "actor_id", "-ts"], name="mmm_signal_tenant_actor_ts"),
+            models.Index(fields=["tenant_id", "received_at"], name="mmm_signal_tenant_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} ({self.signal_id})"
+
+
+class Decision(models.Model):
+    """A concrete set of actions chosen for one signal and context (spec 10.1 MMMDecision).
+
+    ``suppressed_actions`` keeps every dropped candidate with its machine-readable reason, for
+    receipts and the admin view; it is never returned to the actor (FR-7).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant_id = tenant_id_field()
+    actor_id = models.CharField(max_length=255)
+    actor_type = models.CharField(max_length=16, choices=ActorType.choices, default=ActorType.HUMAN)
+    signal = models.OneToOneField(
+        Signal, null=True, blank=True, on_delete=models.SET_NULL, related_name="decision"
+    )
+    context = models.JSONField(default=dict, blank=True, help_text="Data-minimised context (NFR-3).")
+    playbooks_fired = models.JSONField(default=list, blank=True)
+    policy_snapshot_id = models.CharField(max_length=255, blank=True)
+    policy_version_ids = models.JSONField(default=list, blank=True)
+    suppressed_actions = models.JSONField(default=list, blank=True)
+    experiment_assignments = models.JSONField(default=dict, blank=True)
+    safety_summary = models.JSONField(default=dict, blank=True)
+    degraded_mode = models.BooleanField(default=False)
+    policy_stale = models.BooleanField(default=False)
+    latency_warning = models.BooleanField(default=False)
+    latency_ms = models.FloatField(null=True, blank=True)
+    legal_hold = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "mmm_decisions"
+        indexes = [
+            models.Index(fields=["tenant_id", "created_at"], name="mmm_decision_tenant_created"),
+            models.Index(fields=["tenant_id", "actor_id", "created_at"], name="mmm_decision_tenant_actor"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+class Action(models.Model):
+    """One Mirror, Mentor or Multiplier intervention of a decision; ``payload`` is immutable."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant_id = tenant_id_field()
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="actions")
+    # PROTECT: playbook versions are never deleted, and a decision keeps the version it used.
+    playbook_version = models.ForeignKey(
+        "playbooks.PlaybookVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    type = models.CharField(max_length=16, choices=ActionType.choices)
+    surfaces = models.JSONField(default=list)
+    payload = models.JSONField(default=dict)
+    surface_payloads = models.JSONField(default=dict, blank=True)
+    requires_consent = models.BooleanField(default=False)
+    requires_dual_channel = models.BooleanField(default=False)
+    priority = models.FloatField(default=0.0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "mmm_actions"
+        indexes = [models.Index(fields=["tenant_id", "created_at"], name="mmm_action_tenant_created")]
+        constraints = [
+            # FR-6: a Multiplier is always offered with explicit consent.
+            models.CheckConstraint(
+                condition=~Q(type=ActionType.MULTIPLIER) | Q(requires_consent=True),
+                name="mmm_action_multiplier_requires_consent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
+
+
+class Outcome(models.Model):
+    """How the actor or system responded to an action (spec 10.1 MMMOutcome, 11.3).
+
+    Outcomes are kept longer than decisions (365 against 90 days by default, NFR-3), so the links
+    to the decision and action are set to NULL when those are purged; ``action_type`` keeps the
+    aggregates by type meaningful.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant_id = tenant_id_field()
+    decision = models.ForeignKey(
+        Decision, null=True, blank=True, on_delete=models.SET_NULL, related_name="outcomes"
+    )
+    action = models.ForeignKey(
+        Action, null=True, blank=True, on_delete=models.SET_NULL, related_name="outcomes"
+    )
+    action_type = models.CharField(max_length=16, choices=ActionType.choices)
+    actor_id = models.CharField(max_length=255)
+    result = models.CharField(max_length=16, choices=OutcomeResult.choices)
+    reason = models.CharField(max_length=1000, blank=True)
+    shown_at = models.DateTimeField(null=True, blank=True)
+    interacted_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    legal_hold = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "mmm_outcomes"
+        indexes = [models.Index(fields=["tenant_id", "created_at"], name="mmm_outcome_tenant_created")]
+
+    def __str__(self) -> str:
+        return f"{self.result} {self.id}"
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    FIRST_APPROVED = "first_approved", "First approved"
+    FULLY_APPROVED = "fully_approved", "Fully approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class DualChannelApproval(models.Model):
+    """Dual-channel approval of a Multiplier action (FR-6, table ``mmm_dual_channel_approvals``).
+
+    The acting actor approves first, a designated approver second; the database refuses an
+    approver equal to the actor.
+    """
+
+    approval_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant_id = tenant_id_field()
+    action = models.OneToOneField(Action, on_delete=models.CASCADE, related_name="dual_channel_approval")
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="approvals")
+    actor_id = models.CharField(max_length=255)
+    approver_id = models.CharField(max_length=255, blank=True)
+    first_approval_at = models.DateTimeField(null=True, blank=True)
+    second_approval_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING)
+    rejected_by = models.CharField(max_length=255, blank=True)
+    rejection_reason = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "mmm_dual_channel_approvals"
+        indexes = [models.Index(fields=["tenant_id", "status"], name="mmm_approval_tenant_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approver_id="") | ~Q(approver_id=F("actor_id")),
+                name="mmm_approval_distinct_people",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.approval_id}"

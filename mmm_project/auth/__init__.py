@@ -1,0 +1,1 @@
+"""Bearer-JWT authentication and scope/role permissions (spec 11, 12.8, NFR-7)."""

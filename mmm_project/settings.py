@@ -1,0 +1,229 @@
+"""Settings for the MMM Engine, read from the environment with embedded defaults.
+
+Two running modes (DESIGN.md "Running modes"):
+
+* embedded default (no environment): SQLite, local-memory cache, Celery tasks run eagerly,
+  a local Ed25519 key for tokens generated into ``LOCAL_STATE_DIR`` on first use;
+* services: ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (cache, fatigue counters) and
+  ``CELERY_BROKER_URL`` (RabbitMQ or Redis) switch each part to its real service.
+
+Every variable is documented in ``.env.example``. With ``DEBUG`` off, the production secrets
+(``SECRET_KEY``, ``JWT_JWKS``) have no default and a missing one stops the process at start-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=True)
+
+# Writable folder for the embedded default's state (SQLite file, generated local keys).
+LOCAL_STATE_DIR = Path(env.str("LOCAL_STATE_DIR", default=str(BASE_DIR / "var")))
+
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", default="insecure-embedded-default-do-not-use-in-production")
+else:
+    SECRET_KEY = env.str("SECRET_KEY")  # no default: fails loudly when unset
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_prometheus",
+    "rest_framework",
+    "mmm_project.apps.MMMProjectConfig",
+    "decisions",
+    "playbooks",
+    "preferences",
+    "experiments",
+    "receipts",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "mmm_project.middleware.SecurityHeadersMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "mmm_project.urls"
+WSGI_APPLICATION = "mmm_project.wsgi.application"
+ASGI_APPLICATION = "mmm_project.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------
+# Embedded default: a SQLite file under LOCAL_STATE_DIR. Services mode: DATABASE_URL, e.g.
+# postgres://user:pass@127.0.0.1:5432/mmm. The django-prometheus engines add query metrics.
+_PROMETHEUS_ENGINES = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}
+if not env.str("DATABASE_URL", default=""):
+    LOCAL_STATE_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{LOCAL_STATE_DIR / 'db.sqlite3'}"),
+}
+_db = DATABASES["default"]
+_db["ENGINE"] = _PROMETHEUS_ENGINES.get(_db["ENGINE"], _db["ENGINE"])
+_db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+_db["CONN_HEALTH_CHECKS"] = True
+if "postgresql" in _db["ENGINE"]:
+    # Seconds; a database that does not answer must not hang /ready or a request.
+    _db.setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (fatigue counters, policy/preference caches) -----------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                # Seconds: a Redis that does not answer fails fast instead of stalling decide.
+                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=1.0),
+                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=1.0),
+            },
+            "KEY_PREFIX": "mmm",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "mmm-embedded",
+        }
+    }
+
+# --- Celery ----------------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+SERVICES_MODE = bool(CELERY_BROKER_URL)
+# Embedded default: no broker, tasks run in the calling process (eagerly), so the demo needs no
+# worker. Services mode: tasks go through the broker to separate worker processes.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+if not CELERY_BROKER_URL:
+    CELERY_BROKER_URL = "memory://"
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)  # seconds
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)  # seconds
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "retention-purge": {
+        "task": "retention.purge",
+        "schedule": env.int("RETENTION_PURGE_INTERVAL_SECONDS", default=24 * 3600),
+    },
+}
+
+# --- Authentication (spec 12.8, NFR-7) -------------------------------------------------------------
+# JWT_JWKS: a JSON Web Key Set (RFC 7517), as JSON text or a file path, holding the public keys
+# accepted for bearer tokens (OKP/Ed25519 -> EdDSA, RSA -> RS256). Embedded default: a local
+# Ed25519 key generated under LOCAL_STATE_DIR/keys, whose private half signs `mint_token`.
+JWT_JWKS = env.str("JWT_JWKS", default="")
+JWT_ISSUER = env.str("JWT_ISSUER", default="")
+JWT_AUDIENCE = env.str("JWT_AUDIENCE", default="")
+JWT_LEEWAY_SECONDS = env.int("JWT_LEEWAY_SECONDS", default=10)
+# HS256 shared secret: honoured only while DEBUG is on (local experiments), never in production.
+JWT_HS256_SECRET = env.str("JWT_HS256_SECRET", default="")
+if not DEBUG and not JWT_JWKS:
+    raise ImproperlyConfigured("JWT_JWKS must be set when DEBUG is off.")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["mmm_project.auth.authentication.BearerJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "mmm_project.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+# --- Request limits ----------------------------------------------------------------------------------
+# Bytes. Signals and webhook payloads larger than this are refused with a 400 before parsing.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=512 * 1024)
+
+# --- Security headers (NFR-7) ------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+X_FRAME_OPTIONS = "DENY"
+HSTS_SECONDS = 31536000  # sent on every response by SecurityHeadersMiddleware (NFR-7)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+
+# --- Static files (Django admin assets, served by WhiteNoise) ----------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = LOCAL_STATE_DIR / "static"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+# --- Logging: JSON lines on stdout; no payloads, e-mails, names or secrets (FR-15, NFR-7) --------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "timestamp", "levelname": "level"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # 4xx lines would carry request paths, which may hold actor ids: keep only server errors.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "ERROR"},
+    },
+}

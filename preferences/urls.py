@@ -1,0 +1,8 @@
+from django.urls import path
+
+from preferences.views import ActorPreferencesDetailApi, TenantPolicyDetailApi
+
+urlpatterns = [
+    path("tenants/<str:tenant_id>/policy", TenantPolicyDetailApi.as_view(), name="tenant-policy"),
+    path("actors/<str:actor_id>/preferences", ActorPreferencesDetailApi.as_view(), name="actor-preferences"),
+]

@@ -1,0 +1,62 @@
+"""Signed receipts: the outbox towards ERIS and, with no ERIS configured, the local ledger (FR-12).
+
+A receipt row is written in the same transaction as what it attests (decision, outcome, admin
+change, deletion). ``payload`` is the receipt body as signed; ``signature`` is the Ed25519
+signature over its RFC 8785 canonical form, made with the key named by ``kid``.
+``decision_id`` is a plain column, not a foreign key: receipts outlive decision retention.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from mmm_project.tenancy import TenantQuerySet, tenant_id_field
+
+
+class ReceiptKind(models.TextChoices):
+    DECISION = "decision", "Decision"
+    OUTCOME = "outcome", "Outcome"
+    ADMIN_CONFIG = "admin_config", "Admin configuration"
+    DELETION = "deletion", "Deletion"
+
+
+class ReceiptStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    LOCAL = "local", "Local ledger"
+
+
+class Receipt(models.Model):
+    """One signed receipt and its delivery state (outbox pattern)."""
+
+    receipt_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant_id = tenant_id_field()
+    kind = models.CharField(max_length=16, choices=ReceiptKind.choices)
+    decision_id = models.UUIDField(null=True, blank=True)
+    payload = models.JSONField()
+    signature = models.CharField(max_length=200)
+    kid = models.CharField(max_length=100)
+    status = models.CharField(max_length=16, choices=ReceiptStatus.choices, default=ReceiptStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    legal_hold = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "mmm_receipts"
+        indexes = [
+            models.Index(fields=["tenant_id", "created_at"], name="mmm_receipt_tenant_created"),
+            models.Index(fields=["status", "created_at"], name="mmm_receipt_status_created"),
+            models.Index(fields=["decision_id"], name="mmm_receipt_decision"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.receipt_id}"

@@ -1,0 +1,39 @@
+"""Retention tasks (queue ``maintenance``): daily purge of expired rows (NFR-3)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+from django.utils import timezone
+
+from decisions.services import retention_purge_batch
+
+logger = logging.getLogger(__name__)
+
+# Rows per table per task run. Each run stays well inside the task soft time limit (60 s);
+# a full batch re-enqueues the task rather than looping, so a backlog never holds a worker.
+PURGE_BATCH_SIZE = 500
+
+
+@shared_task(name="retention.purge", queue="maintenance", acks_late=True, ignore_result=False)
+def purge_expired(batch_size: int = PURGE_BATCH_SIZE) -> dict[str, Any]:
+    """Delete one batch of expired decisions, outcomes and signals; re-enqueue while any remain.
+
+    Idempotent: running it twice deletes nothing more than running it once would have.
+    Returns ``{"decisions": n, "outcomes": n, "signals": n, "more": bool}``.
+    """
+    report = retention_purge_batch(now=timezone.now(), batch_size=batch_size)
+    logger.info(
+        "retention purge batch",
+        extra={"decisions": report.decisions, "outcomes": report.outcomes, "signals": report.signals},
+    )
+    if report.more:
+        purge_expired.apply_async(kwargs={"batch_size": batch_size}, countdown=1)
+    return {
+        "decisions": report.decisions,
+        "outcomes": report.outcomes,
+        "signals": report.signals,
+        "more": report.more,
+    }

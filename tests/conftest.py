@@ -1,0 +1,82 @@
+"""Shared fixtures: bearer tokens, an API client, the Celery mode, a clean cache per test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from mmm_project.auth.principal import SCOPES
+from mmm_project.auth.tokens import mint_token
+from mmm_project.celery import app as celery_app
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _local_state_dir(tmp_path_factory):
+    """Generated local keys go to a throwaway folder, not the checkout's ./var."""
+    with override_settings(LOCAL_STATE_DIR=tmp_path_factory.mktemp("state")):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Run tasks in-process unless a test starts a real worker (see tests/integration)."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+TokenFactory = Callable[..., str]
+
+
+@pytest.fixture
+def make_token() -> TokenFactory:
+    """Mint a token with the embedded default's local key: ``make_token(tenant_id="t1", ...)``."""
+
+    def _make(
+        *,
+        tenant_id: str = "tenant-a",
+        actor_id: str = "actor-1",
+        actor_type: str = "human",
+        roles: Iterable[str] = (),
+        scopes: Iterable[str] = SCOPES,
+        ttl_seconds: int = 600,
+    ) -> str:
+        return mint_token(
+            tenant_id=tenant_id,
+            actor_id=actor_id,
+            actor_type=actor_type,
+            roles=roles,
+            scopes=scopes,
+            ttl_seconds=ttl_seconds,
+        )
+
+    return _make
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for(make_token) -> Callable[..., APIClient]:
+    """An APIClient carrying a bearer token for the given claims."""
+
+    def _client(**claims) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(**claims)}")
+        return client
+
+    return _client
