@@ -153,6 +153,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)  # seconds
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)  # seconds
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queues by task-name prefix (Celery 5.7 deprecates the per-task ``queue`` attribute).
+# Workers consume all of them (Procfile); split them across worker pools when one needs isolation.
+CELERY_TASK_ROUTES = {
+    "retention.*": {"queue": "maintenance"},
+    "receipts.*": {"queue": "receipts"},
+    "ingest.*": {"queue": "ingest"},
+    "llm.*": {"queue": "llm"},
+    "delivery.*": {"queue": "delivery"},
+}
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"

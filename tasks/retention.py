@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 PURGE_BATCH_SIZE = 500
 
 
-@shared_task(name="retention.purge", queue="maintenance", acks_late=True, ignore_result=False)
+@shared_task(name="retention.purge", acks_late=True, ignore_result=False)
 def purge_expired(batch_size: int = PURGE_BATCH_SIZE) -> dict[str, Any]:
     """Delete one batch of expired decisions, outcomes and signals; re-enqueue while any remain.
 

@@ -16,8 +16,12 @@ from mmm_project.celery import app as celery_app
 
 @pytest.fixture(scope="session", autouse=True)
 def _local_state_dir(tmp_path_factory):
-    """Generated local keys go to a throwaway folder, not the checkout's ./var."""
-    with override_settings(LOCAL_STATE_DIR=tmp_path_factory.mktemp("state")):
+    """Generated local keys go to a throwaway folder, not the checkout's ./var; fast hashing."""
+    with override_settings(
+        LOCAL_STATE_DIR=tmp_path_factory.mktemp("state"),
+        # Admin tests create superusers; the production hasher is deliberately slow.
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    ):
         yield
 
 

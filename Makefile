@@ -1,0 +1,50 @@
+# MMM Engine: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-dev lint format migrate clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.base-installed: requirements/base.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements/base.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements/dev.txt requirements/base.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	touch $(VENV)/.base-installed $@
+
+install: $(VENV)/.base-installed
+install-dev: $(VENV)/.dev-installed
+
+## run: create .venv, install, migrate and serve on http://$(HOST):$(PORT) on embedded defaults
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo "Serving on http://$(HOST):$(PORT)/v1/mmm/health  (token: $(BIN)/python manage.py mint_token --tenant demo --actor me)"
+	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+
+## test: create .venv, install, run the whole suite (uses DATABASE_URL etc. when set)
+test: install-dev
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

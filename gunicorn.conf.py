@@ -1,0 +1,28 @@
+"""Gunicorn settings for the web process (Procfile ``web``), overridable from the environment.
+
+Prometheus metrics from several worker processes are merged through PROMETHEUS_MULTIPROC_DIR
+(prometheus_client multiprocess mode); the folder is emptied at start and dead workers' files
+are marked so gauges do not keep stale values.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))  # seconds
+accesslog = "-"
+
+_metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(Path("var") / "prometheus"))
+
+
+def on_starting(server):
+    shutil.rmtree(_metrics_dir, ignore_errors=True)
+    Path(_metrics_dir).mkdir(parents=True, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,103 @@
+"""Retention purge (NFR-3): per-tenant windows, legal hold, outcomes outliving decisions, batches."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from decisions.models import Action, Decision, Outcome, Signal
+from decisions.services import retention_purge_batch
+from tasks.retention import purge_expired
+from tests.factories import (
+    ActionFactory,
+    DecisionFactory,
+    OutcomeFactory,
+    SignalFactory,
+    TenantPolicyFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now()
+
+
+def days_ago(days: float):
+    return NOW - timedelta(days=days)
+
+
+def test_default_windows_90_days_for_decisions_365_for_outcomes():
+    # given decisions either side of 90 days, and an outcome of the old decision
+    old = ActionFactory(decision__created_at=days_ago(91)).decision
+    recent = DecisionFactory(created_at=days_ago(89))
+    outcome = OutcomeFactory(action=old.actions.get(), created_at=days_ago(91))
+    # when
+    report = retention_purge_batch(now=NOW, batch_size=100)
+    # then the old decision and its actions are gone; its outcome stays, unlinked
+    assert report.decisions == 1
+    assert list(Decision.objects.values_list("id", flat=True)) == [recent.id]
+    assert not Action.objects.filter(decision_id=old.id).exists()
+    outcome.refresh_from_db()
+    assert outcome.decision_id is None and outcome.action_id is None
+    assert outcome.action_type == "mirror"
+    # and outcomes go after 365 days
+    Outcome.objects.filter(pk=outcome.pk).update(created_at=days_ago(366))
+    assert retention_purge_batch(now=NOW, batch_size=100).outcomes == 1
+    assert not Outcome.objects.exists()
+
+
+def test_tenant_policy_retention_overrides_default():
+    TenantPolicyFactory(tenant_id="short", decision_retention_days=7)
+    TenantPolicyFactory(tenant_id="long", decision_retention_days=400)
+    short = DecisionFactory(tenant_id="short", created_at=days_ago(8))
+    long_kept = DecisionFactory(tenant_id="long", created_at=days_ago(300))
+    default_gone = DecisionFactory(tenant_id="no-policy", created_at=days_ago(100))
+    retention_purge_batch(now=NOW, batch_size=100)
+    remaining = set(Decision.objects.values_list("id", flat=True))
+    assert short.id not in remaining
+    assert default_gone.id not in remaining
+    assert long_kept.id in remaining
+
+
+def test_legal_hold_is_never_purged():
+    held = DecisionFactory(created_at=days_ago(1000), legal_hold=True)
+    held_signal = SignalFactory(legal_hold=True)
+    Signal.objects.filter(pk=held_signal.pk).update(received_at=days_ago(1000))
+    held_outcome = OutcomeFactory(legal_hold=True, created_at=days_ago(1000))
+    report = retention_purge_batch(now=NOW, batch_size=100)
+    assert report.decisions == 0 and report.signals == 0 and report.outcomes == 0
+    assert Decision.objects.filter(pk=held.pk).exists()
+    assert Outcome.objects.filter(pk=held_outcome.pk).exists()
+
+
+def test_signals_follow_decision_retention():
+    old = SignalFactory()
+    fresh = SignalFactory()
+    Signal.objects.filter(pk=old.pk).update(received_at=days_ago(91))
+    assert retention_purge_batch(now=NOW, batch_size=100).signals == 1
+    assert list(Signal.objects.values_list("id", flat=True)) == [fresh.id]
+
+
+def test_batches_are_bounded_and_report_more():
+    for _ in range(5):
+        DecisionFactory(created_at=days_ago(120))
+    first = retention_purge_batch(now=NOW, batch_size=2)
+    assert (first.decisions, first.more) == (2, True)
+    assert Decision.objects.count() == 3
+
+
+def test_batch_size_must_be_positive():
+    with pytest.raises(ValueError, match="batch_size"):
+        retention_purge_batch(now=NOW, batch_size=0)
+
+
+def test_task_reenqueues_until_backlog_is_empty():
+    # given more expired rows than one batch (tasks run eagerly here)
+    for _ in range(5):
+        DecisionFactory(created_at=days_ago(120))
+    # when the task runs with a batch of 2
+    result = purge_expired.delay(batch_size=2).get()
+    # then re-enqueued runs cleared the backlog; the first run reports its own batch
+    assert result == {"decisions": 2, "outcomes": 0, "signals": 0, "more": True}
+    assert Decision.objects.count() == 0
