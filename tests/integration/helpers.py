@@ -32,10 +32,9 @@ def child_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     return env
 
 
-def django_get(path: str, env: dict[str, str], timeout: float = 60) -> tuple[int, dict]:
-    """GET ``path`` through the full middleware stack in a fresh process; return (status, JSON)."""
-    completed = subprocess.run(
-        [sys.executable, "-c", _GET_SCRIPT, path],
+def _python(args: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -43,21 +42,19 @@ def django_get(path: str, env: dict[str, str], timeout: float = 60) -> tuple[int
         timeout=timeout,
         check=False,
     )
+
+
+def django_get(path: str, env: dict[str, str], timeout: float = 60) -> tuple[int, dict]:
+    """GET ``path`` through the full middleware stack in a fresh process; return (status, JSON)."""
+    completed = _python(["-c", _GET_SCRIPT, path], env, timeout)
     assert completed.returncode == 0, completed.stderr[-3000:]
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     return result["status"], result["body"]
 
 
 def manage(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    """Run ``manage.py args`` in a fresh process with ``env``."""
+    return _python(["manage.py", *args], env, timeout)
 
 
 def closed_port() -> int:
