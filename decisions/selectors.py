@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
-from decisions.models import Decision
+from decisions.models import Action, Decision, Signal
 from mmm_project.tenancy import get_for_tenant
 
 
@@ -24,3 +26,45 @@ def decision_list(*, tenant_id: str, actor_id: str | None = None) -> QuerySet[De
     if actor_id is not None:
         queryset = queryset.filter(actor_id=actor_id)
     return queryset.order_by("-created_at")
+
+
+def recent_signal_metadata(*, tenant_id: str, actor_id: str, limit: int) -> list[dict[str, str]]:
+    """The actor's latest signals, newest first: metadata only (NFR-3), via (tenant, actor, ts)."""
+    rows = (
+        Signal.objects.for_tenant(tenant_id)
+        .filter(actor_id=actor_id)
+        .order_by("-ts")
+        .values("signal_id", "event_type", "severity")[:limit]
+    )
+    return list(rows)
+
+
+def decision_for_signal(*, tenant_id: str, signal_id: str) -> Decision | None:
+    """The decision already made for ``(tenant_id, signal_id)``, if any (FR-1 idempotency)."""
+    return (
+        Decision.objects.for_tenant(tenant_id)
+        .filter(signal__signal_id=signal_id)
+        .prefetch_related("actions")
+        .first()
+    )
+
+
+def pending_nudges(
+    *, tenant_id: str, actor_id: str, surface: str, since: datetime, limit: int
+) -> list[Action]:
+    """Actions routed to ``surface`` for the actor since ``since`` with no outcome yet, newest first."""
+    actions = (
+        Action.objects.for_tenant(tenant_id)
+        .filter(decision__actor_id=actor_id, created_at__gte=since, outcomes__isnull=True)
+        .select_related("decision")
+        .order_by("-created_at")
+    )
+    # JSON containment lookups are not portable to SQLite: filter the surface here, stopping at
+    # ``limit``; the time window bounds how far the scan can go.
+    found: list[Action] = []
+    for action in actions.iterator(chunk_size=100):
+        if surface in action.surfaces:
+            found.append(action)
+            if len(found) == limit:
+                break
+    return found

@@ -1,6 +1,93 @@
-"""Output shapes shared by the decision endpoints (spec 11.1 response)."""
+"""Request and response shapes of the decision endpoints (spec 11.1, 11.3, FR-1)."""
+
+from __future__ import annotations
+
+import json
 
 from rest_framework import serializers
+
+from decisions.models import ActorType, OutcomeResult, Severity, Surface
+from mmm_project.serializers import StrictSerializer
+
+MAX_SIGNAL_PAYLOAD_BYTES = 64 * 1024
+
+# Severities other producers use, mapped onto the engine's scale.
+SEVERITY_ALIASES = {
+    "none": "info",
+    "informational": "info",
+    "note": "low",
+    "minor": "low",
+    "warning": "medium",
+    "warn": "medium",
+    "moderate": "medium",
+    "error": "high",
+    "major": "high",
+    "page": "critical",
+    "fatal": "critical",
+}
+
+
+class SeverityField(serializers.CharField):
+    """Severity on the info..critical scale; common aliases (warning, error, moderate) accepted."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data).strip().lower()
+        value = SEVERITY_ALIASES.get(value, value)
+        if value not in Severity.values:
+            raise serializers.ValidationError(
+                f"unknown severity; expected one of {', '.join(Severity.values)}"
+            )
+        return value
+
+
+class SignalInputSerializer(StrictSerializer):
+    """The FR-1 envelope fields a caller may send with a decide request."""
+
+    signal_id = serializers.CharField(max_length=255, required=False)
+    source = serializers.CharField(max_length=128)
+    event_type = serializers.RegexField(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$", max_length=128)
+    severity = SeverityField(required=False, default=Severity.INFO.value)
+    ts = serializers.DateTimeField(required=False)
+    payload = serializers.DictField(required=False, default=dict)
+
+    def validate_payload(self, value):
+        size = len(json.dumps(value, separators=(",", ":"), default=str).encode())
+        if size > MAX_SIGNAL_PAYLOAD_BYTES:
+            raise serializers.ValidationError(f"must be at most {MAX_SIGNAL_PAYLOAD_BYTES} bytes as JSON")
+        return value
+
+
+class ContextInputSerializer(StrictSerializer):
+    repo_id = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    branch = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    file_path = serializers.CharField(max_length=1024, required=False, allow_blank=True)
+    environment = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    roles = serializers.ListField(child=serializers.CharField(max_length=64), max_length=50, required=False)
+    surface = serializers.ChoiceField(choices=["ide", "ci"], required=False)
+
+
+class DecideInputSerializer(StrictSerializer):
+    """``POST /v1/mmm/decide`` body (spec 11.1)."""
+
+    tenant_id = serializers.CharField(max_length=128)
+    actor_id = serializers.CharField(max_length=255, required=False)
+    actor_type = serializers.ChoiceField(choices=ActorType.values, required=False)
+    context = ContextInputSerializer(required=False, default=dict)
+    signal = SignalInputSerializer()
+
+
+class OutcomeInputSerializer(StrictSerializer):
+    """``POST /v1/mmm/decisions/{decision_id}/outcomes`` body (spec 11.3)."""
+
+    action_id = serializers.UUIDField()
+    result = serializers.ChoiceField(choices=OutcomeResult.values)
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    actor_id = serializers.CharField(max_length=255, required=False)
+
+    def validate(self, attrs):
+        if attrs["result"] in (OutcomeResult.DISMISSED, OutcomeResult.FAILED) and not attrs["reason"].strip():
+            raise serializers.ValidationError({"reason": [f"is required when result is {attrs['result']}"]})
+        return attrs
 
 
 class ActionOutputSerializer(serializers.Serializer):
@@ -10,6 +97,7 @@ class ActionOutputSerializer(serializers.Serializer):
     type = serializers.CharField()
     surfaces = serializers.ListField(child=serializers.CharField())
     payload = serializers.DictField()
+    surface_payloads = serializers.DictField()
     requires_consent = serializers.BooleanField()
     requires_dual_channel = serializers.BooleanField()
 
@@ -27,3 +115,8 @@ class DecisionOutputSerializer(serializers.Serializer):
     degraded_mode = serializers.BooleanField()
     policy_stale = serializers.BooleanField()
     latency_warning = serializers.BooleanField()
+
+
+class NudgesQuerySerializer(StrictSerializer):
+    surface = serializers.ChoiceField(choices=Surface.values, required=False, default=Surface.IDE.value)
+    limit = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)

@@ -189,7 +189,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["mmm_project.auth.authentication.BearerJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["mmm_project.parsers.LimitedJSONParser"],
     "EXCEPTION_HANDLER": "mmm_project.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }

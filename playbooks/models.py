@@ -86,3 +86,33 @@ class PlaybookVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.playbook_id} v{self.version}"
+
+
+class PlaybookTrigger(models.Model):
+    """The matching index (FR-3): one row per trigger of each *published* playbook version.
+
+    Rebuilt when a playbook is published or deprecated, so lookups touch only rows whose
+    ``(tenant_id, event_type, source)`` fit the signal: cost grows with the playbooks that could
+    match, not with all the tenant has. ``event_type`` is exact, a prefix pattern (``ci.*``) or
+    ``*``; ``source`` is exact or ``*``.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant_id = tenant_id_field()
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="triggers")
+    version = models.ForeignKey(PlaybookVersion, on_delete=models.CASCADE, related_name="+")
+    event_type = models.CharField(max_length=128)
+    source = models.CharField(max_length=128, default="*")
+    min_severity_rank = models.PositiveSmallIntegerField(default=0)
+    actor_roles = models.JSONField(default=list, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "mmm_playbook_triggers"
+        indexes = [
+            models.Index(fields=["tenant_id", "event_type", "source"], name="mmm_trigger_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} from {self.source}"

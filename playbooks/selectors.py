@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from decisions.engine.matching import PlaybookCandidate, event_type_patterns
+from decisions.models import Severity
 from mmm_project.tenancy import get_for_tenant
-from playbooks.models import Playbook, PlaybookVersion
+from playbooks.models import Playbook, PlaybookTrigger, PlaybookVersion
 
 
 def playbook_list(*, tenant_id: str, status: str | None = None) -> QuerySet[Playbook]:
@@ -30,3 +32,40 @@ def playbook_latest_versions(*, tenant_id: str, playbooks: list[Playbook]) -> di
     wanted = {(p.id, p.latest_version) for p in playbooks}
     versions = PlaybookVersion.objects.for_tenant(tenant_id).filter(playbook_id__in=[p.id for p in playbooks])
     return {v.playbook_id: v for v in versions if (v.playbook_id, v.version) in wanted}
+
+
+def playbook_candidates(
+    *, tenant_id: str, event_type: str, source: str, severity: str
+) -> list[PlaybookCandidate]:
+    """Published playbook versions whose triggers fit the signal, through the trigger index.
+
+    One query on ``mmm_playbook_triggers (tenant_id, event_type, source)``: the cost grows with
+    the triggers that fit, not with the tenant's playbooks (NFR-1, PT-MMM-02).
+    """
+    rows = (
+        PlaybookTrigger.objects.for_tenant(tenant_id)
+        .filter(
+            event_type__in=event_type_patterns(event_type),
+            source__in=[source, "*"],
+            min_severity_rank__lte=Severity.rank(severity),
+        )
+        .select_related("version", "playbook")
+        .order_by("playbook__name", "id")
+    )
+    by_version: dict[object, tuple[PlaybookVersion, Playbook, list[tuple[str, ...]]]] = {}
+    for row in rows:
+        entry = by_version.setdefault(row.version_id, (row.version, row.playbook, []))
+        entry[2].append(tuple(row.actor_roles))
+    return [
+        PlaybookCandidate(
+            playbook_id=str(playbook.id),
+            playbook_name=playbook.name,
+            version_id=str(version.id),
+            version=version.version,
+            trigger_roles=tuple(roles),
+            conditions=tuple(version.conditions),
+            actions=tuple(version.actions),
+            limits=dict(version.limits),
+        )
+        for version, playbook, roles in by_version.values()
+    ]

@@ -28,6 +28,10 @@ def _all_action_types() -> list[str]:
     return list(ALL_ACTION_TYPES)
 
 
+def _production_change() -> list[str]:
+    return ["production_change"]
+
+
 _hour = [MinValueValidator(0), MaxValueValidator(23)]
 
 
@@ -58,6 +62,9 @@ class TenantPolicy(models.Model):
     outcome_retention_days = models.PositiveIntegerField(default=365)
     priorities = models.JSONField(default=dict, blank=True, help_text="Tenant priority weights.")
     dual_channel_approvers = models.JSONField(default=list, blank=True)
+    dual_channel_tags = models.JSONField(
+        default=_production_change, blank=True, help_text="Multiplier tags that need dual-channel approval."
+    )
     system_prompt_id = models.CharField(max_length=255, blank=True)
     llm_daily_token_budget = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=now, editable=False)

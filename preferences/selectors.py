@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
+from decisions.engine.policy import PolicyView, PreferencesView
 from preferences.models import ActorPreferences, TenantPolicy
 
 
@@ -15,3 +19,59 @@ def actor_preferences_get(*, tenant_id: str, actor_id: str) -> ActorPreferences:
     """Return the actor's stored preferences, or unsaved defaults: nothing opted out (FR-14)."""
     prefs = ActorPreferences.objects.for_tenant(tenant_id).filter(actor_id=actor_id).first()
     return prefs if prefs is not None else ActorPreferences(tenant_id=tenant_id, actor_id=actor_id)
+
+
+_POLICY_CONTENT_FIELDS = (
+    "enabled_surfaces",
+    "enabled_action_types",
+    "restrictions",
+    "max_actions_per_hour",
+    "max_actions_per_day",
+    "max_actions_per_repo_per_day",
+    "max_actions_per_decision",
+    "cooldown_minutes",
+    "quiet_hours_start",
+    "quiet_hours_end",
+    "timezone",
+    "safety_critical",
+    "priorities",
+    "dual_channel_tags",
+)
+
+
+def tenant_policy_view(*, tenant_id: str) -> PolicyView:
+    """The effective policy as plain data; ``snapshot_id`` is a digest of its content.
+
+    The digest changes whenever the policy's content does, so decisions and receipts name the
+    exact policy they were made under (``local-`` prefix: the embedded Policy default).
+    """
+    policy = tenant_policy_get(tenant_id=tenant_id)
+    content = {name: getattr(policy, name) for name in _POLICY_CONTENT_FIELDS}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return PolicyView(
+        snapshot_id=f"local-{digest}",
+        enabled_action_types=frozenset(policy.enabled_action_types),
+        enabled_surfaces=frozenset(policy.enabled_surfaces),
+        restrictions=frozenset(policy.restrictions),
+        max_actions_per_hour=policy.max_actions_per_hour,
+        max_actions_per_day=policy.max_actions_per_day,
+        max_actions_per_repo_per_day=policy.max_actions_per_repo_per_day,
+        max_actions_per_decision=policy.max_actions_per_decision,
+        cooldown_minutes=policy.cooldown_minutes,
+        quiet_hours_start=policy.quiet_hours_start,
+        quiet_hours_end=policy.quiet_hours_end,
+        timezone=policy.timezone,
+        safety_critical=policy.safety_critical,
+        priorities={str(k): float(v) for k, v in policy.priorities.items()},
+        dual_channel_tags=frozenset(policy.dual_channel_tags),
+    )
+
+
+def actor_preferences_view(*, tenant_id: str, actor_id: str) -> PreferencesView:
+    """The actor's preferences as plain data (defaults: nothing opted out, every surface)."""
+    prefs = actor_preferences_get(tenant_id=tenant_id, actor_id=actor_id)
+    return PreferencesView(
+        opt_out_categories=frozenset(prefs.opt_out_categories),
+        preferred_surfaces=frozenset(prefs.preferred_surfaces),
+        snooze_until=prefs.snooze_until,
+    )

@@ -8,7 +8,7 @@ from typing import Any
 from celery import shared_task
 from django.utils import timezone
 
-from decisions.services import retention_purge_batch
+from decisions.retention import retention_purge_batch
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from decisions.models import Action, Decision, Outcome, Signal
-from decisions.services import retention_purge_batch
+from decisions.retention import retention_purge_batch
 from tasks.retention import purge_expired
 from tests.factories import (
     ActionFactory,

@@ -1,0 +1,40 @@
+"""The effective tenant policy and actor preferences, as plain data for the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    """Tenant MMM policy (FR-11, FR-13) as the engine uses it; ``snapshot_id`` names this content."""
+
+    snapshot_id: str
+    enabled_action_types: frozenset[str]
+    enabled_surfaces: frozenset[str]
+    restrictions: frozenset[str]
+    max_actions_per_hour: int
+    max_actions_per_day: int
+    max_actions_per_repo_per_day: int
+    max_actions_per_decision: int
+    cooldown_minutes: int
+    quiet_hours_start: int
+    quiet_hours_end: int
+    timezone: str
+    safety_critical: bool
+    priorities: dict[str, float]
+    dual_channel_tags: frozenset[str]
+
+    @property
+    def quiet_hours(self) -> dict[str, object]:
+        return {"start": self.quiet_hours_start, "end": self.quiet_hours_end, "timezone": self.timezone}
+
+
+@dataclass(frozen=True)
+class PreferencesView:
+    """Actor preferences (FR-14): opt-out action types, snooze, preferred surfaces (empty = all)."""
+
+    opt_out_categories: frozenset[str]
+    preferred_surfaces: frozenset[str]
+    snooze_until: datetime | None

@@ -1,0 +1,55 @@
+"""Prioritisation (FR-7): rank by severity, recency and frequency, and tenant priority; cap.
+
+``priority = template_priority * tenant_weight * (0.5 * severity + 0.3 * recency + 0.2 * frequency)``
+with each factor in [0, 1]:
+- severity: info 0.2, low 0.4, medium 0.6, high 0.8, critical 1.0;
+- recency: ``exp(-age / 1 hour)`` of the signal's timestamp (1.0 for a fresh signal);
+- frequency: recent signals of the same event type, out of the 10 kept in the context;
+- tenant_weight: ``policy.priorities`` by playbook name, event type, or action type (first
+  found, default 1.0).
+It ranks situations, never people: no per-actor score is computed or stored (FM-MMM-02).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import datetime
+
+from decisions.engine.compose import ProposedAction
+from decisions.engine.context import RECENT_SIGNALS_LIMIT, DecisionContext
+from decisions.models import Severity
+
+TYPE_ORDER = {"mirror": 0, "mentor": 1, "multiplier": 2}
+
+
+def _severity_factor(severity: str) -> float:
+    return (Severity.rank(severity) + 1) / len(Severity.values)
+
+
+def prioritise(
+    actions: list[ProposedAction],
+    *,
+    context: DecisionContext,
+    priorities: dict[str, float],
+    signal_ts: datetime,
+    now: datetime,
+) -> list[ProposedAction]:
+    """Return the actions with ``priority`` set, highest first (ties: playbook, then index)."""
+    age_hours = max((now - signal_ts).total_seconds(), 0.0) / 3600
+    recency = math.exp(-age_hours)
+    same = sum(1 for s in context.recent_signals if s.event_type == context.signal.event_type)
+    frequency = min(same / RECENT_SIGNALS_LIMIT, 1.0)
+    base = 0.5 * _severity_factor(context.signal.severity) + 0.3 * recency + 0.2 * frequency
+    ranked = []
+    for action in actions:
+        weight = next(
+            (
+                float(priorities[k])
+                for k in (action.playbook_name, context.signal.event_type, action.type)
+                if k in priorities
+            ),
+            1.0,
+        )
+        ranked.append(replace(action, priority=round(action.template_priority * weight * base, 6)))
+    return sorted(ranked, key=lambda a: (-a.priority, a.playbook_name, TYPE_ORDER[a.type], a.index))

@@ -1,0 +1,131 @@
+"""Fatigue counters (FR-7, NFR-2): atomic reservations in Redis, or in-process without Redis.
+
+A reservation checks the cool-down and every quota counter and, only if all pass, increments
+the counters and starts the cool-down, as one atomic step: two concurrent decides cannot both
+take the last slot. Redis runs it as a Lua script (atomic on the server); the embedded default
+runs the same steps under a lock (one process serves it).
+
+A reservation made for an action whose decision then fails to commit is not given back: the
+error goes towards fewer nudges, never more.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from functools import lru_cache
+from typing import Protocol
+
+from django.conf import settings
+
+from decisions.engine.fatigue import Reservation
+
+COOLDOWN_REASON = "fatigue.cooldown"
+
+# KEYS: counter keys, then the cool-down key when there is one.
+# ARGV: n, limits[1..n], ttls[1..n], now, cooldown_until, cooldown_ttl.
+# Returns 0 when reserved, -1 for an active cool-down, else the index of the full counter.
+_RESERVE_LUA = """
+local n = tonumber(ARGV[1])
+local now = tonumber(ARGV[2 * n + 2])
+if #KEYS > n then
+  local blocked_until = tonumber(redis.call('GET', KEYS[n + 1]) or '0')
+  if blocked_until > now then return -1 end
+end
+for i = 1, n do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[1 + i]) then return i end
+end
+for i = 1, n do
+  redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], tonumber(ARGV[1 + n + i]))
+end
+if #KEYS > n then
+  redis.call('SET', KEYS[n + 1], ARGV[2 * n + 3], 'EX', tonumber(ARGV[2 * n + 4]))
+end
+return 0
+"""
+
+
+class FatigueStore(Protocol):
+    def reserve(self, reservation: Reservation) -> str | None:
+        """Reserve atomically; return None when reserved, else the refusing reason."""
+
+
+def _cooldown_ttl(reservation: Reservation) -> int:
+    return max(1, math.ceil(reservation.cooldown_until - reservation.now) + 60)
+
+
+def _reason(reservation: Reservation, code: int) -> str | None:
+    if code == 0:
+        return None
+    if code == -1:
+        return COOLDOWN_REASON
+    return reservation.counters[code - 1][3]
+
+
+class RedisFatigueStore:
+    """Counters in Redis (services mode); keys ``mmm:fatigue:...`` and ``mmm:cooldown:...``."""
+
+    def __init__(self) -> None:
+        from django_redis import get_redis_connection
+
+        self._script = get_redis_connection("default").register_script(_RESERVE_LUA)
+
+    def reserve(self, reservation: Reservation) -> str | None:
+        keys = [key for key, _, _, _ in reservation.counters]
+        if reservation.cooldown_key:
+            keys.append(reservation.cooldown_key)
+        args: list[float | int] = [len(reservation.counters)]
+        args += [limit for _, limit, _, _ in reservation.counters]
+        args += [ttl for _, _, ttl, _ in reservation.counters]
+        args += [reservation.now, reservation.cooldown_until, _cooldown_ttl(reservation)]
+        return _reason(reservation, int(self._script(keys=keys, args=args)))
+
+
+class LocalFatigueStore:
+    """Counters in this process (embedded default): the same steps as the Lua script, locked.
+
+    Expiry follows the reservation's own clock, so windows behave as in Redis.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, tuple[float, float]] = {}  # key -> (value, expires at, epoch s)
+
+    def _get(self, key: str, now: float) -> float:
+        value, expires = self._values.get(key, (0.0, math.inf))
+        return value if expires > now else 0.0
+
+    def reserve(self, reservation: Reservation) -> str | None:
+        now = reservation.now
+        with self._lock:
+            if reservation.cooldown_key and self._get(reservation.cooldown_key, now) > now:
+                return COOLDOWN_REASON
+            for index, (key, limit, _, _) in enumerate(reservation.counters, start=1):
+                if self._get(key, now) >= limit:
+                    return _reason(reservation, index)
+            for key, _, ttl, _ in reservation.counters:
+                self._values[key] = (self._get(key, now) + 1, now + ttl)
+            if reservation.cooldown_key:
+                self._values[reservation.cooldown_key] = (
+                    reservation.cooldown_until,
+                    now + _cooldown_ttl(reservation),
+                )
+            return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+_local_store = LocalFatigueStore()
+
+
+@lru_cache(maxsize=2)
+def _redis_store(url: str) -> RedisFatigueStore:
+    return RedisFatigueStore()
+
+
+def fatigue_store() -> FatigueStore:
+    """Redis when ``REDIS_URL`` is set (shared by every web process), else the in-process store."""
+    return _redis_store(settings.REDIS_URL) if settings.REDIS_URL else _local_store

@@ -1,0 +1,20 @@
+"""Prometheus metrics named by FR-15 and NFR-1. Labels never carry actor ids or content."""
+
+from prometheus_client import Counter, Histogram
+
+SIGNALS_RECEIVED = Counter(
+    "mmm_signals_received_total", "Signals received.", ["tenant_id", "source", "event_type"]
+)
+DECISIONS = Counter("mmm_decisions_total", "Decisions made.", ["tenant_id", "actor_type"])
+ACTIONS = Counter("mmm_actions_total", "Actions proposed to actors.", ["tenant_id", "action_type"])
+ACTIONS_SUPPRESSED = Counter(
+    "mmm_actions_suppressed_total", "Candidate actions dropped by a gate.", ["tenant_id", "reason"]
+)
+ACTIONS_ACCEPTED = Counter("mmm_actions_accepted_total", "Actions accepted.", ["tenant_id", "action_type"])
+OUTCOMES = Counter("mmm_outcomes_total", "Outcomes recorded.", ["tenant_id", "result"])
+DECISION_LATENCY = Histogram(
+    "mmm_decision_latency_seconds",
+    "Time to decide, seconds.",
+    ["tenant_id"],
+    buckets=(0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0),
+)

@@ -1,0 +1,36 @@
+"""JSON request parsing with a size limit that holds for every body, chunked ones included."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+
+from mmm_project.errors import ApplicationError
+
+
+class LimitedJSONParser(JSONParser):
+    """Parse JSON bodies of at most ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes.
+
+    Raises:
+        ApplicationError: ``REQUEST_TOO_LARGE`` (400, field ``body``) past the limit, before
+            any of it is parsed or stored.
+        ParseError: malformed JSON (400 ``MALFORMED_REQUEST``).
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:
+            raise ApplicationError(
+                "REQUEST_TOO_LARGE",
+                f"The request body is larger than {limit} bytes.",
+                fields={"body": [f"must be at most {limit} bytes"]},
+            )
+        try:
+            return json.loads(raw.decode(settings.DEFAULT_CHARSET)) if raw else {}
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ParseError("The request body is not valid JSON.") from exc

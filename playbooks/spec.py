@@ -1,0 +1,312 @@
+"""The playbook format (FR-3) and its validation: every problem is reported with its field path.
+
+A playbook, as YAML or JSON::
+
+    name: ci-failing-on-default-branch          # required, unique per tenant
+    description: ...                            # optional
+    owner: platform-team                        # optional: a team or role, not a person
+    triggers:                                   # required, at least one
+      - event_type: ci.check_run.failed         # exact, a prefix pattern "ci.*", or "*"
+        source: github                          # optional, default "*"
+        min_severity: medium                    # optional, default info
+        actor_roles: [developer]                # optional: any of these roles; empty = anyone
+    conditions:                                 # optional CEL expressions, all must hold
+      - 'context.branch in ["main", "master"]'
+    actions:                                    # required, at least one
+      - type: mirror | mentor | multiplier
+        surfaces: [ide, ci, alert]
+        title: "CI failed on {{ context.branch }}"   # Jinja2 (sandboxed) over the context
+        body: "..."
+        priority: 0.5                           # optional, 0..1
+        tags: [auto_patch]                      # optional, matched by policy restrictions
+        rationale:                              # mentor and multiplier: required
+          why_relevant: "..."
+          baseline_comparison: "..."
+        execution:                              # multiplier only: required
+          executor: ci | edge_agent
+          operation: rerun_failed_jobs
+          parameters: {}
+        requires_dual_channel: false            # multiplier only
+    limits:
+      cooldown_minutes: 120                     # optional; the tenant policy's otherwise
+
+Mirror title and body must not use prescriptive language (FR-4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from decisions.engine.conditions import ConditionProblem, compile_condition
+from decisions.engine.context import sample_context
+from decisions.engine.templates import TemplateProblem, prescriptive_phrases, render
+from decisions.models import ActionType, Severity, Surface
+
+TOP_LEVEL_KEYS = {
+    "name",
+    "description",
+    "owner",
+    "tenant_id",
+    "triggers",
+    "conditions",
+    "actions",
+    "limits",
+    "experiment_metadata",
+}
+TRIGGER_KEYS = {"event_type", "source", "min_severity", "actor_roles"}
+ACTION_KEYS = {
+    "type",
+    "surfaces",
+    "title",
+    "body",
+    "priority",
+    "tags",
+    "rationale",
+    "execution",
+    "requires_dual_channel",
+}
+RATIONALE_KEYS = {"why_relevant", "baseline_comparison"}
+EXECUTION_KEYS = {"executor", "operation", "parameters"}
+EXECUTORS = ("ci", "edge_agent")
+LIMIT_KEYS = {"cooldown_minutes"}
+MAX_NAME = 200
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem: ``field`` is a path such as ``actions[1].title``."""
+
+    field: str
+    message: str
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.sample = sample_context()
+
+    def add(self, field: str, message: str) -> None:
+        self.problems.append(Problem(field, message))
+
+    def unknown_keys(self, value: dict, allowed: set[str], path: str) -> None:
+        for key in sorted(set(value) - allowed):
+            self.add(f"{path}.{key}" if path else key, "unknown field")
+
+    def string(self, value: Any, path: str, *, required: bool = True, max_length: int = 4000) -> str | None:
+        if value is None:
+            if required:
+                self.add(path, "is required")
+            return None
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.add(path, "must be a non-empty string" if required else "must be a string")
+            return None
+        if len(value) > max_length:
+            self.add(path, f"must be at most {max_length} characters")
+            return None
+        return value
+
+    def string_list(self, value: Any, path: str, choices: tuple[str, ...] | None = None) -> list[str]:
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            self.add(path, "must be a list of strings")
+            return []
+        if choices is not None:
+            for item in value:
+                if item not in choices:
+                    self.add(path, f"unknown value {item!r}; expected one of {', '.join(choices)}")
+        return list(dict.fromkeys(value))
+
+    def template(self, value: Any, path: str, *, mirror: bool = False) -> str | None:
+        source = self.string(value, path)
+        if source is None:
+            return None
+        try:
+            rendered = render(source, self.sample)
+        except TemplateProblem as exc:
+            self.add(path, f"template error: {exc}")
+            return None
+        if mirror:
+            phrases = prescriptive_phrases(source) or prescriptive_phrases(rendered)
+            if phrases:
+                self.add(path, f"Mirror text must be neutral; prescriptive language: {', '.join(phrases)}")
+        return source
+
+
+def _event_type_pattern(value: str) -> bool:
+    if value == "*":
+        return True
+    head = value[:-2] if value.endswith(".*") else value
+    return bool(head) and "*" not in head and all(part for part in head.split("."))
+
+
+def _triggers(check: _Checker, value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not value:
+        check.add("triggers", "must be a non-empty list")
+        return []
+    triggers = []
+    for index, trigger in enumerate(value):
+        path = f"triggers[{index}]"
+        if not isinstance(trigger, dict):
+            check.add(path, "must be an object")
+            continue
+        check.unknown_keys(trigger, TRIGGER_KEYS, path)
+        event_type = check.string(trigger.get("event_type"), f"{path}.event_type", max_length=128)
+        if event_type is not None and not _event_type_pattern(event_type):
+            check.add(f"{path}.event_type", "must be an event type, a prefix pattern like 'ci.*', or '*'")
+        source = check.string(trigger.get("source", "*"), f"{path}.source", max_length=128)
+        severity = trigger.get("min_severity", Severity.INFO.value)
+        if severity not in Severity.values:
+            check.add(
+                f"{path}.min_severity", f"unknown severity; expected one of {', '.join(Severity.values)}"
+            )
+        roles = check.string_list(trigger.get("actor_roles"), f"{path}.actor_roles")
+        triggers.append(
+            {"event_type": event_type, "source": source, "min_severity": severity, "actor_roles": roles}
+        )
+    return triggers
+
+
+def _conditions(check: _Checker, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        check.add("conditions", "must be a list of CEL expressions")
+        return []
+    conditions = []
+    for index, expression in enumerate(value):
+        path = f"conditions[{index}]"
+        if check.string(expression, path, max_length=2000) is None:
+            continue
+        try:
+            program = compile_condition(expression)
+        except ConditionProblem as exc:
+            check.add(path, f"CEL error: {exc}")
+            continue
+        try:
+            result = program.execute(check.sample)
+        except Exception as exc:  # noqa: BLE001 - any run-time failure on the sample is reported
+            check.add(path, f"CEL error on the sample context: {type(exc).__name__}: {exc}")
+            continue
+        if not isinstance(result, bool):
+            check.add(path, "must evaluate to a boolean")
+        conditions.append(expression)
+    return conditions
+
+
+def _rationale(check: _Checker, value: Any, path: str) -> dict[str, str] | None:
+    if not isinstance(value, dict):
+        check.add(path, "is required (why_relevant, baseline_comparison) for mentor and multiplier actions")
+        return None
+    check.unknown_keys(value, RATIONALE_KEYS, path)
+    return {key: check.template(value.get(key), f"{path}.{key}") for key in sorted(RATIONALE_KEYS)}
+
+
+def _execution(check: _Checker, value: Any, path: str) -> dict[str, Any] | None:
+    if not isinstance(value, dict):
+        check.add(path, "is required (executor, operation) for multiplier actions")
+        return None
+    check.unknown_keys(value, EXECUTION_KEYS, path)
+    executor = value.get("executor")
+    if executor not in EXECUTORS:
+        check.add(f"{path}.executor", f"must be one of {', '.join(EXECUTORS)}")
+    operation = check.string(value.get("operation"), f"{path}.operation", max_length=100)
+    parameters = value.get("parameters", {})
+    if not isinstance(parameters, dict):
+        check.add(f"{path}.parameters", "must be an object")
+    return {"executor": executor, "operation": operation, "parameters": parameters}
+
+
+def _action(check: _Checker, action: Any, path: str) -> dict[str, Any] | None:
+    if not isinstance(action, dict):
+        check.add(path, "must be an object")
+        return None
+    check.unknown_keys(action, ACTION_KEYS, path)
+    action_type = action.get("type")
+    if action_type not in ActionType.values:
+        check.add(f"{path}.type", f"must be one of {', '.join(ActionType.values)}")
+    surfaces = check.string_list(action.get("surfaces"), f"{path}.surfaces", tuple(Surface.values))
+    if not surfaces:
+        check.add(f"{path}.surfaces", "must name at least one surface")
+    is_mirror = action_type == ActionType.MIRROR
+    spec: dict[str, Any] = {
+        "type": action_type,
+        "surfaces": surfaces,
+        "title": check.template(action.get("title"), f"{path}.title", mirror=is_mirror),
+        "body": check.template(action.get("body"), f"{path}.body", mirror=is_mirror),
+        "tags": check.string_list(action.get("tags"), f"{path}.tags"),
+    }
+    priority = action.get("priority", 0.5)
+    if isinstance(priority, bool) or not isinstance(priority, int | float) or not 0 <= priority <= 1:
+        check.add(f"{path}.priority", "must be a number between 0 and 1")
+    spec["priority"] = priority
+    if is_mirror:
+        for key in ("rationale", "execution", "requires_dual_channel"):
+            if key in action:
+                check.add(f"{path}.{key}", "not allowed on a mirror action")
+    else:
+        spec["rationale"] = _rationale(check, action.get("rationale"), f"{path}.rationale")
+    if action_type == ActionType.MULTIPLIER:
+        spec["execution"] = _execution(check, action.get("execution"), f"{path}.execution")
+        dual = action.get("requires_dual_channel", False)
+        if not isinstance(dual, bool):
+            check.add(f"{path}.requires_dual_channel", "must be a boolean")
+        spec["requires_dual_channel"] = dual is True
+    elif action_type == ActionType.MENTOR:
+        for key in ("execution", "requires_dual_channel"):
+            if key in action:
+                check.add(f"{path}.{key}", "only multiplier actions have this field")
+    return spec
+
+
+def _limits(check: _Checker, value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        check.add("limits", "must be an object")
+        return {}
+    check.unknown_keys(value, LIMIT_KEYS, "limits")
+    limits = {}
+    if "cooldown_minutes" in value:
+        minutes = value["cooldown_minutes"]
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 <= minutes <= 60 * 24 * 30:
+            check.add("limits.cooldown_minutes", "must be an integer between 0 and 43200")
+        limits["cooldown_minutes"] = minutes
+    return limits
+
+
+def validate_playbook(document: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Validate a playbook document; return ``(normalised spec, [])`` or ``(None, problems)``.
+
+    Every problem is listed (not only the first): unknown fields, missing fields, CEL that does
+    not compile or references unknown names, templates that do not render against a sample
+    context, prescriptive Mirror text (FR-4), and type-specific fields (FR-5, FR-6).
+    """
+    check = _Checker()
+    if not isinstance(document, dict):
+        return None, [Problem("", "a playbook must be an object")]
+    check.unknown_keys(document, TOP_LEVEL_KEYS, "")
+    name = check.string(document.get("name"), "name", max_length=MAX_NAME)
+    actions_value = document.get("actions")
+    actions: list[dict[str, Any]] = []
+    if not isinstance(actions_value, list) or not actions_value:
+        check.add("actions", "must be a non-empty list")
+    else:
+        actions = [_action(check, a, f"actions[{i}]") for i, a in enumerate(actions_value)]
+    experiment_metadata = document.get("experiment_metadata", {})
+    if not isinstance(experiment_metadata, dict):
+        check.add("experiment_metadata", "must be an object")
+    spec = {
+        "name": name,
+        "description": check.string(document.get("description", ""), "description", required=False) or "",
+        "owner": check.string(document.get("owner", ""), "owner", required=False, max_length=255) or "",
+        "triggers": _triggers(check, document.get("triggers")),
+        "conditions": _conditions(check, document.get("conditions")),
+        "actions": actions,
+        "limits": _limits(check, document.get("limits")),
+        "experiment_metadata": experiment_metadata,
+    }
+    if check.problems:
+        return None, check.problems
+    return spec, []
