@@ -145,14 +145,14 @@ class Action(models.Model):
     requires_consent = models.BooleanField(default=False)
     requires_dual_channel = models.BooleanField(default=False)
     priority = models.FloatField(default=0.0)
-    rank = models.PositiveSmallIntegerField(default=0, help_text="Position in the decision, 0 = first.")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order within the decision, 0 = first.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = TenantQuerySet.as_manager()
 
     class Meta:
         db_table = "mmm_actions"
-        ordering = ("rank",)
+        ordering = ("position",)
         indexes = [models.Index(fields=["tenant_id", "created_at"], name="mmm_action_tenant_created")]
         constraints = [
             # FR-6: a Multiplier is always offered with explicit consent.

@@ -279,10 +279,10 @@ def _persist(
                 requires_consent=action.requires_consent,
                 requires_dual_channel=action.requires_dual_channel,
                 priority=action.priority,
-                rank=rank,
+                position=position,
                 created_at=now,
             )
-            for rank, action in enumerate(delivered)
+            for position, action in enumerate(delivered)
         )
     return Decision.objects.prefetch_related("actions").get(pk=decision.pk)
 

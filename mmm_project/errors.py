@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -48,6 +50,16 @@ class NotFound(ApplicationError):
 
     def __init__(self, resource: str) -> None:
         super().__init__("NOT_FOUND", f"{resource} not found.", status_code=status.HTTP_404_NOT_FOUND)
+
+
+def request_too_large() -> ApplicationError:
+    """400 ``REQUEST_TOO_LARGE`` naming the ``body`` field (nothing of it is parsed or stored)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return ApplicationError(
+        "REQUEST_TOO_LARGE",
+        f"The request body is larger than {limit} bytes.",
+        fields={"body": [f"must be at most {limit} bytes"]},
+    )
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -93,6 +105,8 @@ def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF exception handler: every exception becomes the error body, unknown ones a logged 500."""
+    if isinstance(exc, RequestDataTooBig):
+        exc = request_too_large()
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
     if isinstance(exc, Http404):

@@ -9,7 +9,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from mmm_project.errors import ApplicationError
+from mmm_project.errors import request_too_large
 
 
 class LimitedJSONParser(JSONParser):
@@ -17,7 +17,7 @@ class LimitedJSONParser(JSONParser):
 
     Raises:
         ApplicationError: ``REQUEST_TOO_LARGE`` (400, field ``body``) past the limit, before
-            any of it is parsed or stored.
+            any of it is parsed or stored (chunked bodies carry no Content-Length to check).
         ParseError: malformed JSON (400 ``MALFORMED_REQUEST``).
     """
 
@@ -25,11 +25,7 @@ class LimitedJSONParser(JSONParser):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:
-            raise ApplicationError(
-                "REQUEST_TOO_LARGE",
-                f"The request body is larger than {limit} bytes.",
-                fields={"body": [f"must be at most {limit} bytes"]},
-            )
+            raise request_too_large()
         try:
             return json.loads(raw.decode(settings.DEFAULT_CHARSET)) if raw else {}
         except (ValueError, UnicodeDecodeError) as exc:

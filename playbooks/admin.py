@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from mmm_project.admin import ReadOnlyAdmin
-from playbooks.models import Playbook, PlaybookVersion
+from playbooks.models import Playbook, PlaybookTrigger, PlaybookVersion
 
 
 class PlaybookVersionInline(admin.TabularInline):
@@ -44,3 +44,12 @@ class PlaybookAdmin(admin.ModelAdmin):
 class PlaybookVersionAdmin(ReadOnlyAdmin):
     list_display = ("playbook", "version", "tenant_id", "created_at")
     search_fields = ("playbook__name", "tenant_id")
+
+
+@admin.register(PlaybookTrigger)
+class PlaybookTriggerAdmin(ReadOnlyAdmin):
+    """The matching index; rebuilt by publish and deprecate, never edited by hand."""
+
+    list_display = ("event_type", "source", "min_severity_rank", "playbook", "tenant_id")
+    list_filter = ("source",)
+    search_fields = ("event_type", "tenant_id", "playbook__name")

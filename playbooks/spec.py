@@ -245,7 +245,7 @@ def _action(check: _Checker, action: Any, path: str) -> dict[str, Any] | None:
         for key in ("rationale", "execution", "requires_dual_channel"):
             if key in action:
                 check.add(f"{path}.{key}", "not allowed on a mirror action")
-    else:
+    elif action_type in (ActionType.MENTOR, ActionType.MULTIPLIER):
         spec["rationale"] = _rationale(check, action.get("rationale"), f"{path}.rationale")
     if action_type == ActionType.MULTIPLIER:
         spec["execution"] = _execution(check, action.get("execution"), f"{path}.execution")

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from decisions.fatigue_store import _local_store as _local_fatigue_store
 from mmm_project.auth.principal import SCOPES
 from mmm_project.auth.tokens import mint_token
 from mmm_project.celery import app as celery_app
@@ -36,9 +37,12 @@ def _eager_celery():
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
+    """Each test starts with an empty cache and no fatigue counters (Redis or in-process)."""
     cache.clear()
+    _local_fatigue_store.clear()
     yield
     cache.clear()
+    _local_fatigue_store.clear()
 
 
 TokenFactory = Callable[..., str]

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from decisions.models import Action, Decision, DualChannelApproval, Outcome, Signal
 from experiments.models import Experiment
-from playbooks.models import Playbook, PlaybookStatus, PlaybookVersion
+from playbooks.models import Playbook, PlaybookStatus, PlaybookTrigger, PlaybookVersion
 from preferences.models import ActorPreferences, TenantPolicy
 from receipts.models import Receipt
 
@@ -54,6 +54,16 @@ class PlaybookVersionFactory(factory.django.DjangoModelFactory):
     actions = factory.LazyFunction(
         lambda: [{"type": "mirror", "surfaces": ["ide"], "title": "CI failed", "body": "The build failed."}]
     )
+
+
+class PlaybookTriggerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PlaybookTrigger
+
+    version = factory.SubFactory(PlaybookVersionFactory)
+    playbook = factory.SelfAttribute("version.playbook")
+    tenant_id = factory.SelfAttribute("version.tenant_id")
+    event_type = "ci.check_run.failed"
 
 
 def published_playbook(**kwargs) -> Playbook:
@@ -135,3 +145,29 @@ class ReceiptFactory(factory.django.DjangoModelFactory):
     payload = factory.LazyFunction(lambda: {"gate_id": "mmm"})
     signature = "unsigned-fixture"
     kid = "fixture"
+
+
+def publish_playbook(document: dict, tenant_id: str = "tenant-a") -> Playbook:
+    """Create and publish a playbook from a spec document through the real services."""
+    from playbooks.services import playbook_create, playbook_publish
+
+    playbook = playbook_create(tenant_id=tenant_id, document=document, actor_id="test-admin")
+    return playbook_publish(playbook=playbook, actor_id="test-admin")
+
+
+def mirror_playbook(name: str = "ci-mirror", event_type: str = "ci.check_run.failed", **extra) -> dict:
+    """A one-action Mirror playbook document."""
+    document = {
+        "name": name,
+        "triggers": [{"event_type": event_type}],
+        "actions": [
+            {
+                "type": "mirror",
+                "surfaces": ["ide", "ci"],
+                "title": "CI failed on {{ context.branch }}",
+                "body": "The run failed.",
+            }
+        ],
+    }
+    document.update(extra)
+    return document

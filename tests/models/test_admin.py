@@ -20,6 +20,7 @@ IMMUTABLE = {
     "decisions.Outcome",
     "decisions.DualChannelApproval",
     "playbooks.PlaybookVersion",
+    "playbooks.PlaybookTrigger",
     "receipts.Receipt",
 }
 FACTORIES = {
@@ -30,6 +31,7 @@ FACTORIES = {
     "decisions.DualChannelApproval": factories.DualChannelApprovalFactory,
     "playbooks.Playbook": factories.PlaybookFactory,
     "playbooks.PlaybookVersion": factories.PlaybookVersionFactory,
+    "playbooks.PlaybookTrigger": factories.PlaybookTriggerFactory,
     "preferences.TenantPolicy": factories.TenantPolicyFactory,
     "preferences.ActorPreferences": factories.ActorPreferencesFactory,
     "experiments.Experiment": factories.ExperimentFactory,
