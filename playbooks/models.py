@@ -92,9 +92,9 @@ class PlaybookTrigger(models.Model):
     """The matching index (FR-3): one row per trigger of each *published* playbook version.
 
     Rebuilt when a playbook is published or deprecated, so lookups touch only rows whose
-    ``(tenant_id, event_type, source)`` fit the signal: cost grows with the playbooks that could
-    match, not with all the tenant has. ``event_type`` is exact, a prefix pattern (``ci.*``) or
-    ``*``; ``source`` is exact or ``*``.
+    ``(tenant_id, event_type, source, min_severity_rank)`` fit the signal: cost grows with the
+    playbooks that could match, not with all the tenant has. ``event_type`` is exact, a prefix
+    pattern (``ci.*``) or ``*``; ``source`` is exact or ``*``.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -111,7 +111,9 @@ class PlaybookTrigger(models.Model):
     class Meta:
         db_table = "mmm_playbook_triggers"
         indexes = [
-            models.Index(fields=["tenant_id", "event_type", "source"], name="mmm_trigger_lookup"),
+            models.Index(
+                fields=["tenant_id", "event_type", "source", "min_severity_rank"], name="mmm_trigger_lookup"
+            ),
         ]
 
     def __str__(self) -> str:

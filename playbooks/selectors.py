@@ -39,33 +39,40 @@ def playbook_candidates(
 ) -> list[PlaybookCandidate]:
     """Published playbook versions whose triggers fit the signal, through the trigger index.
 
-    One query on ``mmm_playbook_triggers (tenant_id, event_type, source)``: the cost grows with
-    the triggers that fit, not with the tenant's playbooks (NFR-1, PT-MMM-02).
+    One query on the index ``mmm_trigger_lookup (tenant_id, event_type, source,
+    min_severity_rank)``, then primary-key fetches of the fitting versions and names: the cost
+    grows with the triggers that fit, not with the tenant's playbooks (NFR-1, PT-MMM-02). No
+    join: with ``IN`` lists the planner misjudges row counts and would scan every playbook.
     """
-    rows = (
+    rows = list(
         PlaybookTrigger.objects.for_tenant(tenant_id)
         .filter(
             event_type__in=event_type_patterns(event_type),
             source__in=[source, "*"],
             min_severity_rank__lte=Severity.rank(severity),
         )
-        .select_related("version", "playbook")
-        .order_by("playbook__name", "id")
+        .values_list("version_id", "playbook_id", "actor_roles")
     )
-    by_version: dict[object, tuple[PlaybookVersion, Playbook, list[tuple[str, ...]]]] = {}
-    for row in rows:
-        entry = by_version.setdefault(row.version_id, (row.version, row.playbook, []))
-        entry[2].append(tuple(row.actor_roles))
-    return [
+    if not rows:
+        return []
+    versions = PlaybookVersion.objects.in_bulk({version_id for version_id, _, _ in rows})
+    names = dict(
+        Playbook.objects.filter(pk__in={playbook_id for _, playbook_id, _ in rows}).values_list("id", "name")
+    )
+    roles_by_version: dict[object, list[tuple[str, ...]]] = {}
+    for version_id, _, roles in rows:
+        roles_by_version.setdefault(version_id, []).append(tuple(roles))
+    candidates = [
         PlaybookCandidate(
-            playbook_id=str(playbook.id),
-            playbook_name=playbook.name,
+            playbook_id=str(version.playbook_id),
+            playbook_name=names[version.playbook_id],
             version_id=str(version.id),
             version=version.version,
-            trigger_roles=tuple(roles),
+            trigger_roles=tuple(roles_by_version[version_id]),
             conditions=tuple(version.conditions),
             actions=tuple(version.actions),
             limits=dict(version.limits),
         )
-        for version, playbook, roles in by_version.values()
+        for version_id, version in versions.items()
     ]
+    return sorted(candidates, key=lambda c: c.playbook_name)

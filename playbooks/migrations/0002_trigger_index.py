@@ -43,7 +43,10 @@ class Migration(migrations.Migration):
             options={
                 "db_table": "mmm_playbook_triggers",
                 "indexes": [
-                    models.Index(fields=["tenant_id", "event_type", "source"], name="mmm_trigger_lookup")
+                    models.Index(
+                        fields=["tenant_id", "event_type", "source", "min_severity_rank"],
+                        name="mmm_trigger_lookup",
+                    )
                 ],
             },
         ),

@@ -13,8 +13,7 @@ from playbooks.models import Playbook, PlaybookStatus, PlaybookTrigger
 pytestmark = pytest.mark.django_db
 
 SIMPLE = (
-    "name: p\ntriggers: [{event_type: x}]\n"
-    "actions: [{type: mirror, surfaces: [ide], title: t, body: b}]\n"
+    "name: p\ntriggers: [{event_type: x}]\nactions: [{type: mirror, surfaces: [ide], title: t, body: b}]\n"
 )
 STARTER = Path(__file__).resolve().parents[2] / "playbooks" / "starter"
 
