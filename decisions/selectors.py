@@ -52,12 +52,15 @@ def decision_for_signal(*, tenant_id: str, signal_id: str) -> Decision | None:
 def pending_nudges(
     *, tenant_id: str, actor_id: str, surface: str, since: datetime, limit: int
 ) -> list[Action]:
-    """Actions routed to ``surface`` for the actor since ``since`` with no outcome yet, newest first."""
+    """Actions routed to ``surface`` for the actor since ``since`` with no outcome yet.
+
+    Newest decision first; within a decision, the engine's order (``position``).
+    """
     actions = (
         Action.objects.for_tenant(tenant_id)
         .filter(decision__actor_id=actor_id, created_at__gte=since, outcomes__isnull=True)
         .select_related("decision")
-        .order_by("-created_at")
+        .order_by("-created_at", "position")
     )
     # JSON containment lookups are not portable to SQLite: filter the surface here, stopping at
     # ``limit``; the time window bounds how far the scan can go.

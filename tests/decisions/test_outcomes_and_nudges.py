@@ -98,7 +98,7 @@ def test_nudges_lists_pending_ide_actions_until_an_outcome_arrives(decided):
     client, decision = decided
     nudges = client.get("/v1/mmm/actors/actor-1/nudges?surface=ide").json()
     assert nudges["surface"] == "ide"
-    assert [n["type"] for n in nudges["nudges"]] == ["mentor", "mirror"]  # newest first, same decision
+    assert [n["type"] for n in nudges["nudges"]] == ["mirror", "mentor"]  # the decision's own order
     mirror = next(n for n in nudges["nudges"] if n["type"] == "mirror")
     assert set(mirror["payload"]) == {"pill", "card"}
     client.post(
