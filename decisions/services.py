@@ -34,6 +34,8 @@ from mmm_project.errors import ApplicationError, NotFound
 from mmm_project.tenancy import parse_uuid
 from playbooks.selectors import playbook_candidates
 from preferences.selectors import actor_preferences_view, tenant_policy_view
+from receipts.documents import decision_body, outcome_body
+from receipts.services import receipt_create
 
 logger = logging.getLogger(__name__)
 
@@ -238,7 +240,7 @@ def _persist(
     latency_warning: bool,
     now: datetime,
 ) -> Decision:
-    """Signal (if new), decision and actions in one transaction (DESIGN.md step 10)."""
+    """Signal (if new), decision, actions and the decision receipt in one transaction (step 10)."""
     with transaction.atomic():
         signal, _ = Signal.objects.get_or_create(
             tenant_id=tenant_id,
@@ -267,7 +269,7 @@ def _persist(
             latency_warning=latency_warning,
             created_at=now,
         )
-        Action.objects.bulk_create(
+        actions = Action.objects.bulk_create(
             Action(
                 tenant_id=tenant_id,
                 decision=decision,
@@ -284,13 +286,17 @@ def _persist(
             )
             for position, action in enumerate(delivered)
         )
+        # The signed decision receipt joins the same transaction (FR-12 outbox).
+        receipt_create(
+            build=lambda rid: decision_body(receipt_id=rid, decision=decision, actions=actions, now=now)
+        )
     return Decision.objects.prefetch_related("actions").get(pk=decision.pk)
 
 
 def outcome_create(
     *, principal: Principal, decision_id: str, request: dict[str, Any], now: datetime | None = None
 ) -> Outcome:
-    """Record how the actor responded to one action (spec 11.3); returned rows are persisted.
+    """Record how the actor responded to one action (spec 11.3), with its signed outcome receipt.
 
     Raises:
         NotFound: no such decision for the caller's tenant (another tenant's is 404 too).
@@ -314,17 +320,21 @@ def outcome_create(
         OutcomeResult.SHOWN: {"shown_at": now},
         OutcomeResult.FAILED: {"completed_at": now},
     }.get(result, {"interacted_at": now})
-    outcome = Outcome.objects.create(
-        tenant_id=tenant_id,
-        decision=decision,
-        action=action,
-        action_type=action.type,
-        actor_id=request.get("actor_id") or principal.actor_id,
-        result=result,
-        reason=request.get("reason", ""),
-        created_at=now,
-        **times,
-    )
+    with transaction.atomic():
+        outcome = Outcome.objects.create(
+            tenant_id=tenant_id,
+            decision=decision,
+            action=action,
+            action_type=action.type,
+            actor_id=request.get("actor_id") or principal.actor_id,
+            result=result,
+            reason=request.get("reason", ""),
+            created_at=now,
+            **times,
+        )
+        receipt_create(
+            build=lambda rid: outcome_body(receipt_id=rid, outcome=outcome, decision=decision, now=now)
+        )
     metrics.OUTCOMES.labels(tenant_id, result).inc()
     if result == OutcomeResult.ACCEPTED:
         metrics.ACTIONS_ACCEPTED.labels(tenant_id, action.type).inc()

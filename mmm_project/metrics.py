@@ -18,3 +18,6 @@ DECISION_LATENCY = Histogram(
     ["tenant_id"],
     buckets=(0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0),
 )
+ERIS_EMISSIONS = Counter(
+    "mmm_eris_receipt_emission_total", "Receipt deliveries to ERIS by result.", ["tenant_id", "result"]
+)

@@ -166,6 +166,10 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT",
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "receipts-sweep": {
+        "task": "receipts.sweep",
+        "schedule": env.int("RECEIPT_SWEEP_INTERVAL_SECONDS", default=60),
+    },
     "retention-purge": {
         "task": "retention.purge",
         "schedule": env.int("RETENTION_PURGE_INTERVAL_SECONDS", default=24 * 3600),
@@ -184,6 +188,18 @@ JWT_LEEWAY_SECONDS = env.int("JWT_LEEWAY_SECONDS", default=10)
 JWT_HS256_SECRET = env.str("JWT_HS256_SECRET", default="")
 if not DEBUG and not JWT_JWKS:
     raise ImproperlyConfigured("JWT_JWKS must be set when DEBUG is off.")
+
+# --- Receipts (FR-12) ----------------------------------------------------------------------------
+# Ed25519 seed (base64 of 32 bytes). Embedded default: generated under LOCAL_STATE_DIR/keys.
+if DEBUG:
+    RECEIPT_SIGNING_KEY = env.str("RECEIPT_SIGNING_KEY", default="")
+else:
+    RECEIPT_SIGNING_KEY = env.str("RECEIPT_SIGNING_KEY")  # no default: fails loudly when unset
+# ERIS (spec 12.6). Unset: receipts stay in the local ledger with status "local".
+ERIS_URL = env.str("ERIS_URL", default="")
+ERIS_TIMEOUT_SECONDS = env.float("ERIS_TIMEOUT_SECONDS", default=2.0)
+# Seconds a pending receipt waits before the sweep re-enqueues it (broker down, worker killed).
+RECEIPT_SWEEP_AGE_SECONDS = env.int("RECEIPT_SWEEP_AGE_SECONDS", default=60)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["mmm_project.auth.authentication.BearerJWTAuthentication"],

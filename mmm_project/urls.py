@@ -13,6 +13,7 @@ api_patterns = [
     path("", include("decisions.urls")),
     path("", include("playbooks.urls")),
     path("", include("preferences.urls")),
+    path("", include("receipts.urls")),
 ]
 
 urlpatterns = [

@@ -15,6 +15,41 @@ from decisions.models import Severity
 from mmm_project.errors import ApplicationError
 from playbooks.models import Playbook, PlaybookStatus, PlaybookTrigger, PlaybookVersion
 from playbooks.spec import Problem, validate_playbook
+from receipts.services import admin_receipt_create
+
+
+def playbook_state(playbook: Playbook) -> dict[str, Any]:
+    """The playbook as an admin receipt records it: metadata plus its latest version's content."""
+    latest = playbook.versions.filter(version=playbook.latest_version).first()
+    state: dict[str, Any] = {
+        "playbook_id": str(playbook.id),
+        "name": playbook.name,
+        "description": playbook.description,
+        "owner": playbook.owner,
+        "status": playbook.status,
+        "latest_version": playbook.latest_version,
+        "published_version": playbook.published_version.version if playbook.published_version_id else None,
+    }
+    if latest is not None:
+        state.update(
+            triggers=latest.triggers,
+            conditions=latest.conditions,
+            actions=latest.actions,
+            limits=latest.limits,
+        )
+    return state
+
+
+def _audit(playbook: Playbook, *, actor_id: str, operation: str, before: dict[str, Any] | None) -> None:
+    admin_receipt_create(
+        tenant_id=playbook.tenant_id,
+        actor_id=actor_id,
+        resource_type="playbook",
+        resource_id=str(playbook.id),
+        operation=operation,
+        before=before,
+        after=playbook_state(playbook),
+    )
 
 
 def _raise_problems(problems: list[Problem]) -> None:
@@ -69,6 +104,7 @@ def playbook_create(*, tenant_id: str, document: dict[str, Any], actor_id: str) 
             )
             _add_version(playbook=playbook, spec=spec, actor_id=actor_id)
             playbook.save(update_fields=["latest_version", "updated_at"])
+            _audit(playbook, actor_id=actor_id, operation="create", before=None)
     except IntegrityError as exc:
         raise _name_taken(spec["name"]) from exc
     return playbook
@@ -142,10 +178,12 @@ def playbook_publish(*, playbook: Playbook, actor_id: str) -> Playbook:
             )
         latest = locked.versions.get(version=locked.latest_version)
         _validated(_version_document(locked, latest))
+        before = playbook_state(locked)
         locked.published_version = latest
         locked.status = PlaybookStatus.PUBLISHED
         locked.save(update_fields=["published_version", "status", "updated_at"])
         _index_triggers(locked, latest)
+        _audit(locked, actor_id=actor_id, operation="publish", before=before)
     return locked
 
 
@@ -153,9 +191,11 @@ def playbook_deprecate(*, playbook: Playbook, actor_id: str) -> Playbook:
     """Soft delete: status ``deprecated``; no longer matched. Versions stay for decisions' history."""
     with transaction.atomic():
         locked = Playbook.objects.select_for_update().get(pk=playbook.pk)
+        before = playbook_state(locked)
         locked.status = PlaybookStatus.DEPRECATED
         locked.save(update_fields=["status", "updated_at"])
         _index_triggers(locked, None)
+        _audit(locked, actor_id=actor_id, operation="deprecate", before=before)
     return locked
 
 

@@ -2,7 +2,7 @@
 
 A receipt row is written in the same transaction as what it attests (decision, outcome, admin
 change, deletion). ``payload`` is the receipt body as signed; ``signature`` is the Ed25519
-signature over its RFC 8785 canonical form, made with the key named by ``kid``.
+signature (base64url) over its RFC 8785 canonical form, made with the key named by ``kid``.
 ``decision_id`` is a plain column, not a foreign key: receipts outlive decision retention.
 """
 
@@ -47,6 +47,7 @@ class Receipt(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     legal_hold = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, help_text="Last status change (outbox sweep).")
 
     objects = TenantQuerySet.as_manager()
 
@@ -54,9 +55,27 @@ class Receipt(models.Model):
         db_table = "mmm_receipts"
         indexes = [
             models.Index(fields=["tenant_id", "created_at"], name="mmm_receipt_tenant_created"),
-            models.Index(fields=["status", "created_at"], name="mmm_receipt_status_created"),
+            models.Index(fields=["status", "updated_at"], name="mmm_receipt_status_updated"),
             models.Index(fields=["decision_id"], name="mmm_receipt_decision"),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.receipt_id}"
+
+
+class ReceiptKey(models.Model):
+    """A public key receipts were signed with (Ed25519, RFC 8037). Never deleted.
+
+    Every signing key registers itself here on first use, so receipts signed before a rotation
+    keep verifying; ``GET /v1/mmm/receipts/keys`` publishes the set as a JWKS.
+    """
+
+    kid = models.CharField(max_length=100, primary_key=True)
+    public_key = models.CharField(max_length=100, help_text="Raw 32-byte Ed25519 key, base64url.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        db_table = "mmm_receipt_keys"
+
+    def __str__(self) -> str:
+        return self.kid

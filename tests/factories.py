@@ -9,7 +9,7 @@ from decisions.models import Action, Decision, DualChannelApproval, Outcome, Sig
 from experiments.models import Experiment
 from playbooks.models import Playbook, PlaybookStatus, PlaybookTrigger, PlaybookVersion
 from preferences.models import ActorPreferences, TenantPolicy
-from receipts.models import Receipt
+from receipts.models import Receipt, ReceiptKey
 
 
 class SignalFactory(factory.django.DjangoModelFactory):
@@ -134,6 +134,14 @@ class ExperimentFactory(factory.django.DjangoModelFactory):
     tenant_id = "tenant-a"
     name = factory.Sequence(lambda n: f"experiment-{n}")
     variants = factory.LazyFunction(lambda: [{"name": "control", "weight": 50}, {"name": "b", "weight": 50}])
+
+
+class ReceiptKeyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReceiptKey
+
+    kid = factory.Sequence(lambda n: f"fixture-{n}")
+    public_key = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
 
 
 class ReceiptFactory(factory.django.DjangoModelFactory):

@@ -51,6 +51,13 @@ def test_production_secrets_have_no_default(tmp_path):
     result = manage(["check"], env)
     assert result.returncode != 0
     assert "JWT_JWKS" in result.stderr
+    env["JWT_JWKS"] = '{"keys": []}'
+    result = manage(["check"], env)
+    assert result.returncode != 0
+    assert "RECEIPT_SIGNING_KEY" in result.stderr
+    env["RECEIPT_SIGNING_KEY"] = "A" * 44
+    env["ALLOWED_HOSTS"] = "mmm.example"
+    assert manage(["check"], env).returncode == 0
 
 
 @pytest.mark.slow

@@ -22,6 +22,7 @@ IMMUTABLE = {
     "playbooks.PlaybookVersion",
     "playbooks.PlaybookTrigger",
     "receipts.Receipt",
+    "receipts.ReceiptKey",
 }
 FACTORIES = {
     "decisions.Signal": factories.SignalFactory,
@@ -36,6 +37,7 @@ FACTORIES = {
     "preferences.ActorPreferences": factories.ActorPreferencesFactory,
     "experiments.Experiment": factories.ExperimentFactory,
     "receipts.Receipt": factories.ReceiptFactory,
+    "receipts.ReceiptKey": factories.ReceiptKeyFactory,
 }
 MODELS = [m for label in PROJECT_APPS for m in apps.get_app_config(label).get_models()]
 

@@ -1,0 +1,253 @@
+"""Receipt bodies (FR-12, NFR-4): what each kind of receipt attests, before signing.
+
+Every body carries the ERIS fields (``receipt_id``, ``gate_id="mmm"``, ``schema_version``,
+``policy_version_ids``, ``snapshot_hash``, ``timestamp_utc``, ``timestamp_monotonic_ms``,
+``evaluation_point``, ``inputs``, ``decision_status``, ``decision_rationale``, ``decision_badges``,
+``result``, ``actor_repo_id``, ``actor_machine_fingerprint``, ``actor_type``, ``evidence_handles``,
+``degraded``) plus the engine's own (``kind``, ``tenant_id``, ``actor_id``, ``decision_id``,
+``playbooks``, ``proposed_actions``, ``suppressed_actions``, ``llm_safety``, ``risk_score``,
+``risk_flags``, ``safety_checks_passed``, and for admin changes ``before``/``after``). The shape is
+pinned by ``receipts/schema/receipt.schema.json``.
+
+No payload text, free-text reasons, e-mail addresses, names or secrets go into a receipt: only
+ids, types, surfaces and reason codes.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from receipts.canonical import sha256_digest
+
+GATE_ID = "mmm"
+SCHEMA_VERSION = "1.0"
+REDACTED = "[REDACTED]"
+SECRET_KEY = re.compile(r"secret|token|password|passwd|api[_-]?key|private|credential|signing[_-]?key", re.I)
+
+TYPE_RISK = {"mirror": 0.1, "mentor": 0.3, "multiplier": 0.6}
+SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+def redact(value: Any) -> Any:
+    """Copy ``value`` with every secret-looking key's value replaced by ``"[REDACTED]"``."""
+    if isinstance(value, dict):
+        return {k: REDACTED if SECRET_KEY.search(str(k)) else redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    return value
+
+
+def risk_assessment(
+    *, action_types: Iterable[str], dual_channel: bool, severity: str, degraded: bool, policy_stale: bool
+) -> tuple[float, list[str], bool]:
+    """NFR-4 risk of a decision: ``(risk_score in [0, 1], risk_flags, safety_checks_passed)``.
+
+    The score is the riskiest proposed action type (mirror 0.1, mentor 0.3, multiplier 0.6),
+    plus 0.2 when dual-channel approval is needed and up to 0.2 for the signal's severity; 0.0
+    when nothing is proposed. It describes the intervention, never the person.
+    """
+    types = list(action_types)
+    flags = []
+    if "multiplier" in types:
+        flags.append("multiplier_proposed")
+    if dual_channel:
+        flags.append("dual_channel_required")
+    if SEVERITY_RANK.get(severity, 0) >= SEVERITY_RANK["high"]:
+        flags.append("high_severity_signal")
+    if degraded:
+        flags.append("degraded_mode")
+    if policy_stale:
+        flags.append("policy_stale")
+    if not types:
+        return 0.0, flags, True
+    score = max(TYPE_RISK[t] for t in types) + (0.2 if dual_channel else 0.0)
+    score += 0.2 * SEVERITY_RANK.get(severity, 0) / SEVERITY_RANK["critical"]
+    return round(min(score, 1.0), 3), flags, True
+
+
+def _base(
+    *,
+    receipt_id: str,
+    kind: str,
+    tenant_id: str,
+    actor_id: str,
+    actor_type: str,
+    evaluation_point: str,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "receipt_id": receipt_id,
+        "gate_id": GATE_ID,
+        "schema_version": SCHEMA_VERSION,
+        "kind": kind,
+        "tenant_id": tenant_id,
+        "actor_id": actor_id,
+        "actor_type": actor_type,
+        "timestamp_utc": now.isoformat(),
+        "timestamp_monotonic_ms": time.monotonic_ns() // 1_000_000,
+        "evaluation_point": evaluation_point,
+        # The engine collects no machine data (NFR-3); the field is kept for the ERIS schema.
+        "actor_machine_fingerprint": None,
+        "llm_safety": None,
+    }
+
+
+def decision_body(*, receipt_id: str, decision: Any, actions: list[Any], now: datetime) -> dict[str, Any]:
+    """The decision receipt: inputs, playbooks fired, proposed and suppressed actions, risk."""
+    context = decision.context
+    signal = context.get("signal", {})
+    suppressed = [
+        {key: record.get(key) for key in ("type", "playbook_id", "playbook_version", "reason")}
+        for record in decision.suppressed_actions
+    ]
+    proposed = [{"action_id": str(a.id), "type": a.type, "surfaces": list(a.surfaces)} for a in actions]
+    dual = any(a.requires_dual_channel for a in actions)
+    score, flags, passed = risk_assessment(
+        action_types=[a.type for a in actions],
+        dual_channel=dual,
+        severity=signal.get("severity", "info"),
+        degraded=decision.degraded_mode,
+        policy_stale=decision.policy_stale,
+    )
+    reasons = Counter(record["reason"] for record in suppressed)
+    rationale = f"{len(proposed)} action(s) proposed from {len(decision.playbooks_fired)} playbook(s)"
+    if reasons:
+        rationale += "; suppressed: " + ", ".join(f"{reason} x{n}" for reason, n in sorted(reasons.items()))
+    badges = sorted({a.type for a in actions})
+    badges += [
+        name
+        for name, on in (
+            ("degraded", decision.degraded_mode),
+            ("policy_stale", decision.policy_stale),
+            ("latency_warning", decision.latency_warning),
+        )
+        if on
+    ]
+    evidence = sorted(
+        {link for a in actions for link in a.payload.get("evidence_links", [])}
+        | {signal.get("signal_id", "")} - {""}
+    )
+    return {
+        **_base(
+            receipt_id=receipt_id,
+            kind="decision",
+            tenant_id=decision.tenant_id,
+            actor_id=decision.actor_id,
+            actor_type=decision.actor_type,
+            evaluation_point="decide",
+            now=now,
+        ),
+        "decision_id": str(decision.id),
+        "policy_version_ids": list(decision.policy_version_ids),
+        "policy_snapshot_id": decision.policy_snapshot_id,
+        "snapshot_hash": sha256_digest(context),
+        "inputs": {
+            "signal_id": signal.get("signal_id"),
+            "source": signal.get("source"),
+            "event_type": signal.get("event_type"),
+            "severity": signal.get("severity"),
+            "recent_signal_ids": [s["signal_id"] for s in context.get("recent_signals", [])],
+        },
+        "decision_status": "actions_proposed" if proposed else "no_action",
+        "decision_rationale": rationale,
+        "decision_badges": badges,
+        "result": "proposed" if proposed else "none",
+        "actor_repo_id": context.get("context", {}).get("repo_id") or None,
+        "evidence_handles": evidence,
+        "degraded": decision.degraded_mode,
+        "playbooks": list(decision.playbooks_fired),
+        "proposed_actions": proposed,
+        "suppressed_actions": suppressed,
+        "risk_score": score,
+        "risk_flags": flags,
+        "safety_checks_passed": passed,
+    }
+
+
+def outcome_body(*, receipt_id: str, outcome: Any, decision: Any, now: datetime) -> dict[str, Any]:
+    """The outcome receipt: which action, what result; a free-text reason is never copied."""
+    context = decision.context
+    return {
+        **_base(
+            receipt_id=receipt_id,
+            kind="outcome",
+            tenant_id=outcome.tenant_id,
+            actor_id=outcome.actor_id,
+            actor_type=decision.actor_type,
+            evaluation_point="outcome",
+            now=now,
+        ),
+        "decision_id": str(decision.id),
+        "policy_version_ids": list(decision.policy_version_ids),
+        "policy_snapshot_id": decision.policy_snapshot_id,
+        "snapshot_hash": sha256_digest(context),
+        "inputs": {
+            "action_id": str(outcome.action_id),
+            "action_type": outcome.action_type,
+            "reason_provided": bool(outcome.reason),
+        },
+        "decision_status": "outcome_recorded",
+        "decision_rationale": f"{outcome.action_type} action reported {outcome.result}",
+        "decision_badges": [outcome.action_type],
+        "result": outcome.result,
+        "actor_repo_id": context.get("context", {}).get("repo_id") or None,
+        "evidence_handles": [str(outcome.action_id)],
+        "degraded": False,
+        "playbooks": list(decision.playbooks_fired),
+        "proposed_actions": [],
+        "suppressed_actions": [],
+        "risk_score": 0.0,
+        "risk_flags": [],
+        "safety_checks_passed": True,
+    }
+
+
+def admin_config_body(
+    *,
+    receipt_id: str,
+    tenant_id: str,
+    actor_id: str,
+    resource_type: str,
+    resource_id: str,
+    operation: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """An admin change (FR-13): before and after state, secrets redacted."""
+    before, after = redact(before), redact(after)
+    return {
+        **_base(
+            receipt_id=receipt_id,
+            kind="admin_config",
+            tenant_id=tenant_id,
+            actor_id=actor_id,
+            actor_type="human",
+            evaluation_point="admin",
+            now=now,
+        ),
+        "decision_id": None,
+        "policy_version_ids": [],
+        "snapshot_hash": sha256_digest({"before": before, "after": after}),
+        "inputs": {"resource_type": resource_type, "resource_id": resource_id, "operation": operation},
+        "decision_status": "config_changed",
+        "decision_rationale": f"{operation} {resource_type}",
+        "decision_badges": [resource_type, operation],
+        "result": operation,
+        "actor_repo_id": None,
+        "evidence_handles": [resource_id],
+        "degraded": False,
+        "playbooks": [],
+        "proposed_actions": [],
+        "suppressed_actions": [],
+        "risk_score": 0.0,
+        "risk_flags": [],
+        "safety_checks_passed": True,
+        "before": before,
+        "after": after,
+    }

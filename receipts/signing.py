@@ -1,0 +1,149 @@
+"""Ed25519 signing and verification of receipts (FR-12; RFC 8032 signatures, RFC 8037 keys).
+
+The signing key is a 32-byte seed: ``RECEIPT_SIGNING_KEY`` (base64) in production; in the
+embedded default one is generated under ``LOCAL_STATE_DIR/keys`` on first use and reused. The
+key id (``kid``) is derived from the public key. Each key's public half is registered in
+``mmm_receipt_keys`` the first time it signs, so a rotated-out key keeps verifying old receipts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
+
+from receipts.canonical import canonical_bytes
+from receipts.models import ReceiptKey
+
+LOCAL_SEED_FILE = "receipt-ed25519.seed"
+ALGORITHM = "Ed25519"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def kid_for(public_key: bytes) -> str:
+    """The key id: ``mmm-`` and the first 16 hex digits of SHA-256 of the raw public key."""
+    return "mmm-" + hashlib.sha256(public_key).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ReceiptSigner:
+    kid: str
+    key: SigningKey
+
+    @property
+    def public_key(self) -> bytes:
+        return bytes(self.key.verify_key)
+
+
+def _local_seed(state_dir: Path) -> bytes:
+    path = state_dir / "keys" / LOCAL_SEED_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process created it first
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(base64.b64encode(os.urandom(32)))
+    return base64.b64decode(path.read_bytes().strip())
+
+
+@lru_cache(maxsize=4)
+def _signer(seed_setting: str, state_dir: str) -> ReceiptSigner:
+    seed = base64.b64decode(seed_setting) if seed_setting else _local_seed(Path(state_dir))
+    if len(seed) != 32:
+        raise ValueError("RECEIPT_SIGNING_KEY must be a base64-encoded 32-byte Ed25519 seed")
+    key = SigningKey(seed)
+    signer = ReceiptSigner(kid=kid_for(bytes(key.verify_key)), key=key)
+    return signer
+
+
+# Key ids known to be stored in mmm_receipt_keys, to skip the lookup on the decide path.
+_registered: set[str] = set()
+
+
+def current_signer() -> ReceiptSigner:
+    """The key receipts are signed with now, registered in ``mmm_receipt_keys`` on first use.
+
+    The registration joins the caller's transaction; the key id is remembered only once that
+    commits, so a rolled-back first receipt cannot leave a key that signs but is not stored.
+    """
+    signer = _signer(settings.RECEIPT_SIGNING_KEY, str(settings.LOCAL_STATE_DIR))
+    if signer.kid not in _registered:
+        ReceiptKey.objects.get_or_create(kid=signer.kid, defaults={"public_key": b64url(signer.public_key)})
+        transaction.on_commit(lambda: _registered.add(signer.kid))
+    return signer
+
+
+def sign(body: dict[str, Any]) -> tuple[str, str]:
+    """Sign the canonical form of ``body``; return ``(signature base64url, kid)``."""
+    signer = current_signer()
+    signature = signer.key.sign(canonical_bytes(body)).signature
+    return b64url(signature), signer.kid
+
+
+@dataclass(frozen=True)
+class Verification:
+    valid: bool
+    kid: str | None
+    reason: str  # "ok", or why not
+
+
+def verify(body: dict[str, Any], *, signature: str, kid: str) -> Verification:
+    """Check ``signature`` over the canonical form of ``body`` with the registered key ``kid``."""
+    key = ReceiptKey.objects.filter(kid=kid).first()
+    if key is None:
+        return Verification(False, kid, "unknown key id")
+    try:
+        VerifyKey(b64url_decode(key.public_key)).verify(canonical_bytes(body), b64url_decode(signature))
+    except (BadSignatureError, ValueError, TypeError):
+        return Verification(False, kid, "signature does not match the receipt")
+    return Verification(True, kid, "ok")
+
+
+def verify_document(document: Any) -> Verification:
+    """Verify a receipt as sent to ERIS: its body plus ``{"signature": {"algorithm", "kid", "value"}}``."""
+    if not isinstance(document, dict) or not isinstance(document.get("signature"), dict):
+        return Verification(False, None, "no signature object")
+    signature = document["signature"]
+    if signature.get("algorithm") != ALGORITHM:
+        return Verification(False, signature.get("kid"), "unsupported signature algorithm")
+    if not isinstance(signature.get("kid"), str) or not isinstance(signature.get("value"), str):
+        return Verification(False, None, "signature needs kid and value strings")
+    body = {key: value for key, value in document.items() if key != "signature"}
+    return verify(body, signature=signature["value"], kid=signature["kid"])
+
+
+def public_jwks() -> dict[str, Any]:
+    """Every registered key as a JWKS (RFC 7517) of OKP/Ed25519 keys (RFC 8037)."""
+    current_signer()  # make sure the current key is published even before it first signs
+    return {
+        "keys": [
+            {
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": key.public_key,
+                "kid": key.kid,
+                "alg": "EdDSA",
+                "use": "sig",
+            }
+            for key in ReceiptKey.objects.order_by("created_at")
+        ]
+    }
