@@ -13,6 +13,9 @@ from decisions.fatigue_store import _local_store as _local_fatigue_store
 from mmm_project.auth.principal import SCOPES
 from mmm_project.auth.tokens import mint_token
 from mmm_project.celery import app as celery_app
+from mmm_project.clients import eris as eris_client
+from receipts import services as receipt_services
+from receipts import signing as receipt_signing
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -37,12 +40,25 @@ def _eager_celery():
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    """Each test starts with an empty cache and no fatigue counters (Redis or in-process)."""
+    """Each test starts with an empty cache, no fatigue counters (Redis or in-process), and no
+    memory of receipt keys stored in a database that transactional tests flush."""
     cache.clear()
     _local_fatigue_store.clear()
+    receipt_signing._registered.clear()
     yield
     cache.clear()
     _local_fatigue_store.clear()
+    receipt_signing._registered.clear()
+
+
+@pytest.fixture(autouse=True)
+def _closed_breakers():
+    """Circuit breakers are per process: every test starts with them closed."""
+    for breaker in (eris_client.breaker, receipt_services.publish_breaker):
+        breaker.close()
+    yield
+    for breaker in (eris_client.breaker, receipt_services.publish_breaker):
+        breaker.close()
 
 
 TokenFactory = Callable[..., str]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.utils import timezone
@@ -18,34 +17,6 @@ pytestmark = [
     pytest.mark.services,
     pytest.mark.skipif(service_urls() is None, reason="CELERY_BROKER_URL etc. not set (.ci/run sets them)"),
 ]
-
-
-@pytest.fixture
-def worker_app():
-    """A Celery app with the project's settings (broker, routes, serializers) and a result store.
-
-    Built fresh so the project app's eager mode in other tests is untouched; shared tasks such as
-    ``retention.purge`` register on it when it finalizes.
-    """
-    import celery.contrib.testing.tasks  # noqa: F401 - registers celery.ping for the ping check
-
-    import tasks  # noqa: F401 - registers the project's shared tasks
-
-    app = Celery("mmm-test-worker", set_as_current=False)
-    app.config_from_object("django.conf:settings", namespace="CELERY")
-    # Results through the real Redis of services mode (pub/sub: no polling delay).
-    # broker_heartbeat=0: the in-thread test worker drains with a blocking loop whose wake-up
-    # follows the heartbeat interval (10 s per message otherwise); real prefork workers are
-    # unaffected.
-    app.conf.update(
-        task_always_eager=False,
-        task_ignore_result=False,
-        result_backend=settings.REDIS_URL,
-        broker_heartbeat=0,
-    )
-    app.finalize()
-    assert app.conf.broker_url.startswith("amqp://"), "this test is about RabbitMQ"
-    return app
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,174 @@
+"""Receipt emission to ERIS through the real client against a local HTTP server (FR-12, NFR-6)."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from celery.exceptions import Retry
+from django.utils import timezone
+
+from mmm_project.celery import app as celery_app
+from mmm_project.clients import PeerUnavailable
+from receipts.models import Receipt
+from receipts.services import MAX_ATTEMPTS, admin_receipt_create, receipt_send, receipts_sweep
+from receipts.signing import verify_document
+from tasks.receipts import emit_receipt
+from tests.peers import FakeEris
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def eris(httpserver, settings):
+    fake = FakeEris()
+    settings.ERIS_URL = fake.install(httpserver)
+    return fake
+
+
+@pytest.fixture
+def eager_retries():
+    """Let eager apply() run a task's retries in-process instead of raising Retry."""
+    previous = celery_app.conf.task_eager_propagates
+    celery_app.conf.task_eager_propagates = False
+    yield
+    celery_app.conf.task_eager_propagates = previous
+
+
+def _receipt(**kwargs) -> Receipt:
+    return admin_receipt_create(
+        tenant_id="tenant-a",
+        actor_id="lead-1",
+        resource_type="playbook",
+        resource_id="pb-1",
+        operation="update",
+        before={"status": "draft"},
+        after={"status": "published"},
+    )
+
+
+def _status(receipt: Receipt) -> Receipt:
+    receipt.refresh_from_db()
+    return receipt
+
+
+def test_receipt_is_pending_with_eris_configured_and_local_without(eris, settings):
+    assert _receipt().status == "pending"
+    settings.ERIS_URL = ""
+    assert _receipt().status == "local"
+
+
+def test_sent_with_idempotency_key_and_a_verifiable_body(eris):
+    receipt = _receipt()
+    assert receipt_send(receipt_id=str(receipt.receipt_id)) == "sent"
+    receipt = _status(receipt)
+    assert (receipt.status, receipt.attempts, receipt.last_error) == ("sent", 1, "")
+    assert receipt.sent_at is not None
+    assert eris.deliveries == [str(receipt.receipt_id)]
+    assert verify_document(eris.stored[str(receipt.receipt_id)]).valid
+
+
+def test_transient_failure_is_recorded_and_raised_for_retry(eris):
+    eris.script = [503]
+    receipt = _receipt()
+    with pytest.raises(PeerUnavailable):
+        receipt_send(receipt_id=str(receipt.receipt_id))
+    receipt = _status(receipt)
+    assert (receipt.status, receipt.attempts, receipt.last_error) == ("pending", 1, "ERIS answered HTTP 503")
+    assert receipt_send(receipt_id=str(receipt.receipt_id)) == "sent"
+
+
+def test_refusal_marks_failed_without_retry(eris):
+    eris.script = [422]
+    receipt = _receipt()
+    assert receipt_send(receipt_id=str(receipt.receipt_id)) == "failed"
+    assert _status(receipt).last_error == "ERIS refused the receipt: HTTP 422"
+
+
+def test_conflict_on_the_idempotency_key_counts_as_delivered(eris):
+    eris.script = [409]
+    assert receipt_send(receipt_id=str(_receipt().receipt_id)) == "sent"
+
+
+def test_too_many_transient_failures_mark_failed(eris):
+    receipt = _receipt()
+    Receipt.objects.filter(pk=receipt.pk).update(attempts=MAX_ATTEMPTS - 1)
+    eris.script = [503]
+    with pytest.raises(PeerUnavailable):
+        receipt_send(receipt_id=str(receipt.receipt_id))
+    assert _status(receipt).status == "failed"
+
+
+def test_a_claimed_receipt_is_not_sent_twice(eris):
+    receipt = _receipt()
+    assert receipt_send(receipt_id=str(receipt.receipt_id)) == "sent"
+    assert receipt_send(receipt_id=str(receipt.receipt_id)) == "skipped"
+    assert len(eris.deliveries) == 1
+
+
+def test_a_hanging_eris_costs_no_more_than_the_timeout(eris, settings):
+    settings.ERIS_TIMEOUT_SECONDS = 0.2
+    eris.delay = 1.0
+    receipt = _receipt()
+    started = time.monotonic()
+    with pytest.raises(PeerUnavailable, match="ReadTimeout"):
+        receipt_send(receipt_id=str(receipt.receipt_id))
+    assert time.monotonic() - started < 0.8
+
+
+def test_breaker_opens_after_5_failures_and_stops_calling_eris(eris):
+    eris.script = [503] * 10
+    receipts = [_receipt() for _ in range(7)]
+    for receipt in receipts:
+        with pytest.raises(PeerUnavailable):
+            receipt_send(receipt_id=str(receipt.receipt_id))
+    assert len(eris.deliveries) == 5  # the 6th and 7th never reached ERIS
+    assert _status(receipts[-1]).last_error == "ERIS circuit breaker is open"
+
+
+def test_celery_task_retries_until_eris_recovers(eris, eager_retries):
+    eris.script = [503, 503, "store_then_503"]
+    receipt = _receipt()
+    # apply(throw=False) runs the retries in-process (the real worker waits 0.5, 1 and 2 s)
+    assert emit_receipt.apply(args=[str(receipt.receipt_id)], throw=False).get() == "sent"
+    assert _status(receipt).attempts == 4
+    assert eris.delivery_counts()[str(receipt.receipt_id)] == 4
+    assert list(eris.stored) == [str(receipt.receipt_id)]  # stored once despite the lost answer
+
+
+def test_retries_wait_half_a_second_then_one_then_two(eris):
+    receipt = _receipt()
+    waits = []
+    for retries in range(3):
+        eris.script = [503]
+        Receipt.objects.filter(pk=receipt.pk).update(status="pending")
+        with pytest.raises(Retry) as info:
+            emit_receipt.apply(args=[str(receipt.receipt_id)], retries=retries, throw=True).get()
+        waits.append(info.value.when)
+    assert waits == [0.5, 1.0, 2.0]
+
+
+def test_after_the_last_retry_the_receipt_waits_for_the_sweep(eris, eager_retries):
+    eris.script = [503] * 4
+    receipt = _receipt()
+    assert emit_receipt.apply(args=[str(receipt.receipt_id)], throw=False).get() == "pending"
+    assert (_status(receipt).status, receipt.attempts) == ("pending", 4)
+
+
+def test_sweep_sends_old_pending_and_stuck_sending_receipts(eris):
+    old, fresh, stuck = _receipt(), _receipt(), _receipt()
+    long_ago = timezone.now() - timedelta(minutes=10)
+    Receipt.objects.filter(pk=old.pk).update(updated_at=long_ago)
+    Receipt.objects.filter(pk=stuck.pk).update(status="sending", updated_at=long_ago)
+    assert receipts_sweep() == 2
+    assert [_status(r).status for r in (old, fresh, stuck)] == ["sent", "pending", "sent"]
+
+
+def test_sweep_stops_while_eris_is_down(eris):
+    eris.script = [503] * 3
+    receipts = [_receipt() for _ in range(3)]
+    Receipt.objects.update(updated_at=timezone.now() - timedelta(minutes=5))
+    receipts_sweep()
+    assert len(eris.deliveries) == 1  # the first failure ends this sweep
+    assert {_status(r).status for r in receipts} == {"pending"}
