@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,6 +11,8 @@ from django.db.models import Q
 
 from decisions.models import Decision, Outcome, Signal
 from preferences.models import TenantPolicy
+from receipts.documents import deletion_body
+from receipts.services import receipt_create
 
 DEFAULT_DECISION_RETENTION_DAYS = TenantPolicy._meta.get_field("decision_retention_days").default
 DEFAULT_OUTCOME_RETENTION_DAYS = TenantPolicy._meta.get_field("outcome_retention_days").default
@@ -39,11 +42,24 @@ def _expired(now: datetime, column: str, days_field: str, default_days: int) -> 
     return condition
 
 
-def _delete_batch(model: type[models.Model], condition: Q, batch_size: int) -> int:
-    ids = list(model.objects.filter(condition, legal_hold=False).values_list("pk", flat=True)[:batch_size])
-    if ids:
-        model.objects.filter(pk__in=ids).delete()
-    return len(ids)
+def _delete_batch(model: type[models.Model], condition: Q, batch_size: int) -> Counter[str]:
+    """Delete up to ``batch_size`` matching rows not on legal hold; return counts by tenant."""
+    rows = list(model.objects.filter(condition, legal_hold=False).values_list("pk", "tenant_id")[:batch_size])
+    if rows:
+        model.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+    return Counter(tenant_id for _, tenant_id in rows)
+
+
+def _receipt_deletions(per_table: dict[str, Counter[str]], now: datetime) -> None:
+    """One signed deletion receipt per tenant that lost rows in this batch (NFR-3)."""
+    tenants = sorted({tenant for counts in per_table.values() for tenant in counts})
+    for tenant in tenants:
+        counts = {table: counts[tenant] for table, counts in per_table.items() if counts[tenant]}
+        receipt_create(
+            build=lambda rid, t=tenant, c=counts: deletion_body(
+                receipt_id=rid, tenant_id=t, reason="retention", counts=c, now=now
+            )
+        )
 
 
 def retention_purge_batch(*, now: datetime, batch_size: int) -> PurgeReport:
@@ -52,7 +68,8 @@ def retention_purge_batch(*, now: datetime, batch_size: int) -> PurgeReport:
     Retention comes from each tenant's policy (``decision_retention_days`` for decisions and
     signals, ``outcome_retention_days`` for outcomes), defaulting to 90 and 365 days. Rows with
     ``legal_hold=true`` are never deleted. Deleting a decision deletes its actions and approvals;
-    its outcomes stay (their links set to NULL) until their own retention ends.
+    its outcomes stay (their links set to NULL) until their own retention ends. Each tenant that
+    lost rows gets a signed ``deletion`` receipt with the counts, in the same transaction.
 
     Args:
         now: the reference time (timezone-aware).
@@ -65,10 +82,12 @@ def retention_purge_batch(*, now: datetime, batch_size: int) -> PurgeReport:
     decision_days = ("decision_retention_days", DEFAULT_DECISION_RETENTION_DAYS)
     outcome_days = ("outcome_retention_days", DEFAULT_OUTCOME_RETENTION_DAYS)
     with transaction.atomic():
-        decisions = _delete_batch(Decision, _expired(now, "created_at", *decision_days), batch_size)
-    with transaction.atomic():
-        outcomes = _delete_batch(Outcome, _expired(now, "created_at", *outcome_days), batch_size)
-    with transaction.atomic():
-        signals = _delete_batch(Signal, _expired(now, "received_at", *decision_days), batch_size)
-    more = batch_size in (decisions, outcomes, signals)
-    return PurgeReport(decisions=decisions, outcomes=outcomes, signals=signals, more=more)
+        # The deletion receipts commit with the deletions they attest.
+        deleted = {
+            "decisions": _delete_batch(Decision, _expired(now, "created_at", *decision_days), batch_size),
+            "outcomes": _delete_batch(Outcome, _expired(now, "created_at", *outcome_days), batch_size),
+            "signals": _delete_batch(Signal, _expired(now, "received_at", *decision_days), batch_size),
+        }
+        _receipt_deletions(deleted, now)
+    totals = {table: sum(counts.values()) for table, counts in deleted.items()}
+    return PurgeReport(**totals, more=batch_size in totals.values())

@@ -251,3 +251,37 @@ def admin_config_body(
         "before": before,
         "after": after,
     }
+
+
+def deletion_body(
+    *, receipt_id: str, tenant_id: str, reason: str, counts: dict[str, int], now: datetime
+) -> dict[str, Any]:
+    """A deletion (NFR-3): which kinds of rows went and how many, never their content."""
+    return {
+        **_base(
+            receipt_id=receipt_id,
+            kind="deletion",
+            tenant_id=tenant_id,
+            actor_id="system",
+            actor_type="ai_agent",
+            evaluation_point="deletion",
+            now=now,
+        ),
+        "decision_id": None,
+        "policy_version_ids": [],
+        "snapshot_hash": sha256_digest(counts),
+        "inputs": {"reason": reason, "counts": dict(counts)},
+        "decision_status": "deleted",
+        "decision_rationale": f"{reason}: " + ", ".join(f"{n} {name}" for name, n in sorted(counts.items())),
+        "decision_badges": [reason],
+        "result": "deleted",
+        "actor_repo_id": None,
+        "evidence_handles": [],
+        "degraded": False,
+        "playbooks": [],
+        "proposed_actions": [],
+        "suppressed_actions": [],
+        "risk_score": 0.0,
+        "risk_flags": [],
+        "safety_checks_passed": True,
+    }

@@ -293,6 +293,21 @@ def test_admin_receipts_redact_secrets():
     assert verify_document(document).valid
 
 
+def test_deletion_receipt_matches_the_schema():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from decisions.retention import retention_purge_batch
+    from tests.factories import DecisionFactory
+
+    DecisionFactory(created_at=timezone.now() - timedelta(days=200))
+    retention_purge_batch(now=timezone.now(), batch_size=10)
+    document = receipt_document(Receipt.objects.get(kind="deletion"))
+    VALIDATOR.validate(document)
+    assert verify_document(document).valid
+
+
 def test_verify_receipts_command_reports_tampering(decision):
     out = io.StringIO()
     call_command("verify_receipts", "--tenant", "tenant-a", stdout=out)

@@ -101,3 +101,27 @@ def test_task_reenqueues_until_backlog_is_empty():
     # then re-enqueued runs cleared the backlog; the first run reports its own batch
     assert result == {"decisions": 2, "outcomes": 0, "signals": 0, "more": True}
     assert Decision.objects.count() == 0
+
+
+def test_each_purge_writes_a_signed_deletion_receipt_per_tenant():
+    from receipts.models import Receipt
+    from receipts.services import receipt_document
+    from receipts.signing import verify_document
+
+    DecisionFactory(tenant_id="t1", created_at=days_ago(100))
+    DecisionFactory(tenant_id="t1", created_at=days_ago(100))
+    OutcomeFactory(
+        tenant_id="t2",
+        action__tenant_id="t2",
+        action__decision__tenant_id="t2",
+        action__decision__created_at=days_ago(10),
+        created_at=days_ago(400),
+    )
+    retention_purge_batch(now=NOW, batch_size=100)
+    receipts = {r.tenant_id: receipt_document(r) for r in Receipt.objects.filter(kind="deletion")}
+    assert receipts["t1"]["inputs"] == {"reason": "retention", "counts": {"decisions": 2}}
+    assert receipts["t2"]["inputs"] == {"reason": "retention", "counts": {"outcomes": 1}}
+    assert all(verify_document(doc).valid for doc in receipts.values())
+    # nothing deleted, nothing receipted
+    retention_purge_batch(now=NOW, batch_size=100)
+    assert Receipt.objects.filter(kind="deletion").count() == 2
