@@ -109,6 +109,16 @@ def _base(
     }
 
 
+def _decision_reference(decision: Any) -> dict[str, Any]:
+    """What ties a receipt to a decision: its id, the policy it ran under, its context's hash."""
+    return {
+        "decision_id": str(decision.id),
+        "policy_version_ids": list(decision.policy_version_ids),
+        "policy_snapshot_id": decision.policy_snapshot_id,
+        "snapshot_hash": sha256_digest(decision.context),
+    }
+
+
 def decision_body(*, receipt_id: str, decision: Any, actions: list[Any], now: datetime) -> dict[str, Any]:
     """The decision receipt: inputs, playbooks fired, proposed and suppressed actions, risk."""
     context = decision.context
@@ -154,10 +164,7 @@ def decision_body(*, receipt_id: str, decision: Any, actions: list[Any], now: da
             evaluation_point="decide",
             now=now,
         ),
-        "decision_id": str(decision.id),
-        "policy_version_ids": list(decision.policy_version_ids),
-        "policy_snapshot_id": decision.policy_snapshot_id,
-        "snapshot_hash": sha256_digest(context),
+        **_decision_reference(decision),
         "inputs": {
             "signal_id": signal.get("signal_id"),
             "source": signal.get("source"),
@@ -194,10 +201,7 @@ def outcome_body(*, receipt_id: str, outcome: Any, decision: Any, now: datetime)
             evaluation_point="outcome",
             now=now,
         ),
-        "decision_id": str(decision.id),
-        "policy_version_ids": list(decision.policy_version_ids),
-        "policy_snapshot_id": decision.policy_snapshot_id,
-        "snapshot_hash": sha256_digest(context),
+        **_decision_reference(decision),
         "inputs": {
             "action_id": str(outcome.action_id),
             "action_type": outcome.action_type,
