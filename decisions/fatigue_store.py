@@ -23,8 +23,9 @@ from decisions.engine.fatigue import Reservation
 COOLDOWN_REASON = "fatigue.cooldown"
 
 # KEYS: counter keys, then the cool-down key when there is one.
-# ARGV: n, limits[1..n], ttls[1..n], now, cooldown_until, cooldown_ttl.
-# Returns 0 when reserved, -1 for an active cool-down, else the index of the full counter.
+# ARGV: n, limits[1..n], ttls[1..n], now, cooldown_until, cooldown_ttl, check_only (1 or 0).
+# Returns 0 when reserved (or, checking, when it would be), -1 for an active cool-down, else the
+# index of the full counter.
 _RESERVE_LUA = """
 local n = tonumber(ARGV[1])
 local now = tonumber(ARGV[2 * n + 2])
@@ -35,6 +36,7 @@ end
 for i = 1, n do
   if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[1 + i]) then return i end
 end
+if ARGV[2 * n + 5] == '1' then return 0 end
 for i = 1, n do
   redis.call('INCR', KEYS[i])
   redis.call('EXPIRE', KEYS[i], tonumber(ARGV[1 + n + i]))
@@ -49,6 +51,9 @@ return 0
 class FatigueStore(Protocol):
     def reserve(self, reservation: Reservation) -> str | None:
         """Reserve atomically; return None when reserved, else the refusing reason."""
+
+    def check(self, reservation: Reservation) -> str | None:
+        """Return what ``reserve`` would answer, consuming nothing (dry runs)."""
 
 
 def _cooldown_ttl(reservation: Reservation) -> int:
@@ -71,15 +76,21 @@ class RedisFatigueStore:
 
         self._script = get_redis_connection("default").register_script(_RESERVE_LUA)
 
-    def reserve(self, reservation: Reservation) -> str | None:
+    def _run(self, reservation: Reservation, *, check_only: bool) -> str | None:
         keys = [key for key, _, _, _ in reservation.counters]
         if reservation.cooldown_key:
             keys.append(reservation.cooldown_key)
         args: list[float | int] = [len(reservation.counters)]
         args += [limit for _, limit, _, _ in reservation.counters]
         args += [ttl for _, _, ttl, _ in reservation.counters]
-        args += [reservation.now, reservation.cooldown_until, _cooldown_ttl(reservation)]
+        args += [reservation.now, reservation.cooldown_until, _cooldown_ttl(reservation), int(check_only)]
         return _reason(reservation, int(self._script(keys=keys, args=args)))
+
+    def reserve(self, reservation: Reservation) -> str | None:
+        return self._run(reservation, check_only=False)
+
+    def check(self, reservation: Reservation) -> str | None:
+        return self._run(reservation, check_only=True)
 
 
 class LocalFatigueStore:
@@ -96,14 +107,25 @@ class LocalFatigueStore:
         value, expires = self._values.get(key, (0.0, math.inf))
         return value if expires > now else 0.0
 
+    def _refusal(self, reservation: Reservation) -> str | None:
+        now = reservation.now
+        if reservation.cooldown_key and self._get(reservation.cooldown_key, now) > now:
+            return COOLDOWN_REASON
+        for index, (key, limit, _, _) in enumerate(reservation.counters, start=1):
+            if self._get(key, now) >= limit:
+                return _reason(reservation, index)
+        return None
+
+    def check(self, reservation: Reservation) -> str | None:
+        with self._lock:
+            return self._refusal(reservation)
+
     def reserve(self, reservation: Reservation) -> str | None:
         now = reservation.now
         with self._lock:
-            if reservation.cooldown_key and self._get(reservation.cooldown_key, now) > now:
-                return COOLDOWN_REASON
-            for index, (key, limit, _, _) in enumerate(reservation.counters, start=1):
-                if self._get(key, now) >= limit:
-                    return _reason(reservation, index)
+            refusal = self._refusal(reservation)
+            if refusal is not None:
+                return refusal
             for key, _, ttl, _ in reservation.counters:
                 self._values[key] = (self._get(key, now) + 1, now + ttl)
             if reservation.cooldown_key:

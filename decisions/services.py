@@ -18,10 +18,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from decisions.engine.compose import ProposedAction, compose_actions
-from decisions.engine.context import RECENT_SIGNALS_LIMIT, assemble_context
+from decisions.engine.context import RECENT_SIGNALS_LIMIT, DecisionContext, assemble_context
 from decisions.engine.fatigue import reservation_for
 from decisions.engine.gates import policy_gate, preference_gate, quiet_hours_gate
-from decisions.engine.matching import match_playbooks
+from decisions.engine.matching import PlaybookCandidate, match_playbooks
 from decisions.engine.policy import PolicyView
 from decisions.engine.prioritise import prioritise
 from decisions.engine.routing import surface_payloads
@@ -51,17 +51,71 @@ class DecisionResult:
     replayed: bool
 
 
+@dataclass(frozen=True)
+class DecideInput:
+    """Who and what a decision is about, resolved from the request and the caller's token."""
+
+    tenant_id: str
+    actor_id: str
+    actor_type: str
+    roles: tuple[str, ...]
+    request_context: dict[str, Any]
+    signal: dict[str, Any]  # the envelope, with signal_id and severity filled in
+    signal_ts: datetime
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything the decision flow worked out, before anything is written."""
+
+    context: DecisionContext
+    policy: PolicyView
+    matched: tuple[PlaybookCandidate, ...]
+    delivered: list[ProposedAction]
+    suppressed: list[dict[str, Any]]
+
+
+def decide_input(*, principal: Principal, request: dict[str, Any], now: datetime) -> DecideInput:
+    """Resolve the actor, roles and envelope of a validated decide request.
+
+    Raises:
+        ApplicationError: ``FORBIDDEN`` (403) when the body's ``tenant_id`` is not the token's.
+    """
+    if request["tenant_id"] != principal.tenant_id:
+        raise ApplicationError(
+            "FORBIDDEN",
+            "tenant_id does not match the token.",
+            status_code=403,
+            fields={"tenant_id": ["must be the token's tenant"]},
+        )
+    own = request.get("actor_id", principal.actor_id) == principal.actor_id
+    request_context = dict(request.get("context") or {})
+    signal = dict(request["signal"])
+    signal.setdefault("signal_id", f"mmm-{uuid.uuid4()}")
+    return DecideInput(
+        tenant_id=principal.tenant_id,
+        actor_id=request.get("actor_id") or principal.actor_id,
+        actor_type=request.get("actor_type") or (principal.actor_type if own else "human"),
+        roles=tuple(request_context.get("roles", list(principal.roles) if own else [])),
+        request_context=request_context,
+        signal=signal,
+        signal_ts=signal.get("ts") or now,
+    )
+
+
 def _deliver(
     ranked: list[ProposedAction],
     *,
+    data: DecideInput,
     policy: PolicyView,
-    tenant_id: str,
-    actor_id: str,
     repo_id: str,
-    severity: str,
     now: datetime,
+    reserve: bool,
 ) -> tuple[list[ProposedAction], list[dict[str, Any]]]:
-    """Cap per decision and reserve fatigue slots in priority order (FR-7)."""
+    """Cap per decision and take fatigue slots in priority order (FR-7).
+
+    ``reserve=False`` only checks the counters (dry runs): nothing is consumed.
+    """
     store = fatigue_store()
     delivered, suppressed = [], []
     cooled: set[str] = set()  # one cool-down per playbook and decision, not per action
@@ -70,26 +124,92 @@ def _deliver(
             suppressed.append(action.suppressed("fatigue.cap_per_decision"))
             continue
         cooldown = action.cooldown_minutes if action.cooldown_minutes is not None else policy.cooldown_minutes
-        reason = store.reserve(
-            reservation_for(
-                tenant_id=tenant_id,
-                actor_id=actor_id,
-                repo_id=repo_id,
-                playbook_id=action.playbook_id,
-                now=now,
-                timezone=policy.timezone,
-                max_per_hour=policy.max_actions_per_hour,
-                max_per_day=policy.max_actions_per_day,
-                max_per_repo_per_day=policy.max_actions_per_repo_per_day,
-                cooldown_minutes=0 if action.playbook_id in cooled else cooldown,
-            )
+        reservation = reservation_for(
+            tenant_id=data.tenant_id,
+            actor_id=data.actor_id,
+            repo_id=repo_id,
+            playbook_id=action.playbook_id,
+            now=now,
+            timezone=policy.timezone,
+            max_per_hour=policy.max_actions_per_hour,
+            max_per_day=policy.max_actions_per_day,
+            max_per_repo_per_day=policy.max_actions_per_repo_per_day,
+            cooldown_minutes=0 if action.playbook_id in cooled else cooldown,
         )
+        reason = store.reserve(reservation) if reserve else store.check(reservation)
         if reason is not None:
             suppressed.append(action.suppressed(reason))
             continue
         cooled.add(action.playbook_id)
+        severity = data.signal["severity"]
         delivered.append(replace(action, surface_payloads=surface_payloads(action, severity=severity)))
     return delivered, suppressed
+
+
+def evaluate(
+    data: DecideInput, *, candidates: list[PlaybookCandidate] | None = None, now: datetime, reserve: bool
+) -> Evaluation:
+    """Run the decision flow's steps 3 to 9 (DESIGN.md) for ``data``; write nothing else.
+
+    ``candidates`` defaults to the tenant's published playbooks that fit the signal; a dry run
+    passes a draft instead. With ``reserve=True`` fatigue slots are taken for the delivered
+    actions (a real decision); with False they are only checked.
+    """
+    policy = tenant_policy_view(tenant_id=data.tenant_id)
+    prefs = actor_preferences_view(tenant_id=data.tenant_id, actor_id=data.actor_id)
+    context = assemble_context(
+        tenant_id=data.tenant_id,
+        actor_id=data.actor_id,
+        actor_type=data.actor_type,
+        actor_roles=data.roles,
+        request_context=data.request_context,
+        signal=data.signal,
+        signal_ts=data.signal_ts,
+        recent_signals=recent_signal_metadata(
+            tenant_id=data.tenant_id, actor_id=data.actor_id, limit=RECENT_SIGNALS_LIMIT
+        ),
+        policy={
+            "quiet_hours": policy.quiet_hours,
+            "enabled_action_types": sorted(policy.enabled_action_types),
+            "enabled_surfaces": sorted(policy.enabled_surfaces),
+            "policy_snapshot_id": policy.snapshot_id,
+        },
+    )
+    if candidates is None:
+        candidates = playbook_candidates(
+            tenant_id=data.tenant_id,
+            event_type=data.signal["event_type"],
+            source=data.signal["source"],
+            severity=data.signal["severity"],
+        )
+    match = match_playbooks(candidates, actor_roles=frozenset(data.roles), context=context.as_dict())
+    proposed: list[ProposedAction] = []
+    suppressed: list[dict[str, Any]] = list(match.errors)
+    for candidate in match.matched:
+        actions, dropped = compose_actions(
+            candidate, context=context, dual_channel_tags=policy.dual_channel_tags
+        )
+        proposed += actions
+        suppressed += dropped
+    kept, dropped = policy_gate(proposed, policy)
+    suppressed += dropped
+    kept, dropped = preference_gate(kept, prefs, now=now)
+    suppressed += dropped
+    kept, dropped = quiet_hours_gate(kept, policy, now=now)
+    suppressed += dropped
+    ranked = prioritise(
+        kept, context=context, priorities=policy.priorities, signal_ts=data.signal_ts, now=now
+    )
+    delivered, dropped = _deliver(
+        ranked, data=data, policy=policy, repo_id=context.repo_id, now=now, reserve=reserve
+    )
+    return Evaluation(
+        context=context,
+        policy=policy,
+        matched=match.matched,
+        delivered=delivered,
+        suppressed=suppressed + dropped,
+    )
 
 
 def decision_create(
@@ -109,103 +229,24 @@ def decision_create(
     """
     started = time.perf_counter()
     now = now or timezone.now()
-    tenant_id = principal.tenant_id
-    if request["tenant_id"] != tenant_id:
-        raise ApplicationError(
-            "FORBIDDEN",
-            "tenant_id does not match the token.",
-            status_code=403,
-            fields={"tenant_id": ["must be the token's tenant"]},
-        )
-    own = request.get("actor_id", principal.actor_id) == principal.actor_id
-    actor_id = request.get("actor_id") or principal.actor_id
-    actor_type = request.get("actor_type") or (principal.actor_type if own else "human")
-    request_context = request.get("context") or {}
-    roles = request_context.get("roles", list(principal.roles) if own else [])
-    signal_in = dict(request["signal"])
-    signal_in.setdefault("signal_id", f"mmm-{uuid.uuid4()}")
-    signal_ts = signal_in.get("ts") or now
-    metrics.SIGNALS_RECEIVED.labels(tenant_id, signal_in["source"], signal_in["event_type"]).inc()
+    data = decide_input(principal=principal, request=request, now=now)
+    tenant_id = data.tenant_id
+    metrics.SIGNALS_RECEIVED.labels(tenant_id, data.signal["source"], data.signal["event_type"]).inc()
 
-    earlier = decision_for_signal(tenant_id=tenant_id, signal_id=signal_in["signal_id"])
+    earlier = decision_for_signal(tenant_id=tenant_id, signal_id=data.signal["signal_id"])
     if earlier is not None:
         return DecisionResult(earlier, replayed=True)
 
-    policy = tenant_policy_view(tenant_id=tenant_id)
-    prefs = actor_preferences_view(tenant_id=tenant_id, actor_id=actor_id)
-    context = assemble_context(
-        tenant_id=tenant_id,
-        actor_id=actor_id,
-        actor_type=actor_type,
-        actor_roles=roles,
-        request_context=request_context,
-        signal=signal_in,
-        signal_ts=signal_ts,
-        recent_signals=recent_signal_metadata(
-            tenant_id=tenant_id, actor_id=actor_id, limit=RECENT_SIGNALS_LIMIT
-        ),
-        policy={
-            "quiet_hours": policy.quiet_hours,
-            "enabled_action_types": sorted(policy.enabled_action_types),
-            "enabled_surfaces": sorted(policy.enabled_surfaces),
-            "policy_snapshot_id": policy.snapshot_id,
-        },
-    )
-    candidates = playbook_candidates(
-        tenant_id=tenant_id,
-        event_type=signal_in["event_type"],
-        source=signal_in["source"],
-        severity=signal_in["severity"],
-    )
-    match = match_playbooks(candidates, actor_roles=frozenset(roles), context=context.as_dict())
-
-    proposed: list[ProposedAction] = []
-    suppressed: list[dict[str, Any]] = list(match.errors)
-    for candidate in match.matched:
-        actions, dropped = compose_actions(
-            candidate, context=context, dual_channel_tags=policy.dual_channel_tags
-        )
-        proposed += actions
-        suppressed += dropped
-    kept, dropped = policy_gate(proposed, policy)
-    suppressed += dropped
-    kept, dropped = preference_gate(kept, prefs, now=now)
-    suppressed += dropped
-    kept, dropped = quiet_hours_gate(kept, policy, now=now)
-    suppressed += dropped
-    ranked = prioritise(kept, context=context, priorities=policy.priorities, signal_ts=signal_ts, now=now)
-    delivered, dropped = _deliver(
-        ranked,
-        policy=policy,
-        tenant_id=tenant_id,
-        actor_id=actor_id,
-        repo_id=context.repo_id,
-        severity=context.signal.severity,
-        now=now,
-    )
-    suppressed += dropped
-
+    result = evaluate(data, now=now, reserve=True)
     elapsed = time.perf_counter() - started
-    budget = LATENCY_BUDGET.get(request_context.get("surface", "ide"), LATENCY_BUDGET["ide"])
+    budget = LATENCY_BUDGET.get(data.request_context.get("surface", "ide"), LATENCY_BUDGET["ide"])
     try:
         decision = _persist(
-            tenant_id=tenant_id,
-            actor_id=actor_id,
-            actor_type=actor_type,
-            signal_in=signal_in,
-            signal_ts=signal_ts,
-            context=context.as_dict(),
-            policy=policy,
-            match_ids=[(c.playbook_id, c.version) for c in match.matched],
-            delivered=delivered,
-            suppressed=suppressed,
-            latency_ms=elapsed * 1000,
-            latency_warning=elapsed > budget,
-            now=now,
+            data=data, result=result, latency_ms=elapsed * 1000, latency_warning=elapsed > budget, now=now
         )
     except IntegrityError:
         # A concurrent request decided the same signal first: answer with its decision.
-        earlier = decision_for_signal(tenant_id=tenant_id, signal_id=signal_in["signal_id"])
+        earlier = decision_for_signal(tenant_id=tenant_id, signal_id=data.signal["signal_id"])
         if earlier is None:
             raise
         return DecisionResult(earlier, replayed=True)
@@ -215,63 +256,53 @@ def decision_create(
             "decision over latency budget",
             extra={"decision_id": str(decision.id), "latency_ms": elapsed * 1000},
         )
-    metrics.DECISIONS.labels(tenant_id, actor_type).inc()
+    metrics.DECISIONS.labels(tenant_id, data.actor_type).inc()
     metrics.DECISION_LATENCY.labels(tenant_id).observe(time.perf_counter() - started)
-    for action in delivered:
+    for action in result.delivered:
         metrics.ACTIONS.labels(tenant_id, action.type).inc()
-    for record in suppressed:
+    for record in result.suppressed:
         metrics.ACTIONS_SUPPRESSED.labels(tenant_id, record["reason"].split(":")[0]).inc()
     return DecisionResult(decision, replayed=False)
 
 
 def _persist(
-    *,
-    tenant_id: str,
-    actor_id: str,
-    actor_type: str,
-    signal_in: dict[str, Any],
-    signal_ts: datetime,
-    context: dict[str, Any],
-    policy: PolicyView,
-    match_ids: list[tuple[str, int]],
-    delivered: list[ProposedAction],
-    suppressed: list[dict[str, Any]],
-    latency_ms: float,
-    latency_warning: bool,
-    now: datetime,
+    *, data: DecideInput, result: Evaluation, latency_ms: float, latency_warning: bool, now: datetime
 ) -> Decision:
     """Signal (if new), decision, actions and the decision receipt in one transaction (step 10)."""
+    signal_in = data.signal
     with transaction.atomic():
         signal, _ = Signal.objects.get_or_create(
-            tenant_id=tenant_id,
+            tenant_id=data.tenant_id,
             signal_id=signal_in["signal_id"],
             defaults={
-                "actor_id": actor_id,
-                "actor_type": actor_type,
+                "actor_id": data.actor_id,
+                "actor_type": data.actor_type,
                 "source": signal_in["source"],
                 "event_type": signal_in["event_type"],
                 "severity": signal_in["severity"],
-                "ts": signal_ts,
+                "ts": data.signal_ts,
                 "payload": signal_in.get("payload", {}),
             },
         )
         decision = Decision.objects.create(
-            tenant_id=tenant_id,
-            actor_id=actor_id,
-            actor_type=actor_type,
+            tenant_id=data.tenant_id,
+            actor_id=data.actor_id,
+            actor_type=data.actor_type,
             signal=signal,
-            context=context,
-            playbooks_fired=[{"playbook_id": pid, "playbook_version": version} for pid, version in match_ids],
-            policy_snapshot_id=policy.snapshot_id,
-            policy_version_ids=[policy.snapshot_id],
-            suppressed_actions=suppressed,
+            context=result.context.as_dict(),
+            playbooks_fired=[
+                {"playbook_id": c.playbook_id, "playbook_version": c.version} for c in result.matched
+            ],
+            policy_snapshot_id=result.policy.snapshot_id,
+            policy_version_ids=[result.policy.snapshot_id],
+            suppressed_actions=result.suppressed,
             latency_ms=round(latency_ms, 3),
             latency_warning=latency_warning,
             created_at=now,
         )
         actions = Action.objects.bulk_create(
             Action(
-                tenant_id=tenant_id,
+                tenant_id=data.tenant_id,
                 decision=decision,
                 playbook_version_id=action.version_id,
                 type=action.type,
@@ -284,7 +315,7 @@ def _persist(
                 position=position,
                 created_at=now,
             )
-            for position, action in enumerate(delivered)
+            for position, action in enumerate(result.delivered)
         )
         # The signed decision receipt joins the same transaction (FR-12 outbox).
         receipt_create(

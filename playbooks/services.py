@@ -1,7 +1,9 @@
 """Playbook writes: create (draft), update (new immutable version), publish, deprecate (FR-3, 11.2).
 
-Every write validates the document with ``playbooks.spec.validate_playbook`` and raises
+Saves validate the document with ``playbooks.spec.validate_playbook`` and refuse structural
+problems; publishing refuses any problem (CEL, templates, Mirror lint too). Both raise
 ``ApplicationError("VALIDATION_ERROR", fields={path: [messages]})`` listing every problem.
+Every write emits an ``admin_config`` receipt with the before and after state.
 """
 
 from __future__ import annotations
@@ -59,9 +61,9 @@ def _raise_problems(problems: list[Problem]) -> None:
     raise ApplicationError("VALIDATION_ERROR", "The playbook is invalid; see fields.", fields=dict(fields))
 
 
-def _validated(document: Any) -> dict[str, Any]:
+def _validated(document: Any, *, for_publish: bool = False) -> dict[str, Any]:
     spec, problems = validate_playbook(document)
-    if problems:
+    if spec is None or (for_publish and problems):
         _raise_problems(problems)
     assert spec is not None
     return spec
@@ -90,11 +92,11 @@ def _name_taken(name: str) -> ApplicationError:
 
 
 def playbook_create(*, tenant_id: str, document: dict[str, Any], actor_id: str) -> Playbook:
-    """Create a draft playbook with version 1.
+    """Create a draft playbook with version 1 (publish-level problems may remain on a draft).
 
     Raises:
-        ApplicationError: ``VALIDATION_ERROR`` (400) listing every problem; ``CONFLICT`` (409)
-            when the tenant already has a playbook of that name.
+        ApplicationError: ``VALIDATION_ERROR`` (400) listing every structural problem;
+            ``CONFLICT`` (409) when the tenant already has a playbook of that name.
     """
     spec = _validated(document)
     try:
@@ -132,7 +134,8 @@ def playbook_update(*, playbook: Playbook, document: dict[str, Any], actor_id: s
     return locked
 
 
-def _version_document(playbook: Playbook, version: PlaybookVersion) -> dict[str, Any]:
+def version_document(playbook: Playbook, version: PlaybookVersion) -> dict[str, Any]:
+    """The playbook document (the YAML/JSON format) of ``version``."""
     return {
         "name": playbook.name,
         "description": playbook.description,
@@ -177,7 +180,7 @@ def playbook_publish(*, playbook: Playbook, actor_id: str) -> Playbook:
                 "INVALID_STATE", "A deprecated playbook cannot be published.", status_code=409
             )
         latest = locked.versions.get(version=locked.latest_version)
-        _validated(_version_document(locked, latest))
+        _validated(version_document(locked, latest), for_publish=True)
         before = playbook_state(locked)
         locked.published_version = latest
         locked.status = PlaybookStatus.PUBLISHED
@@ -210,7 +213,7 @@ def playbook_upsert(*, tenant_id: str, document: dict[str, Any], actor_id: str) 
     if existing is None:
         return playbook_create(tenant_id=tenant_id, document=document, actor_id=actor_id), "created"
     latest = existing.versions.get(version=existing.latest_version)
-    current = _version_document(existing, latest)
+    current = version_document(existing, latest)
     if all(current[key] == spec[key] for key in current):
         return existing, "unchanged"
     return playbook_update(playbook=existing, document=document, actor_id=actor_id), "updated"

@@ -75,10 +75,16 @@ MAX_NAME = 200
 
 @dataclass(frozen=True)
 class Problem:
-    """One validation problem: ``field`` is a path such as ``actions[1].title``."""
+    """One validation problem: ``field`` is a path such as ``actions[1].title``.
+
+    ``publish_only``: a draft may be saved with it (CEL that does not compile, a template that
+    does not render, prescriptive Mirror text); publishing refuses it. Other problems (shape,
+    types, unknown fields) refuse the save itself.
+    """
 
     field: str
     message: str
+    publish_only: bool = False
 
 
 class _Checker:
@@ -86,8 +92,8 @@ class _Checker:
         self.problems: list[Problem] = []
         self.sample = sample_context()
 
-    def add(self, field: str, message: str) -> None:
-        self.problems.append(Problem(field, message))
+    def add(self, field: str, message: str, *, publish_only: bool = False) -> None:
+        self.problems.append(Problem(field, message, publish_only))
 
     def unknown_keys(self, value: dict, allowed: set[str], path: str) -> None:
         for key in sorted(set(value) - allowed):
@@ -125,12 +131,16 @@ class _Checker:
         try:
             rendered = render(source, self.sample)
         except TemplateProblem as exc:
-            self.add(path, f"template error: {exc}")
-            return None
+            self.add(path, f"template error: {exc}", publish_only=True)
+            return source
         if mirror:
             phrases = prescriptive_phrases(source) or prescriptive_phrases(rendered)
             if phrases:
-                self.add(path, f"Mirror text must be neutral; prescriptive language: {', '.join(phrases)}")
+                self.add(
+                    path,
+                    f"Mirror text must be neutral; prescriptive language: {', '.join(phrases)}",
+                    publish_only=True,
+                )
         return source
 
 
@@ -179,19 +189,21 @@ def _conditions(check: _Checker, value: Any) -> list[str]:
         path = f"conditions[{index}]"
         if check.string(expression, path, max_length=2000) is None:
             continue
+        conditions.append(expression)
         try:
             program = compile_condition(expression)
         except ConditionProblem as exc:
-            check.add(path, f"CEL error: {exc}")
+            check.add(path, f"CEL error: {exc}", publish_only=True)
             continue
         try:
             result = program.execute(check.sample)
         except Exception as exc:  # noqa: BLE001 - any run-time failure on the sample is reported
-            check.add(path, f"CEL error on the sample context: {type(exc).__name__}: {exc}")
+            check.add(
+                path, f"CEL error on the sample context: {type(exc).__name__}: {exc}", publish_only=True
+            )
             continue
         if not isinstance(result, bool):
-            check.add(path, "must evaluate to a boolean")
-        conditions.append(expression)
+            check.add(path, "must evaluate to a boolean", publish_only=True)
     return conditions
 
 
@@ -277,11 +289,12 @@ def _limits(check: _Checker, value: Any) -> dict[str, Any]:
 
 
 def validate_playbook(document: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """Validate a playbook document; return ``(normalised spec, [])`` or ``(None, problems)``.
+    """Validate a playbook document; return ``(normalised spec or None, every problem)``.
 
     Every problem is listed (not only the first): unknown fields, missing fields, CEL that does
     not compile or references unknown names, templates that do not render against a sample
-    context, prescriptive Mirror text (FR-4), and type-specific fields (FR-5, FR-6).
+    context, prescriptive Mirror text (FR-4), and type-specific fields (FR-5, FR-6). The spec is
+    None when a problem is structural; with only ``publish_only`` problems it is returned too.
     """
     check = _Checker()
     if not isinstance(document, dict):
@@ -307,6 +320,6 @@ def validate_playbook(document: Any) -> tuple[dict[str, Any] | None, list[Proble
         "limits": _limits(check, document.get("limits")),
         "experiment_metadata": experiment_metadata,
     }
-    if check.problems:
+    if any(not problem.publish_only for problem in check.problems):
         return None, check.problems
-    return spec, []
+    return spec, check.problems

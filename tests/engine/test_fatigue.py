@@ -147,3 +147,17 @@ def test_quiet_hours_within_one_day_and_disabled():
     assert in_quiet_hours(noon, 12, 14, "UTC") is True
     assert in_quiet_hours(noon, 13, 14, "UTC") is False
     assert in_quiet_hours(noon, 0, 0, "UTC") is False
+
+
+def test_check_answers_like_reserve_but_consumes_nothing(store):
+    def plan(now, cooldown=30):
+        return reservation_for(
+            tenant_id="ut", actor_id="actor-1", repo_id="org/app", playbook_id="pb-1", now=now, timezone="UTC",
+            max_per_hour=1, max_per_day=10, max_per_repo_per_day=20, cooldown_minutes=cooldown,
+        )
+
+    for _ in range(3):
+        assert store.check(plan(T0)) is None
+    assert store.reserve(plan(T0)) is None
+    assert store.check(plan(T0)) == "fatigue.cooldown"
+    assert store.check(plan(T0, cooldown=0)) == "fatigue.quota_actor_hour"
