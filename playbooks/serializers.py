@@ -41,3 +41,8 @@ class PlaybookOutputSerializer(serializers.Serializer):
 
     def get_limits(self, playbook) -> dict:
         return self._content(playbook, "limits", {})
+
+
+def problems_output(problems) -> list[dict[str, str]]:
+    """Publish-level problems of a draft: ``[{"field", "message"}]``."""
+    return [{"field": p.field or "playbook", "message": p.message} for p in problems]

@@ -54,7 +54,7 @@ def _audit(playbook: Playbook, *, actor_id: str, operation: str, before: dict[st
     )
 
 
-def _raise_problems(problems: list[Problem]) -> None:
+def raise_problems(problems: list[Problem]) -> None:
     fields: dict[str, list[str]] = defaultdict(list)
     for problem in problems:
         fields[problem.field or "playbook"].append(problem.message)
@@ -64,7 +64,7 @@ def _raise_problems(problems: list[Problem]) -> None:
 def _validated(document: Any, *, for_publish: bool = False) -> dict[str, Any]:
     spec, problems = validate_playbook(document)
     if spec is None or (for_publish and problems):
-        _raise_problems(problems)
+        raise_problems(problems)
     assert spec is not None
     return spec
 

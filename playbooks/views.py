@@ -1,27 +1,64 @@
-"""Playbook read API (spec 11.2): list and detail, scope ``mmm.read``."""
+"""Playbook API (spec 11.2, FR-13): list, create, read, update, publish, deprecate, dry run.
 
-from rest_framework import serializers
+Reads need scope ``mmm.read``; writes need role ``tenant_admin`` or ``mmm_admin``. Every write
+emits an ``admin_config`` receipt (``playbooks.services``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mmm_project.auth.permissions import HasScope
-from playbooks.models import PlaybookStatus
+from decisions.dry_run import dry_run
+from decisions.serializers import ContextInputSerializer, SignalInputSerializer
+from mmm_project.auth.permissions import IsTenantAdmin, ReadScopeOrAdmin
+from mmm_project.serializers import StrictSerializer
+from playbooks.models import Playbook, PlaybookStatus
 from playbooks.selectors import playbook_get, playbook_latest_versions, playbook_list
-from playbooks.serializers import PlaybookOutputSerializer
+from playbooks.serializers import PlaybookOutputSerializer, problems_output
+from playbooks.services import (
+    playbook_create,
+    playbook_deprecate,
+    playbook_publish,
+    playbook_update,
+    version_document,
+)
+from playbooks.spec import validate_playbook
+
+# The spec's PlaybookCreateRequest carries "version"; versions are assigned by the engine.
+IGNORED_FIELDS = ("version",)
 
 
-def _serialize(tenant_id: str, playbooks: list) -> list:
+def _serialize(tenant_id: str, playbooks: list[Playbook]) -> list[dict[str, Any]]:
     latest = playbook_latest_versions(tenant_id=tenant_id, playbooks=playbooks)
     return PlaybookOutputSerializer(playbooks, many=True, context={"latest_versions": latest}).data
 
 
-class PlaybookListApi(APIView):
-    """``GET /v1/mmm/playbooks?status=draft|published|deprecated``: the tenant's playbooks."""
+def _with_problems(tenant_id: str, playbook: Playbook) -> dict[str, Any]:
+    """One playbook plus the problems that would stop its latest version from publishing."""
+    body = _serialize(tenant_id, [playbook])[0]
+    latest = playbook.versions.get(version=playbook.latest_version)
+    _, problems = validate_playbook(version_document(playbook, latest))
+    body["problems"] = problems_output(problems)
+    return body
 
-    permission_classes = [HasScope("mmm.read")]
 
-    class FilterSerializer(serializers.Serializer):
+def _document(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise serializers.ValidationError({"body": ["must be a playbook object"]})
+    return {key: value for key, value in data.items() if key not in IGNORED_FIELDS}
+
+
+class PlaybookCollectionApi(APIView):
+    """``GET /v1/mmm/playbooks?status=`` lists; ``POST /v1/mmm/playbooks`` creates a draft (201)."""
+
+    permission_classes = [ReadScopeOrAdmin]
+
+    class FilterSerializer(StrictSerializer):
         status = serializers.ChoiceField(choices=PlaybookStatus.choices, required=False)
 
     def get(self, request: Request) -> Response:
@@ -35,13 +72,76 @@ class PlaybookListApi(APIView):
         )
         return Response(_serialize(tenant_id, playbooks))
 
+    def post(self, request: Request) -> Response:
+        principal = request.user
+        playbook = playbook_create(
+            tenant_id=principal.tenant_id, document=_document(request.data), actor_id=principal.actor_id
+        )
+        return Response(_with_problems(principal.tenant_id, playbook), status=status.HTTP_201_CREATED)
+
 
 class PlaybookDetailApi(APIView):
-    """``GET /v1/mmm/playbooks/{playbook_id}``: one playbook of the caller's tenant; 404 otherwise."""
+    """``GET``, ``PUT`` (new version; omitted fields keep their value) and ``DELETE`` (deprecate, 204)."""
 
-    permission_classes = [HasScope("mmm.read")]
+    permission_classes = [ReadScopeOrAdmin]
 
     def get(self, request: Request, playbook_id: str) -> Response:
         tenant_id = request.user.tenant_id
-        playbook = playbook_get(tenant_id=tenant_id, playbook_id=playbook_id)
-        return Response(_serialize(tenant_id, [playbook])[0])
+        return Response(_with_problems(tenant_id, playbook_get(tenant_id=tenant_id, playbook_id=playbook_id)))
+
+    def put(self, request: Request, playbook_id: str) -> Response:
+        principal = request.user
+        playbook = playbook_get(tenant_id=principal.tenant_id, playbook_id=playbook_id)
+        current = version_document(playbook, playbook.versions.get(version=playbook.latest_version))
+        document = {**current, **_document(request.data)}
+        playbook = playbook_update(playbook=playbook, document=document, actor_id=principal.actor_id)
+        return Response(_with_problems(principal.tenant_id, playbook))
+
+    def delete(self, request: Request, playbook_id: str) -> Response:
+        principal = request.user
+        playbook = playbook_get(tenant_id=principal.tenant_id, playbook_id=playbook_id)
+        playbook_deprecate(playbook=playbook, actor_id=principal.actor_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PlaybookPublishApi(APIView):
+    """``POST /v1/mmm/playbooks/{id}/publish``: 200 published, or 400 listing every problem."""
+
+    permission_classes = [IsTenantAdmin]
+
+    def post(self, request: Request, playbook_id: str) -> Response:
+        principal = request.user
+        playbook = playbook_get(tenant_id=principal.tenant_id, playbook_id=playbook_id)
+        playbook = playbook_publish(playbook=playbook, actor_id=principal.actor_id)
+        return Response(_serialize(principal.tenant_id, [playbook])[0])
+
+
+class PlaybookDryRunApi(APIView):
+    """``POST /v1/mmm/playbooks/dry-run`` (admin): what a draft would have proposed. Writes nothing.
+
+    Body: ``{"playbook": {...}, "signal": {...}, "context": {...}, "actor_id": "..."}`` or
+    ``{"playbook": {...}, "signal_ids": ["..."]}`` (stored signals, replayed with the context
+    their decision recorded). Answers ``{"results": [{"signal_id", "matched", "actions",
+    "suppressed"}], "problems": [...]}``.
+    """
+
+    permission_classes = [IsTenantAdmin]
+
+    class InputSerializer(StrictSerializer):
+        playbook = serializers.DictField()
+        signal = SignalInputSerializer(required=False)
+        context = ContextInputSerializer(required=False, default=dict)
+        actor_id = serializers.CharField(max_length=255, required=False)
+        signal_ids = serializers.ListField(
+            child=serializers.CharField(max_length=255), required=False, min_length=1, max_length=100
+        )
+
+        def validate(self, attrs):
+            if ("signal" in attrs) == ("signal_ids" in attrs):
+                raise serializers.ValidationError({"signal": ["give either signal or signal_ids"]})
+            return attrs
+
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(dry_run(principal=request.user, **serializer.validated_data))

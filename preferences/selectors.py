@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.core.cache import cache
+
 from decisions.engine.policy import PolicyView, PreferencesView
 from preferences.models import ActorPreferences, TenantPolicy
 
@@ -67,11 +69,30 @@ def tenant_policy_view(*, tenant_id: str) -> PolicyView:
     )
 
 
+PREFERENCES_CACHE_SECONDS = 300  # NFR-1: actor preferences cached 5 minutes
+
+
+def preferences_cache_key(tenant_id: str, actor_id: str) -> str:
+    return f"prefs:{tenant_id}:{actor_id}"
+
+
 def actor_preferences_view(*, tenant_id: str, actor_id: str) -> PreferencesView:
-    """The actor's preferences as plain data (defaults: nothing opted out, every surface)."""
-    prefs = actor_preferences_get(tenant_id=tenant_id, actor_id=actor_id)
+    """The actor's preferences as plain data (defaults: nothing opted out, every surface).
+
+    Cached 5 minutes (NFR-1); every write drops the cached copy after it commits.
+    """
+    key = preferences_cache_key(tenant_id, actor_id)
+    cached = cache.get(key)
+    if cached is None:
+        prefs = actor_preferences_get(tenant_id=tenant_id, actor_id=actor_id)
+        cached = {
+            "opt_out_categories": list(prefs.opt_out_categories),
+            "preferred_surfaces": list(prefs.preferred_surfaces),
+            "snooze_until": prefs.snooze_until,
+        }
+        cache.set(key, cached, timeout=PREFERENCES_CACHE_SECONDS)
     return PreferencesView(
-        opt_out_categories=frozenset(prefs.opt_out_categories),
-        preferred_surfaces=frozenset(prefs.preferred_surfaces),
-        snooze_until=prefs.snooze_until,
+        opt_out_categories=frozenset(cached["opt_out_categories"]),
+        preferred_surfaces=frozenset(cached["preferred_surfaces"]),
+        snooze_until=cached["snooze_until"],
     )

@@ -1,6 +1,13 @@
-"""Output shapes of tenant policy (spec 11.5) and actor preferences (spec 11.4)."""
+"""Request and response shapes of tenant policy (spec 11.5) and actor preferences (spec 11.4)."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
 
 from rest_framework import serializers
+
+from decisions.models import ActionType, Surface
+from mmm_project.serializers import StrictSerializer
 
 
 class TenantPolicyOutputSerializer(serializers.Serializer):
@@ -13,10 +20,12 @@ class TenantPolicyOutputSerializer(serializers.Serializer):
     cooldown_minutes = serializers.IntegerField()
     safety_critical = serializers.BooleanField()
     retention = serializers.SerializerMethodField()
-    priorities = serializers.DictField()
+    priorities = serializers.DictField(child=serializers.FloatField())
+    dual_channel_tags = serializers.ListField(child=serializers.CharField())
+    dual_channel_approvers = serializers.ListField(child=serializers.CharField())
     updated_at = serializers.DateTimeField(allow_null=True)
 
-    def get_quotas(self, policy) -> dict:
+    def get_quotas(self, policy) -> dict[str, int]:
         return {
             "max_actions_per_hour": policy.max_actions_per_hour,
             "max_actions_per_day": policy.max_actions_per_day,
@@ -24,14 +33,78 @@ class TenantPolicyOutputSerializer(serializers.Serializer):
             "max_actions_per_decision": policy.max_actions_per_decision,
         }
 
-    def get_quiet_hours(self, policy) -> dict:
+    def get_quiet_hours(self, policy) -> dict[str, object]:
         return {"start": policy.quiet_hours_start, "end": policy.quiet_hours_end, "timezone": policy.timezone}
 
-    def get_retention(self, policy) -> dict:
+    def get_retention(self, policy) -> dict[str, int]:
         return {
             "decision_days": policy.decision_retention_days,
             "outcome_days": policy.outcome_retention_days,
         }
+
+
+class QuotasInputSerializer(StrictSerializer):
+    max_actions_per_hour = serializers.IntegerField(min_value=0, max_value=1000, required=False)
+    max_actions_per_day = serializers.IntegerField(min_value=0, max_value=10000, required=False)
+    max_actions_per_repo_per_day = serializers.IntegerField(min_value=0, max_value=100000, required=False)
+    max_actions_per_decision = serializers.IntegerField(min_value=0, max_value=20, required=False)
+
+
+class QuietHoursInputSerializer(StrictSerializer):
+    start = serializers.IntegerField(min_value=0, max_value=23)
+    end = serializers.IntegerField(min_value=0, max_value=23)
+    timezone = serializers.CharField(required=False)
+
+    def validate_timezone(self, value: str) -> str:
+        if value not in available_timezones():
+            raise serializers.ValidationError("unknown IANA time zone")
+        return value
+
+
+class RetentionInputSerializer(StrictSerializer):
+    decision_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
+    outcome_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
+
+
+def _choices(choices) -> serializers.ListField:
+    return serializers.ListField(child=serializers.ChoiceField(choices=choices), required=False)
+
+
+class TenantPolicyInputSerializer(StrictSerializer):
+    """``PUT /v1/mmm/tenants/{tenant_id}/policy``: omitted fields keep their value."""
+
+    enabled_surfaces = _choices(Surface.values)
+    enabled_action_types = _choices(ActionType.values)
+    restrictions = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    quotas = QuotasInputSerializer(required=False)
+    quiet_hours = QuietHoursInputSerializer(required=False)
+    cooldown_minutes = serializers.IntegerField(min_value=0, max_value=43200, required=False)
+    safety_critical = serializers.BooleanField(required=False)
+    retention = RetentionInputSerializer(required=False)
+    priorities = serializers.DictField(
+        child=serializers.FloatField(min_value=0, max_value=10), required=False
+    )
+    dual_channel_tags = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    dual_channel_approvers = serializers.ListField(
+        child=serializers.CharField(max_length=255), required=False
+    )
+
+    def to_changes(self) -> dict[str, object]:
+        """The validated request as model field names."""
+        data = dict(self.validated_data)
+        changes = dict(data.pop("quotas", {}))
+        quiet = data.pop("quiet_hours", None)
+        if quiet:
+            changes.update(quiet_hours_start=quiet["start"], quiet_hours_end=quiet["end"])
+            if "timezone" in quiet:
+                changes["timezone"] = quiet["timezone"]
+        retention = data.pop("retention", {})
+        if "decision_days" in retention:
+            changes["decision_retention_days"] = retention["decision_days"]
+        if "outcome_days" in retention:
+            changes["outcome_retention_days"] = retention["outcome_days"]
+        changes.update(data)
+        return changes
 
 
 class ActorPreferencesOutputSerializer(serializers.Serializer):
@@ -41,3 +114,25 @@ class ActorPreferencesOutputSerializer(serializers.Serializer):
     preferred_surfaces = serializers.ListField(child=serializers.CharField())
     snooze_until = serializers.DateTimeField(allow_null=True)
     updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class ActorPreferencesInputSerializer(StrictSerializer):
+    """``PUT /v1/mmm/actors/{actor_id}/preferences``: omitted fields keep their value."""
+
+    opt_out_categories = _choices(ActionType.values)
+    preferred_surfaces = _choices(Surface.values)
+    snooze_until = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class SnoozeInputSerializer(StrictSerializer):
+    """``POST .../preferences/snooze``: exactly one of ``duration_hours`` (1-720) or ``until``."""
+
+    duration_hours = serializers.IntegerField(min_value=1, max_value=720, required=False)
+    until = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs):
+        if ("duration_hours" in attrs) == ("until" in attrs):
+            raise serializers.ValidationError(
+                {"duration_hours": ["give exactly one of duration_hours or until"]}
+            )
+        return attrs

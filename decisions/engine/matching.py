@@ -89,3 +89,14 @@ def match_playbooks(
         if ok:
             matched.append(candidate)
     return MatchResult(matched=tuple(matched), errors=tuple(errors))
+
+
+def trigger_fits(
+    trigger: dict[str, Any], *, event_type: str, source: str, severity_rank: int, min_rank: int
+) -> bool:
+    """What the trigger index answers, for one trigger of a playbook not in the index (dry runs)."""
+    return (
+        trigger["event_type"] in event_type_patterns(event_type)
+        and trigger["source"] in (source, "*")
+        and min_rank <= severity_rank
+    )

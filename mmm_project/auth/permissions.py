@@ -45,3 +45,17 @@ class IsTenantAdmin(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         principal = _principal(request)
         return principal is not None and principal.is_admin
+
+
+class ReadScopeOrAdmin(BasePermission):
+    """Reads (GET, HEAD, OPTIONS) need scope ``mmm.read``; writes need an admin role (spec 11.2)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        principal = _principal(request)
+        if principal is None:
+            return False
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            self.message = "Scope 'mmm.read' is required."
+            return principal.has_scope("mmm.read")
+        self.message = IsTenantAdmin.message
+        return principal.is_admin

@@ -29,7 +29,8 @@ def test_unknown_api_path_is_json_404():
 
 
 def test_wrong_method_is_405(client_for):
-    _assert_error_body(client_for().delete("/v1/mmm/playbooks"), 405, "METHOD_NOT_ALLOWED")
+    admin = client_for(roles=["tenant_admin"])
+    _assert_error_body(admin.delete("/v1/mmm/playbooks"), 405, "METHOD_NOT_ALLOWED")
 
 
 def test_health_rejects_post_with_405():

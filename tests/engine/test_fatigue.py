@@ -152,8 +152,16 @@ def test_quiet_hours_within_one_day_and_disabled():
 def test_check_answers_like_reserve_but_consumes_nothing(store):
     def plan(now, cooldown=30):
         return reservation_for(
-            tenant_id="ut", actor_id="actor-1", repo_id="org/app", playbook_id="pb-1", now=now, timezone="UTC",
-            max_per_hour=1, max_per_day=10, max_per_repo_per_day=20, cooldown_minutes=cooldown,
+            tenant_id="ut",
+            actor_id="actor-1",
+            repo_id="org/app",
+            playbook_id="pb-1",
+            now=now,
+            timezone="UTC",
+            max_per_hour=1,
+            max_per_day=10,
+            max_per_repo_per_day=20,
+            cooldown_minutes=cooldown,
         )
 
     for _ in range(3):

@@ -1,0 +1,121 @@
+"""Writes of tenant policy (FR-13, spec 11.5) and actor preferences (FR-14, spec 11.4).
+
+Each write stores the row, emits an ``admin_config`` receipt with the before and after state in
+the same transaction, and drops the cached copy the decision path reads.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from preferences.models import ActorPreferences, TenantPolicy
+from preferences.selectors import preferences_cache_key
+from preferences.serializers import TenantPolicyOutputSerializer
+from receipts.services import admin_receipt_create
+
+
+def tenant_policy_state(policy: TenantPolicy) -> dict[str, Any]:
+    """The policy as the API shows it, without tenant id and timestamps (for receipts)."""
+    state = dict(TenantPolicyOutputSerializer(policy).data)
+    state.pop("tenant_id")
+    state.pop("updated_at")
+    return state
+
+
+# Validated request keys -> model fields (nested request objects are flattened by the view).
+POLICY_FIELDS = {
+    "enabled_surfaces",
+    "enabled_action_types",
+    "restrictions",
+    "max_actions_per_hour",
+    "max_actions_per_day",
+    "max_actions_per_repo_per_day",
+    "max_actions_per_decision",
+    "cooldown_minutes",
+    "quiet_hours_start",
+    "quiet_hours_end",
+    "timezone",
+    "safety_critical",
+    "decision_retention_days",
+    "outcome_retention_days",
+    "priorities",
+    "dual_channel_tags",
+    "dual_channel_approvers",
+}
+
+
+def tenant_policy_update(*, tenant_id: str, changes: dict[str, Any], actor_id: str) -> TenantPolicy:
+    """Apply validated ``changes`` (model field names) to the tenant's policy, creating it if needed.
+
+    Omitted fields keep their value. Raises ValueError for a field that is not a policy field.
+    """
+    unknown = set(changes) - POLICY_FIELDS
+    if unknown:
+        raise ValueError(f"not policy fields: {sorted(unknown)}")
+    with transaction.atomic():
+        policy, created = TenantPolicy.objects.select_for_update().get_or_create(tenant_id=tenant_id)
+        before = None if created else tenant_policy_state(policy)
+        for field, value in changes.items():
+            setattr(policy, field, value)
+        policy.save()
+        admin_receipt_create(
+            tenant_id=tenant_id,
+            actor_id=actor_id,
+            resource_type="tenant_policy",
+            resource_id=tenant_id,
+            operation="update",
+            before=before,
+            after=tenant_policy_state(policy),
+        )
+    return policy
+
+
+def _preferences_state(prefs: ActorPreferences) -> dict[str, Any]:
+    return {
+        "opt_out_categories": list(prefs.opt_out_categories),
+        "preferred_surfaces": list(prefs.preferred_surfaces),
+        "snooze_until": prefs.snooze_until.isoformat() if prefs.snooze_until else None,
+    }
+
+
+def actor_preferences_update(
+    *, tenant_id: str, actor_id: str, changes: dict[str, Any], changed_by: str
+) -> ActorPreferences:
+    """Set ``opt_out_categories``, ``preferred_surfaces`` and/or ``snooze_until`` (None cancels)."""
+    with transaction.atomic():
+        prefs, created = ActorPreferences.objects.select_for_update().get_or_create(
+            tenant_id=tenant_id, actor_id=actor_id
+        )
+        before = None if created else _preferences_state(prefs)
+        for field in ("opt_out_categories", "preferred_surfaces", "snooze_until"):
+            if field in changes:
+                setattr(prefs, field, changes[field])
+        prefs.save()
+        admin_receipt_create(
+            tenant_id=tenant_id,
+            actor_id=changed_by,
+            resource_type="actor_preferences",
+            resource_id=str(prefs.preference_id),
+            operation="update",
+            before=before,
+            after=_preferences_state(prefs),
+        )
+        # Drop the cached copy only once the new row is visible to other requests.
+        transaction.on_commit(lambda: cache.delete(preferences_cache_key(tenant_id, actor_id)))
+    return prefs
+
+
+def actor_snooze(
+    *, tenant_id: str, actor_id: str, until: datetime | None, changed_by: str
+) -> ActorPreferences:
+    """Snooze until ``until`` (a future time), or cancel the snooze with None (FR-14)."""
+    if until is not None and until <= timezone.now():
+        raise ValueError("until must be in the future")
+    return actor_preferences_update(
+        tenant_id=tenant_id, actor_id=actor_id, changes={"snooze_until": until}, changed_by=changed_by
+    )
