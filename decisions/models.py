@@ -146,6 +146,15 @@ class Action(models.Model):
     requires_dual_channel = models.BooleanField(default=False)
     priority = models.FloatField(default=0.0)
     position = models.PositiveSmallIntegerField(default=0, help_text="Order within the decision, 0 = first.")
+    consented_at = models.DateTimeField(
+        null=True, blank=True, help_text="Multiplier: the actor's explicit consent."
+    )
+    experiment = models.ForeignKey(
+        "experiments.Experiment", null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+    )
+    variant = models.CharField(
+        max_length=100, blank=True, help_text="Experiment variant that shaped this action."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = TenantQuerySet.as_manager()

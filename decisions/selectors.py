@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
-from decisions.models import Action, Decision, Signal
+from decisions.models import Action, ActionType, Decision, Outcome, OutcomeResult, Signal
 from mmm_project.tenancy import get_for_tenant
 
 
@@ -71,3 +72,29 @@ def pending_nudges(
             if len(found) == limit:
                 break
     return found
+
+
+def tenant_summary(*, tenant_id: str, start: datetime, end: datetime) -> dict[str, object]:
+    """Aggregate counts for ``[start, end)`` (spec 11.7): no actor-level detail, no ranking.
+
+    Returns ``{"decisions_total", "actions_total", "actions_by_type", "outcomes_total",
+    "outcomes_by_result", "suppressed_by_reason"}``.
+    """
+    decisions = Decision.objects.for_tenant(tenant_id).filter(created_at__gte=start, created_at__lt=end)
+    actions = Action.objects.for_tenant(tenant_id).filter(created_at__gte=start, created_at__lt=end)
+    outcomes = Outcome.objects.for_tenant(tenant_id).filter(created_at__gte=start, created_at__lt=end)
+    by_type = {t: 0 for t in ActionType.values}
+    by_type.update(dict(actions.values_list("type").annotate(n=Count("id")).order_by()))
+    by_result = {r: 0 for r in OutcomeResult.values}
+    by_result.update(dict(outcomes.values_list("result").annotate(n=Count("id")).order_by()))
+    suppressed: Counter[str] = Counter()
+    for records in decisions.values_list("suppressed_actions", flat=True).iterator(chunk_size=500):
+        suppressed.update(record["reason"] for record in records)
+    return {
+        "decisions_total": decisions.count(),
+        "actions_total": sum(by_type.values()),
+        "actions_by_type": by_type,
+        "outcomes_total": sum(by_result.values()),
+        "outcomes_by_result": by_result,
+        "suppressed_by_reason": dict(sorted(suppressed.items())),
+    }

@@ -1,10 +1,15 @@
 from django.urls import path
 
-from decisions.views import ActorNudgesApi, DecideApi, DecisionDetailApi, OutcomeCreateApi
+from decisions import views
 
 urlpatterns = [
-    path("decide", DecideApi.as_view(), name="decide"),
-    path("decisions/<str:decision_id>", DecisionDetailApi.as_view(), name="decision-detail"),
-    path("decisions/<str:decision_id>/outcomes", OutcomeCreateApi.as_view(), name="decision-outcomes"),
-    path("actors/<str:actor_id>/nudges", ActorNudgesApi.as_view(), name="actor-nudges"),
+    path("decide", views.DecideApi.as_view(), name="decide"),
+    path("decisions/<str:decision_id>", views.DecisionDetailApi.as_view(), name="decision-detail"),
+    path("decisions/<str:decision_id>/outcomes", views.OutcomeCreateApi.as_view(), name="decision-outcomes"),
+    path("actors/<str:actor_id>/nudges", views.ActorNudgesApi.as_view(), name="actor-nudges"),
+    path("actions/<str:action_id>/consent", views.ActionConsentApi.as_view(), name="action-consent"),
+    path("actions/<str:action_id>/approve", views.ActionApproveApi.as_view(), name="action-approve"),
+    path("actions/<str:action_id>/reject", views.ActionRejectApi.as_view(), name="action-reject"),
+    path("actions/<str:action_id>/execution", views.ActionExecutionApi.as_view(), name="action-execution"),
+    path("tenants/<str:tenant_id>/metrics", views.TenantMetricsApi.as_view(), name="tenant-metrics"),
 ]

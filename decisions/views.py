@@ -1,16 +1,18 @@
-"""Decision APIs: decide (11.1), outcomes (11.3), decision detail, and the IDE's nudge pull."""
+"""Decision APIs: decide (11.1), outcomes (11.3), decisions, nudges, consent and approvals (FR-6),
+summary metrics (11.7)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from django.utils import timezone
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from decisions.selectors import decision_get, pending_nudges
+from decisions.approvals import action_approve, action_consent, action_execution_status, action_reject
+from decisions.selectors import decision_get, pending_nudges, tenant_summary
 from decisions.serializers import (
     DecideInputSerializer,
     DecisionOutputSerializer,
@@ -18,8 +20,9 @@ from decisions.serializers import (
     OutcomeInputSerializer,
 )
 from decisions.services import decision_create, outcome_create
-from mmm_project.auth.permissions import HasScope
-from mmm_project.errors import ApplicationError
+from mmm_project.auth.permissions import HasScope, IsTenantAdmin
+from mmm_project.errors import ApplicationError, NotFound
+from mmm_project.serializers import StrictSerializer
 
 NUDGE_MAX_AGE = timedelta(hours=24)
 
@@ -108,3 +111,97 @@ class ActorNudgesApi(APIView):
             for action in actions
         ]
         return Response({"actor_id": actor_id, "surface": surface, "nudges": nudges})
+
+
+class ActionConsentApi(APIView):
+    """``POST /v1/mmm/actions/{action_id}/consent`` (scope ``mmm.outcome``): the actor's consent (FR-6)."""
+
+    permission_classes = [HasScope("mmm.outcome")]
+
+    def post(self, request: Request, action_id: str) -> Response:
+        action_consent(principal=request.user, action_id=action_id)
+        return _execution_response(request, action_id)
+
+
+class ActionApproveApi(APIView):
+    """``POST /v1/mmm/actions/{action_id}/approve`` (scope ``mmm.outcome``): the designated approver."""
+
+    permission_classes = [HasScope("mmm.outcome")]
+
+    def post(self, request: Request, action_id: str) -> Response:
+        action_approve(principal=request.user, action_id=action_id)
+        return _execution_response(request, action_id)
+
+
+class ActionRejectApi(APIView):
+    """``POST /v1/mmm/actions/{action_id}/reject`` (scope ``mmm.outcome``), body ``{"reason"}``."""
+
+    permission_classes = [HasScope("mmm.outcome")]
+
+    class InputSerializer(StrictSerializer):
+        reason = serializers.CharField(max_length=1000)
+
+    def post(self, request: Request, action_id: str) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        action_reject(principal=request.user, action_id=action_id, reason=serializer.validated_data["reason"])
+        return _execution_response(request, action_id)
+
+
+def _execution_response(request: Request, action_id: str) -> Response:
+    action, state = action_execution_status(principal=request.user, action_id=action_id)
+    return Response(
+        {
+            "action_id": str(action.id),
+            "type": action.type,
+            "may_execute": state.may_execute,
+            "reasons": list(state.reasons),
+            "requires_consent": action.requires_consent,
+            "consent_recorded": state.consent_recorded,
+            "requires_dual_channel": action.requires_dual_channel,
+            "approval_status": state.approval_status,
+        }
+    )
+
+
+class ActionExecutionApi(APIView):
+    """``GET /v1/mmm/actions/{action_id}/execution`` (scope ``mmm.read``): may the Edge Agent/CI run it?"""
+
+    permission_classes = [HasScope("mmm.read")]
+
+    def get(self, request: Request, action_id: str) -> Response:
+        return _execution_response(request, action_id)
+
+
+class TenantMetricsApi(APIView):
+    """``GET /v1/mmm/tenants/{tenant_id}/metrics?start_date=&end_date=`` (admin role; spec 11.7).
+
+    Aggregate counts only, never per actor (FM-MMM-02). Default period: the last 30 days.
+    """
+
+    permission_classes = [IsTenantAdmin]
+
+    class FilterSerializer(StrictSerializer):
+        start_date = serializers.DateTimeField(required=False)
+        end_date = serializers.DateTimeField(required=False)
+
+        def validate(self, attrs):
+            end = attrs.get("end_date") or timezone.now()
+            start = attrs.get("start_date") or end - timedelta(days=30)
+            if start >= end:
+                raise serializers.ValidationError({"start_date": ["must be before end_date"]})
+            return {"start_date": start, "end_date": end}
+
+    def get(self, request: Request, tenant_id: str) -> Response:
+        if tenant_id != request.user.tenant_id:
+            raise NotFound("Tenant")
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        start, end = filters.validated_data["start_date"], filters.validated_data["end_date"]
+        return Response(
+            {
+                "tenant_id": tenant_id,
+                "period": {"start": start.isoformat(), "end": end.isoformat()},
+                "aggregates": tenant_summary(tenant_id=tenant_id, start=start, end=end),
+            }
+        )
