@@ -64,6 +64,9 @@ class ContextInputSerializer(StrictSerializer):
     environment = serializers.CharField(max_length=64, required=False, allow_blank=True)
     roles = serializers.ListField(child=serializers.CharField(max_length=64), max_length=50, required=False)
     surface = serializers.ChoiceField(choices=["ide", "ci"], required=False)
+    team_id = serializers.CharField(
+        max_length=255, required=False, help_text="Unit of team-scoped experiments."
+    )
 
 
 class DecideInputSerializer(StrictSerializer):

@@ -28,6 +28,7 @@ from decisions.engine.routing import surface_payloads
 from decisions.fatigue_store import fatigue_store
 from decisions.models import Action, Decision, Outcome, OutcomeResult, Signal
 from decisions.selectors import decision_for_signal, recent_signal_metadata
+from experiments.selectors import apply_experiments
 from mmm_project import metrics
 from mmm_project.auth.principal import Principal
 from mmm_project.errors import ApplicationError, NotFound
@@ -73,6 +74,7 @@ class Evaluation:
     matched: tuple[PlaybookCandidate, ...]
     delivered: list[ProposedAction]
     suppressed: list[dict[str, Any]]
+    experiment_assignments: dict[str, dict[str, str]]
 
 
 def decide_input(*, principal: Principal, request: dict[str, Any], now: datetime) -> DecideInput:
@@ -183,9 +185,15 @@ def evaluate(
             severity=data.signal["severity"],
         )
     match = match_playbooks(candidates, actor_roles=frozenset(data.roles), context=context.as_dict())
+    matched, assignments = apply_experiments(
+        list(match.matched),
+        tenant_id=data.tenant_id,
+        actor_id=data.actor_id,
+        team_id=str(data.request_context.get("team_id") or data.request_context.get("repo_id") or ""),
+    )
     proposed: list[ProposedAction] = []
     suppressed: list[dict[str, Any]] = list(match.errors)
-    for candidate in match.matched:
+    for candidate in matched:
         actions, dropped = compose_actions(
             candidate, context=context, dual_channel_tags=policy.dual_channel_tags
         )
@@ -209,6 +217,7 @@ def evaluate(
         matched=match.matched,
         delivered=delivered,
         suppressed=suppressed + dropped,
+        experiment_assignments=assignments,
     )
 
 
@@ -296,6 +305,7 @@ def _persist(
             policy_snapshot_id=result.policy.snapshot_id,
             policy_version_ids=[result.policy.snapshot_id],
             suppressed_actions=result.suppressed,
+            experiment_assignments=result.experiment_assignments,
             latency_ms=round(latency_ms, 3),
             latency_warning=latency_warning,
             created_at=now,
@@ -313,6 +323,8 @@ def _persist(
                 requires_dual_channel=action.requires_dual_channel,
                 priority=action.priority,
                 position=position,
+                experiment_id=action.experiment_id,
+                variant=action.variant,
                 created_at=now,
             )
             for position, action in enumerate(result.delivered)

@@ -14,6 +14,7 @@ api_patterns = [
     path("", include("playbooks.urls")),
     path("", include("preferences.urls")),
     path("", include("receipts.urls")),
+    path("", include("experiments.urls")),
 ]
 
 urlpatterns = [

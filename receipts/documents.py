@@ -180,6 +180,7 @@ def decision_body(*, receipt_id: str, decision: Any, actions: list[Any], now: da
         "evidence_handles": evidence,
         "degraded": decision.degraded_mode,
         "playbooks": list(decision.playbooks_fired),
+        "experiment_assignments": dict(decision.experiment_assignments),
         "proposed_actions": proposed,
         "suppressed_actions": suppressed,
         "risk_score": score,

@@ -39,6 +39,8 @@ class ProposedAction:
     cooldown_minutes: int | None
     priority: float = 0.0
     surface_payloads: dict[str, Any] = field(default_factory=dict)
+    experiment_id: str | None = None
+    variant: str = ""
 
     def with_surfaces(self, surfaces: tuple[str, ...]) -> ProposedAction:
         return replace(self, surfaces=surfaces)
@@ -124,6 +126,8 @@ def compose_actions(
                 requires_consent=action_type == "multiplier",
                 requires_dual_channel=dual,
                 cooldown_minutes=candidate.limits.get("cooldown_minutes"),
+                experiment_id=candidate.experiment_id,
+                variant=candidate.variant,
             )
         )
     return proposed, suppressed

@@ -30,6 +30,8 @@ class PlaybookCandidate:
     conditions: tuple[str, ...]
     actions: tuple[dict[str, Any], ...]
     limits: dict[str, Any] = field(default_factory=dict)
+    experiment_id: str | None = None  # set when an experiment variant shaped the actions
+    variant: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,118 @@
+"""Reads of experiments, scoped to one tenant."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from typing import Any
+
+from django.db.models import Count, QuerySet
+
+from decisions.engine.matching import PlaybookCandidate
+from decisions.models import Action, Outcome
+from experiments.assignment import assign_variant
+from experiments.models import Experiment, ExperimentStatus
+from mmm_project.tenancy import get_for_tenant
+from playbooks.models import PlaybookVersion
+
+
+def experiment_list(*, tenant_id: str, status: str | None = None) -> QuerySet[Experiment]:
+    queryset = Experiment.objects.for_tenant(tenant_id)
+    if status is not None:
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("name")
+
+
+def experiment_get(*, tenant_id: str, experiment_id: object) -> Experiment:
+    """Raises NotFound for unknown ids and other tenants' experiments (404)."""
+    return get_for_tenant(
+        Experiment.objects.all(), tenant_id=tenant_id, pk=experiment_id, resource="Experiment"
+    )
+
+
+def active_experiments_by_playbook(*, tenant_id: str) -> dict[str, Experiment]:
+    """``{playbook_id: active experiment}`` for the tenant (at most one active per playbook)."""
+    active = Experiment.objects.for_tenant(tenant_id).filter(
+        status=ExperimentStatus.ACTIVE, playbook__isnull=False
+    )
+    return {str(e.playbook_id): e for e in active}
+
+
+def experiment_results(*, experiment: Experiment) -> dict[str, dict[str, object]]:
+    """Per-variant aggregates: decisions, actions by type, outcomes by result (no actor detail)."""
+    results: dict[str, dict[str, object]] = {
+        v["name"]: {"decisions": 0, "actions": 0, "actions_by_type": {}, "outcomes_by_result": {}}
+        for v in experiment.variants
+    }
+    actions = Action.objects.for_tenant(experiment.tenant_id).filter(experiment=experiment)
+    for variant, decisions, count in (
+        actions.values_list("variant").annotate(d=Count("decision", distinct=True), n=Count("id")).order_by()
+    ):
+        entry = results.setdefault(
+            variant, {"decisions": 0, "actions": 0, "actions_by_type": {}, "outcomes_by_result": {}}
+        )
+        entry["decisions"], entry["actions"] = decisions, count
+    by_type: dict[str, dict[str, int]] = defaultdict(dict)
+    for variant, action_type, count in (
+        actions.values_list("variant", "type").annotate(n=Count("id")).order_by()
+    ):
+        by_type[variant][action_type] = count
+    by_result: dict[str, dict[str, int]] = defaultdict(dict)
+    outcomes = Outcome.objects.for_tenant(experiment.tenant_id).filter(action__experiment=experiment)
+    for variant, result, count in (
+        outcomes.values_list("action__variant", "result").annotate(n=Count("id")).order_by()
+    ):
+        by_result[variant][result] = count
+    for variant, entry in results.items():
+        entry["actions_by_type"] = by_type.get(variant, {})
+        entry["outcomes_by_result"] = by_result.get(variant, {})
+    return results
+
+
+def variant_actions(experiment: Experiment, variant_name: str) -> tuple[dict[str, Any], ...] | None:
+    """The action templates a variant uses instead of the published ones; None keeps them."""
+    variant = next((v for v in experiment.variants if v["name"] == variant_name), None)
+    if variant is None or variant_name == experiment.control_variant:
+        return None
+    if "actions" in variant:
+        return tuple(variant["actions"])
+    if "playbook_version" in variant:
+        version = PlaybookVersion.objects.filter(
+            playbook_id=experiment.playbook_id, version=variant["playbook_version"]
+        ).first()
+        return tuple(version.actions) if version else None
+    return None
+
+
+def apply_experiments(
+    candidates: list[PlaybookCandidate], *, tenant_id: str, actor_id: str, team_id: str
+) -> tuple[list[PlaybookCandidate], dict[str, dict[str, str]]]:
+    """Assign the actor (or team) to a variant of each matched playbook's active experiment.
+
+    Returns the candidates with variant actions swapped in, and ``{experiment_id: {"playbook_id",
+    "variant"}}`` for the decision and its receipt. One query, and only when something matched.
+    """
+    if not candidates:
+        return candidates, {}
+    experiments = active_experiments_by_playbook(tenant_id=tenant_id)
+    assigned, assignments = [], {}
+    for candidate in candidates:
+        experiment = experiments.get(candidate.playbook_id)
+        if experiment is None:
+            assigned.append(candidate)
+            continue
+        unit = team_id if experiment.assignment_scope == "team" and team_id else actor_id
+        variant = assign_variant(
+            str(experiment.id), unit, [(v["name"], float(v["weight"])) for v in experiment.variants]
+        )
+        assignments[str(experiment.id)] = {"playbook_id": candidate.playbook_id, "variant": variant}
+        actions = variant_actions(experiment, variant)
+        assigned.append(
+            replace(
+                candidate,
+                actions=actions if actions is not None else candidate.actions,
+                experiment_id=str(experiment.id),
+                variant=variant,
+            )
+        )
+    return assigned, assignments
