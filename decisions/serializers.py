@@ -123,3 +123,71 @@ class DecisionOutputSerializer(serializers.Serializer):
 class NudgesQuerySerializer(StrictSerializer):
     surface = serializers.ChoiceField(choices=Surface.values, required=False, default=Surface.IDE.value)
     limit = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)
+
+
+class DecisionEnvelopeSerializer(serializers.Serializer):
+    decision = DecisionOutputSerializer()
+
+
+class OutcomeAcceptedSerializer(serializers.Serializer):
+    outcome_id = serializers.UUIDField()
+    decision_id = serializers.UUIDField()
+    action_id = serializers.UUIDField()
+    result = serializers.ChoiceField(choices=OutcomeResult.values)
+    status = serializers.ChoiceField(choices=["accepted"])
+
+
+class NudgeSerializer(serializers.Serializer):
+    action_id = serializers.UUIDField()
+    decision_id = serializers.UUIDField()
+    type = serializers.CharField()
+    payload = serializers.DictField(help_text="This surface's payload (ide: pill and card).")
+    requires_consent = serializers.BooleanField()
+    requires_dual_channel = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class NudgesSerializer(serializers.Serializer):
+    actor_id = serializers.CharField()
+    surface = serializers.ChoiceField(choices=Surface.values)
+    nudges = NudgeSerializer(many=True)
+
+
+class ExecutionStatusSerializer(serializers.Serializer):
+    action_id = serializers.UUIDField()
+    type = serializers.CharField()
+    may_execute = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="Why not, when it may not.")
+    requires_consent = serializers.BooleanField()
+    consent_recorded = serializers.BooleanField()
+    requires_dual_channel = serializers.BooleanField()
+    approval_status = serializers.CharField(allow_null=True)
+
+
+class RejectInputSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=1000)
+
+
+class PeriodSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class AggregatesSerializer(serializers.Serializer):
+    decisions_total = serializers.IntegerField()
+    actions_total = serializers.IntegerField()
+    actions_by_type = serializers.DictField(child=serializers.IntegerField())
+    outcomes_total = serializers.IntegerField()
+    outcomes_by_result = serializers.DictField(child=serializers.IntegerField())
+    suppressed_by_reason = serializers.DictField(child=serializers.IntegerField())
+
+
+class TenantMetricsSerializer(serializers.Serializer):
+    tenant_id = serializers.CharField()
+    period = PeriodSerializer()
+    aggregates = AggregatesSerializer()
+
+
+class MetricsQuerySerializer(StrictSerializer):
+    start_date = serializers.DateTimeField(required=False)
+    end_date = serializers.DateTimeField(required=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,13 +16,21 @@ from decisions.approvals import action_approve, action_consent, action_execution
 from decisions.selectors import decision_get, pending_nudges, tenant_summary
 from decisions.serializers import (
     DecideInputSerializer,
+    DecisionEnvelopeSerializer,
     DecisionOutputSerializer,
+    ExecutionStatusSerializer,
+    MetricsQuerySerializer,
     NudgesQuerySerializer,
+    NudgesSerializer,
+    OutcomeAcceptedSerializer,
     OutcomeInputSerializer,
+    RejectInputSerializer,
+    TenantMetricsSerializer,
 )
 from decisions.services import decision_create, outcome_create
 from mmm_project.auth.permissions import HasScope, IsTenantAdmin
 from mmm_project.errors import ApplicationError, NotFound
+from mmm_project.openapi import ErrorSerializer
 from mmm_project.serializers import StrictSerializer
 
 NUDGE_MAX_AGE = timedelta(hours=24)
@@ -36,6 +45,9 @@ class DecideApi(APIView):
 
     permission_classes = [HasScope("mmm.decide")]
 
+    @extend_schema(
+        request=DecideInputSerializer, responses={200: DecisionEnvelopeSerializer}, tags=["decisions"]
+    )
     def post(self, request: Request) -> Response:
         serializer = DecideInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -49,6 +61,7 @@ class DecisionDetailApi(APIView):
 
     permission_classes = [HasScope("mmm.read")]
 
+    @extend_schema(responses={200: DecisionEnvelopeSerializer}, tags=["decisions"])
     def get(self, request: Request, decision_id: str) -> Response:
         decision = decision_get(tenant_id=request.user.tenant_id, decision_id=decision_id)
         return Response({"decision": DecisionOutputSerializer(decision).data})
@@ -59,6 +72,9 @@ class OutcomeCreateApi(APIView):
 
     permission_classes = [HasScope("mmm.outcome")]
 
+    @extend_schema(
+        request=OutcomeInputSerializer, responses={202: OutcomeAcceptedSerializer}, tags=["decisions"]
+    )
     def post(self, request: Request, decision_id: str) -> Response:
         serializer = OutcomeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -84,6 +100,7 @@ class ActorNudgesApi(APIView):
 
     permission_classes = [HasScope("mmm.read")]
 
+    @extend_schema(parameters=[NudgesQuerySerializer], responses={200: NudgesSerializer}, tags=["actors"])
     def get(self, request: Request, actor_id: str) -> Response:
         principal = request.user
         if actor_id != principal.actor_id and not principal.is_admin:
@@ -118,6 +135,9 @@ class ActionConsentApi(APIView):
 
     permission_classes = [HasScope("mmm.outcome")]
 
+    @extend_schema(
+        request=None, responses={200: ExecutionStatusSerializer, 409: ErrorSerializer}, tags=["approvals"]
+    )
     def post(self, request: Request, action_id: str) -> Response:
         action_consent(principal=request.user, action_id=action_id)
         return _execution_response(request, action_id)
@@ -128,6 +148,9 @@ class ActionApproveApi(APIView):
 
     permission_classes = [HasScope("mmm.outcome")]
 
+    @extend_schema(
+        request=None, responses={200: ExecutionStatusSerializer, 409: ErrorSerializer}, tags=["approvals"]
+    )
     def post(self, request: Request, action_id: str) -> Response:
         action_approve(principal=request.user, action_id=action_id)
         return _execution_response(request, action_id)
@@ -141,6 +164,11 @@ class ActionRejectApi(APIView):
     class InputSerializer(StrictSerializer):
         reason = serializers.CharField(max_length=1000)
 
+    @extend_schema(
+        request=RejectInputSerializer,
+        responses={200: ExecutionStatusSerializer, 409: ErrorSerializer},
+        tags=["approvals"],
+    )
     def post(self, request: Request, action_id: str) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -169,6 +197,7 @@ class ActionExecutionApi(APIView):
 
     permission_classes = [HasScope("mmm.read")]
 
+    @extend_schema(responses={200: ExecutionStatusSerializer}, tags=["approvals"])
     def get(self, request: Request, action_id: str) -> Response:
         return _execution_response(request, action_id)
 
@@ -181,23 +210,20 @@ class TenantMetricsApi(APIView):
 
     permission_classes = [IsTenantAdmin]
 
-    class FilterSerializer(StrictSerializer):
-        start_date = serializers.DateTimeField(required=False)
-        end_date = serializers.DateTimeField(required=False)
-
-        def validate(self, attrs):
-            end = attrs.get("end_date") or timezone.now()
-            start = attrs.get("start_date") or end - timedelta(days=30)
-            if start >= end:
-                raise serializers.ValidationError({"start_date": ["must be before end_date"]})
-            return {"start_date": start, "end_date": end}
-
+    @extend_schema(
+        parameters=[MetricsQuerySerializer], responses={200: TenantMetricsSerializer}, tags=["admin"]
+    )
     def get(self, request: Request, tenant_id: str) -> Response:
         if tenant_id != request.user.tenant_id:
             raise NotFound("Tenant")
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = MetricsQuerySerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        start, end = filters.validated_data["start_date"], filters.validated_data["end_date"]
+        end = filters.validated_data.get("end_date") or timezone.now()
+        start = filters.validated_data.get("start_date") or end - timedelta(days=30)
+        if start >= end:
+            raise ApplicationError(
+                "VALIDATION_ERROR", "The period is empty.", fields={"start_date": ["must be before end_date"]}
+            )
         return Response(
             {
                 "tenant_id": tenant_id,

@@ -49,3 +49,10 @@ class ExperimentOutputSerializer(serializers.Serializer):
     deactivated_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+
+class ExperimentWithResultsSerializer(ExperimentOutputSerializer):
+    results = serializers.DictField(
+        child=serializers.DictField(),
+        help_text="Per variant: decisions, actions, actions_by_type, outcomes_by_result.",
+    )

@@ -3,6 +3,7 @@ deactivate. Role ``tenant_admin`` or ``mmm_admin``; every write emits an admin r
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +15,7 @@ from experiments.serializers import (
     ExperimentInputSerializer,
     ExperimentOutputSerializer,
     ExperimentUpdateSerializer,
+    ExperimentWithResultsSerializer,
 )
 from experiments.services import (
     experiment_activate,
@@ -23,6 +25,7 @@ from experiments.services import (
 )
 from mmm_project.auth.permissions import IsTenantAdmin
 from mmm_project.errors import NotFound
+from mmm_project.openapi import ErrorSerializer
 from mmm_project.serializers import StrictSerializer
 
 
@@ -35,6 +38,11 @@ class ExperimentCollectionApi(APIView):
         tenant_id = serializers.CharField(required=False)
         status = serializers.ChoiceField(choices=ExperimentStatus.values, required=False)
 
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={200: ExperimentOutputSerializer(many=True)},
+        tags=["experiments"],
+    )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -44,6 +52,11 @@ class ExperimentCollectionApi(APIView):
         experiments = experiment_list(tenant_id=tenant_id, status=filters.validated_data.get("status"))
         return Response(ExperimentOutputSerializer(experiments, many=True).data)
 
+    @extend_schema(
+        request=ExperimentInputSerializer,
+        responses={201: ExperimentOutputSerializer, 409: ErrorSerializer},
+        tags=["experiments"],
+    )
     def post(self, request: Request) -> Response:
         serializer = ExperimentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -58,12 +71,18 @@ class ExperimentDetailApi(APIView):
 
     permission_classes = [IsTenantAdmin]
 
+    @extend_schema(responses={200: ExperimentWithResultsSerializer}, tags=["experiments"])
     def get(self, request: Request, experiment_id: str) -> Response:
         experiment = experiment_get(tenant_id=request.user.tenant_id, experiment_id=experiment_id)
         body = dict(ExperimentOutputSerializer(experiment).data)
         body["results"] = experiment_results(experiment=experiment)
         return Response(body)
 
+    @extend_schema(
+        request=ExperimentUpdateSerializer,
+        responses={200: ExperimentOutputSerializer, 409: ErrorSerializer},
+        tags=["experiments"],
+    )
     def put(self, request: Request, experiment_id: str) -> Response:
         experiment = experiment_get(tenant_id=request.user.tenant_id, experiment_id=experiment_id)
         serializer = ExperimentUpdateSerializer(data=request.data)
@@ -79,6 +98,9 @@ class ExperimentActivateApi(APIView):
 
     permission_classes = [IsTenantAdmin]
 
+    @extend_schema(
+        request=None, responses={200: ExperimentOutputSerializer, 409: ErrorSerializer}, tags=["experiments"]
+    )
     def post(self, request: Request, experiment_id: str) -> Response:
         experiment = experiment_get(tenant_id=request.user.tenant_id, experiment_id=experiment_id)
         experiment = experiment_activate(experiment=experiment, actor_id=request.user.actor_id)
@@ -90,6 +112,7 @@ class ExperimentDeactivateApi(APIView):
 
     permission_classes = [IsTenantAdmin]
 
+    @extend_schema(request=None, responses={200: ExperimentOutputSerializer}, tags=["experiments"])
     def post(self, request: Request, experiment_id: str) -> Response:
         experiment = experiment_get(tenant_id=request.user.tenant_id, experiment_id=experiment_id)
         experiment = experiment_deactivate(experiment=experiment, actor_id=request.user.actor_id)

@@ -15,11 +15,17 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.http import HttpResponse, JsonResponse
+from django_prometheus.exports import ExportToDjangoView
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from mmm_project.celery import app as celery_app
 from mmm_project.errors import error_body
+from mmm_project.openapi import ErrorSerializer
 
 
 def check_database() -> None:
@@ -56,34 +62,62 @@ def _run(checks: dict[str, Callable[[], None]]) -> dict[str, str]:
     return results
 
 
-def _failing(results: dict[str, str]) -> list[str]:
-    return [name for name, result in results.items() if result != "ok"]
+def _unavailable(status: str, code: str, results: dict[str, str]) -> JsonResponse | None:
+    """The 503 body naming each failing component, or None when every check passed."""
+    failing = {name: [result] for name, result in results.items() if result != "ok"}
+    if not failing:
+        return None
+    body = {"status": status, "checks": results}
+    body.update(error_body(code, f"Unavailable: {', '.join(failing)}.", failing))
+    return JsonResponse(body, status=503)
 
 
-@require_GET
-def health(request: HttpRequest) -> JsonResponse:
+class HealthSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["healthy", "ready"])
+    checks = serializers.DictField(child=serializers.CharField(), required=False)
+
+
+class UnavailableSerializer(ErrorSerializer):
+    status = serializers.ChoiceField(choices=["unhealthy", "not_ready"])
+    checks = serializers.DictField(child=serializers.CharField())
+
+
+class _PublicApi(APIView):
+    """Public: no token (spec 11.8, NFR-7)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+class HealthApi(_PublicApi):
     """Liveness: the process runs and its database answers."""
-    results = _run({"database": check_database})
-    if failing := _failing(results):
-        body = {"status": "unhealthy", "checks": results}
-        body.update(
-            error_body("UNHEALTHY", f"Unavailable: {', '.join(failing)}.", {n: [results[n]] for n in failing})
-        )
-        return JsonResponse(body, status=503)
-    return JsonResponse({"status": "healthy"})
+
+    @extend_schema(responses={200: HealthSerializer, 503: UnavailableSerializer}, tags=["operations"])
+    def get(self, request: Request) -> JsonResponse:
+        results = _run({"database": check_database})
+        return _unavailable("unhealthy", "UNHEALTHY", results) or JsonResponse({"status": "healthy"})
 
 
-@require_GET
-def ready(request: HttpRequest) -> JsonResponse:
+class ReadyApi(_PublicApi):
     """Readiness: database, cache and (services mode) broker all answer."""
-    checks: dict[str, Callable[[], None]] = {"database": check_database, "cache": check_cache}
-    if settings.SERVICES_MODE:
-        checks["broker"] = check_broker
-    results = _run(checks)
-    if failing := _failing(results):
-        body = {"status": "not_ready", "checks": results}
-        body.update(
-            error_body("NOT_READY", f"Unavailable: {', '.join(failing)}.", {n: [results[n]] for n in failing})
+
+    @extend_schema(responses={200: HealthSerializer, 503: UnavailableSerializer}, tags=["operations"])
+    def get(self, request: Request) -> JsonResponse:
+        checks: dict[str, Callable[[], None]] = {"database": check_database, "cache": check_cache}
+        if settings.SERVICES_MODE:
+            checks["broker"] = check_broker
+        results = _run(checks)
+        return _unavailable("not_ready", "NOT_READY", results) or JsonResponse(
+            {"status": "ready", "checks": results}
         )
-        return JsonResponse(body, status=503)
-    return JsonResponse({"status": "ready", "checks": results})
+
+
+class MetricsApi(_PublicApi):
+    """Prometheus metrics in the text exposition format (django-prometheus)."""
+
+    @extend_schema(
+        responses={(200, "text/plain"): OpenApiResponse(response=str, description="Prometheus text format")},
+        tags=["operations"],
+    )
+    def get(self, request: Request) -> HttpResponse:
+        return ExportToDjangoView(request)

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_prometheus",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "mmm_project.apps.MMMProjectConfig",
     "decisions",
     "playbooks",
@@ -215,7 +217,27 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["mmm_project.parsers.LimitedJSONParser"],
     "EXCEPTION_HANDLER": "mmm_project.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "mmm_project.openapi.MMMAutoSchema",
     "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MMM Engine API",
+    "DESCRIPTION": (
+        "Turns engineering signals into Mirror, Mentor and Multiplier nudges, gated by tenant policy, "
+        "actor preferences and fatigue control, with Ed25519-signed receipts."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",  # self-hosted assets: the docs work without internet access
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "SurfaceEnum": ["ide", "ci", "alert"],
+        "ActionTypeEnum": ["mirror", "mentor", "multiplier"],
+        "DecideSurfaceEnum": ["ide", "ci"],
+    },
 }
 
 # --- Request limits ----------------------------------------------------------------------------------

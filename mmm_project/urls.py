@@ -2,14 +2,16 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django_prometheus.exports import ExportToDjangoView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from mmm_project import errors, health
 
 api_patterns = [
-    path("health", health.health, name="health"),
-    path("ready", health.ready, name="ready"),
-    path("metrics", ExportToDjangoView, name="metrics"),
+    path("health", health.HealthApi.as_view(), name="health"),
+    path("ready", health.ReadyApi.as_view(), name="ready"),
+    path("metrics", health.MetricsApi.as_view(), name="metrics"),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="swagger-ui"),
     path("", include("decisions.urls")),
     path("", include("playbooks.urls")),
     path("", include("preferences.urls")),

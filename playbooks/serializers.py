@@ -46,3 +46,37 @@ class PlaybookOutputSerializer(serializers.Serializer):
 def problems_output(problems) -> list[dict[str, str]]:
     """Publish-level problems of a draft: ``[{"field", "message"}]``."""
     return [{"field": p.field or "playbook", "message": p.message} for p in problems]
+
+
+class ProblemSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class PlaybookWithProblemsSerializer(PlaybookOutputSerializer):
+    problems = ProblemSerializer(many=True, help_text="What would stop the latest version from publishing.")
+
+
+class PlaybookDocumentSerializer(serializers.Serializer):
+    """The playbook format (see playbooks/spec.py); validated by the engine, not by this class."""
+
+    name = serializers.CharField()
+    description = serializers.CharField(required=False)
+    owner = serializers.CharField(required=False)
+    triggers = serializers.ListField(child=serializers.DictField())
+    conditions = serializers.ListField(child=serializers.CharField(), required=False)
+    actions = serializers.ListField(child=serializers.DictField())
+    limits = serializers.DictField(required=False)
+
+
+class DryRunEntrySerializer(serializers.Serializer):
+    signal_id = serializers.CharField()
+    matched = serializers.BooleanField()
+    reason = serializers.CharField(allow_null=True)
+    actions = serializers.ListField(child=serializers.DictField())
+    suppressed = serializers.ListField(child=serializers.DictField())
+
+
+class DryRunOutputSerializer(serializers.Serializer):
+    results = DryRunEntrySerializer(many=True)
+    problems = ProblemSerializer(many=True)

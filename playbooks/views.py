@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,10 +17,17 @@ from rest_framework.views import APIView
 from decisions.dry_run import dry_run
 from decisions.serializers import ContextInputSerializer, SignalInputSerializer
 from mmm_project.auth.permissions import IsTenantAdmin, ReadScopeOrAdmin
+from mmm_project.openapi import ErrorSerializer
 from mmm_project.serializers import StrictSerializer
 from playbooks.models import Playbook, PlaybookStatus
 from playbooks.selectors import playbook_get, playbook_latest_versions, playbook_list
-from playbooks.serializers import PlaybookOutputSerializer, problems_output
+from playbooks.serializers import (
+    DryRunOutputSerializer,
+    PlaybookDocumentSerializer,
+    PlaybookOutputSerializer,
+    PlaybookWithProblemsSerializer,
+    problems_output,
+)
 from playbooks.services import (
     playbook_create,
     playbook_deprecate,
@@ -61,6 +69,11 @@ class PlaybookCollectionApi(APIView):
     class FilterSerializer(StrictSerializer):
         status = serializers.ChoiceField(choices=PlaybookStatus.choices, required=False)
 
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={200: PlaybookOutputSerializer(many=True)},
+        tags=["playbooks"],
+    )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -72,6 +85,11 @@ class PlaybookCollectionApi(APIView):
         )
         return Response(_serialize(tenant_id, playbooks))
 
+    @extend_schema(
+        request=PlaybookDocumentSerializer,
+        responses={201: PlaybookWithProblemsSerializer, 409: ErrorSerializer},
+        tags=["playbooks"],
+    )
     def post(self, request: Request) -> Response:
         principal = request.user
         playbook = playbook_create(
@@ -85,10 +103,16 @@ class PlaybookDetailApi(APIView):
 
     permission_classes = [ReadScopeOrAdmin]
 
+    @extend_schema(responses={200: PlaybookWithProblemsSerializer}, tags=["playbooks"])
     def get(self, request: Request, playbook_id: str) -> Response:
         tenant_id = request.user.tenant_id
         return Response(_with_problems(tenant_id, playbook_get(tenant_id=tenant_id, playbook_id=playbook_id)))
 
+    @extend_schema(
+        request=PlaybookDocumentSerializer,
+        responses={200: PlaybookWithProblemsSerializer, 409: ErrorSerializer},
+        tags=["playbooks"],
+    )
     def put(self, request: Request, playbook_id: str) -> Response:
         principal = request.user
         playbook = playbook_get(tenant_id=principal.tenant_id, playbook_id=playbook_id)
@@ -97,6 +121,7 @@ class PlaybookDetailApi(APIView):
         playbook = playbook_update(playbook=playbook, document=document, actor_id=principal.actor_id)
         return Response(_with_problems(principal.tenant_id, playbook))
 
+    @extend_schema(responses={204: None}, tags=["playbooks"])
     def delete(self, request: Request, playbook_id: str) -> Response:
         principal = request.user
         playbook = playbook_get(tenant_id=principal.tenant_id, playbook_id=playbook_id)
@@ -109,6 +134,9 @@ class PlaybookPublishApi(APIView):
 
     permission_classes = [IsTenantAdmin]
 
+    @extend_schema(
+        request=None, responses={200: PlaybookOutputSerializer, 409: ErrorSerializer}, tags=["playbooks"]
+    )
     def post(self, request: Request, playbook_id: str) -> Response:
         principal = request.user
         playbook = playbook_get(tenant_id=principal.tenant_id, playbook_id=playbook_id)
@@ -141,6 +169,7 @@ class PlaybookDryRunApi(APIView):
                 raise serializers.ValidationError({"signal": ["give either signal or signal_ids"]})
             return attrs
 
+    @extend_schema(request=InputSerializer, responses={200: DryRunOutputSerializer}, tags=["playbooks"])
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -4,10 +4,29 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from decisions.models import ActionType, Surface
 from mmm_project.serializers import StrictSerializer
+
+
+class QuotasSerializer(serializers.Serializer):
+    max_actions_per_hour = serializers.IntegerField()
+    max_actions_per_day = serializers.IntegerField()
+    max_actions_per_repo_per_day = serializers.IntegerField()
+    max_actions_per_decision = serializers.IntegerField()
+
+
+class QuietHoursSerializer(serializers.Serializer):
+    start = serializers.IntegerField(help_text="Hour 0-23, local time")
+    end = serializers.IntegerField(help_text="Hour 0-23, local time")
+    timezone = serializers.CharField(help_text="IANA time zone")
+
+
+class RetentionSerializer(serializers.Serializer):
+    decision_days = serializers.IntegerField()
+    outcome_days = serializers.IntegerField()
 
 
 class TenantPolicyOutputSerializer(serializers.Serializer):
@@ -25,6 +44,7 @@ class TenantPolicyOutputSerializer(serializers.Serializer):
     dual_channel_approvers = serializers.ListField(child=serializers.CharField())
     updated_at = serializers.DateTimeField(allow_null=True)
 
+    @extend_schema_field(QuotasSerializer)
     def get_quotas(self, policy) -> dict[str, int]:
         return {
             "max_actions_per_hour": policy.max_actions_per_hour,
@@ -33,9 +53,11 @@ class TenantPolicyOutputSerializer(serializers.Serializer):
             "max_actions_per_decision": policy.max_actions_per_decision,
         }
 
+    @extend_schema_field(QuietHoursSerializer)
     def get_quiet_hours(self, policy) -> dict[str, object]:
         return {"start": policy.quiet_hours_start, "end": policy.quiet_hours_end, "timezone": policy.timezone}
 
+    @extend_schema_field(RetentionSerializer)
     def get_retention(self, policy) -> dict[str, int]:
         return {
             "decision_days": policy.decision_retention_days,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -37,10 +38,14 @@ class TenantPolicyDetailApi(APIView):
         if tenant_id != request.user.tenant_id:
             raise NotFound("Tenant policy")
 
+    @extend_schema(responses={200: TenantPolicyOutputSerializer}, tags=["admin"])
     def get(self, request: Request, tenant_id: str) -> Response:
         self._check_tenant(request, tenant_id)
         return Response(TenantPolicyOutputSerializer(tenant_policy_get(tenant_id=tenant_id)).data)
 
+    @extend_schema(
+        request=TenantPolicyInputSerializer, responses={200: TenantPolicyOutputSerializer}, tags=["admin"]
+    )
     def put(self, request: Request, tenant_id: str) -> Response:
         self._check_tenant(request, tenant_id)
         serializer = TenantPolicyInputSerializer(data=request.data)
@@ -66,10 +71,16 @@ def _preferences(principal: Principal, actor_id: str) -> Response:
 class ActorPreferencesDetailApi(APIView):
     """``GET`` / ``PUT /v1/mmm/actors/{actor_id}/preferences``: an actor their own; admins any (FR-14)."""
 
+    @extend_schema(responses={200: ActorPreferencesOutputSerializer}, tags=["actors"])
     def get(self, request: Request, actor_id: str) -> Response:
         _own_or_admin(request.user, actor_id)
         return _preferences(request.user, actor_id)
 
+    @extend_schema(
+        request=ActorPreferencesInputSerializer,
+        responses={200: ActorPreferencesOutputSerializer},
+        tags=["actors"],
+    )
     def put(self, request: Request, actor_id: str) -> Response:
         principal = request.user
         _own_or_admin(principal, actor_id)
@@ -87,6 +98,9 @@ class ActorPreferencesDetailApi(APIView):
 class ActorSnoozeApi(APIView):
     """``POST .../preferences/snooze`` snoozes (``duration_hours`` or ``until``); ``DELETE`` cancels."""
 
+    @extend_schema(
+        request=SnoozeInputSerializer, responses={200: ActorPreferencesOutputSerializer}, tags=["actors"]
+    )
     def post(self, request: Request, actor_id: str) -> Response:
         principal = request.user
         _own_or_admin(principal, actor_id)
@@ -104,6 +118,7 @@ class ActorSnoozeApi(APIView):
             ) from exc
         return _preferences(principal, actor_id)
 
+    @extend_schema(responses={200: ActorPreferencesOutputSerializer}, tags=["actors"])
     def delete(self, request: Request, actor_id: str) -> Response:
         principal = request.user
         _own_or_admin(principal, actor_id)

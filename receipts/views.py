@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -12,6 +14,7 @@ from mmm_project.auth.permissions import HasScope, IsTenantAdmin
 from mmm_project.serializers import StrictSerializer
 from receipts.models import ReceiptKind
 from receipts.selectors import receipt_list
+from receipts.serializers import JWKSSerializer, ReceiptListSerializer, VerificationSerializer
 from receipts.services import receipt_document
 from receipts.signing import public_jwks, verify_document
 
@@ -22,6 +25,7 @@ class ReceiptKeysApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
+    @extend_schema(responses={200: JWKSSerializer}, tags=["receipts"])
     def get(self, request: Request) -> Response:
         return Response(public_jwks())
 
@@ -35,6 +39,7 @@ class ReceiptVerifyApi(APIView):
 
     permission_classes = [HasScope("mmm.read")]
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: VerificationSerializer}, tags=["receipts"])
     def post(self, request: Request) -> Response:
         if not isinstance(request.data, dict):
             raise serializers.ValidationError({"body": ["must be a receipt object"]})
@@ -62,6 +67,7 @@ class ReceiptListApi(APIView):
         kind = serializers.ChoiceField(choices=ReceiptKind.choices, required=False)
         limit = serializers.IntegerField(min_value=1, max_value=200, required=False, default=50)
 
+    @extend_schema(parameters=[FilterSerializer], responses={200: ReceiptListSerializer}, tags=["receipts"])
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
