@@ -126,9 +126,11 @@ def playbook_update(*, playbook: Playbook, document: dict[str, Any], actor_id: s
                 raise ApplicationError(
                     "INVALID_STATE", "A deprecated playbook cannot be updated.", status_code=409
                 )
+            before = playbook_state(locked)
             locked.name, locked.description, locked.owner = spec["name"], spec["description"], spec["owner"]
             _add_version(playbook=locked, spec=spec, actor_id=actor_id)
             locked.save()
+            _audit(locked, actor_id=actor_id, operation="update", before=before)
     except IntegrityError as exc:
         raise _name_taken(spec["name"]) from exc
     return locked
