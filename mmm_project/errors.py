@@ -87,7 +87,10 @@ def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(key, int):  # DRF reports list items as {index: errors}
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             if key == "non_field_errors" and prefix:
                 name = prefix
             out.update(_flatten_fields(value, name))

@@ -105,8 +105,11 @@ def actor_preferences_update(
             before=before,
             after=_preferences_state(prefs),
         )
-        # Drop the cached copy only once the new row is visible to other requests.
-        transaction.on_commit(lambda: cache.delete(preferences_cache_key(tenant_id, actor_id)))
+        # Drop the cached copy now and again once the new row is visible: a request reading
+        # between the two would otherwise re-cache the old row for 5 minutes.
+        key = preferences_cache_key(tenant_id, actor_id)
+        cache.delete(key)
+        transaction.on_commit(lambda: cache.delete(key))
     return prefs
 
 

@@ -67,7 +67,9 @@ def test_lifecycle_create_update_publish_deprecate(admin):
     # update: a new version, the published one stays live until published again
     updated = admin.put(url, {"description": "now with more context", "version": 9}, format="json").json()
     assert (updated["version"], updated["published_version"], updated["description"]) == (
-        2, 1, "now with more context",
+        2,
+        1,
+        "now with more context",
     )
     assert updated["triggers"] == created["triggers"]  # omitted fields keep their value
     assert PlaybookVersion.objects.filter(playbook_id=created["playbook_id"]).count() == 2
@@ -92,7 +94,10 @@ def test_publish_of_an_invalid_playbook_lists_every_error(admin):
     created = _create(admin, draft)
     # the draft is saved, with the problems that stop it from publishing
     assert {p["field"] for p in created["problems"]} == {
-        "conditions[0]", "conditions[1]", "actions[0].title", "actions[1].body",
+        "conditions[0]",
+        "conditions[1]",
+        "actions[0].title",
+        "actions[1].body",
     }
     response = admin.post(f"{BASE}/{created['playbook_id']}/publish")
     assert response.status_code == 400
@@ -103,7 +108,9 @@ def test_publish_of_an_invalid_playbook_lists_every_error(admin):
 
 
 def test_structural_problems_refuse_the_save(admin):
-    response = admin.post(BASE, {"name": "x", "triggers": "ci", "actions": [], "colour": "red"}, format="json")
+    response = admin.post(
+        BASE, {"name": "x", "triggers": "ci", "actions": [], "colour": "red"}, format="json"
+    )
     assert response.status_code == 400
     assert {"triggers", "actions", "colour"} <= set(response.json()["error"]["fields"])
     assert not Playbook.objects.exists()
@@ -127,19 +134,35 @@ def test_other_tenants_playbook_is_404_for_every_operation(admin, client_for):
 
 
 def test_dry_run_reports_actions_and_gates_and_writes_nothing(admin):
-    TenantPolicyFactory(tenant_id="tenant-a", quiet_hours_start=0, quiet_hours_end=0,
-                        enabled_action_types=["mirror"])
+    TenantPolicyFactory(
+        tenant_id="tenant-a", quiet_hours_start=0, quiet_hours_end=0, enabled_action_types=["mirror"]
+    )
     draft = {"name": "try-me", "triggers": [{"event_type": "ci.*"}], "actions": [MIRROR, MENTOR]}
-    before = (Signal.objects.count(), Decision.objects.count(), Action.objects.count(), Receipt.objects.count())
-    body = {"playbook": draft, "context": {"branch": "main"},
-            "signal": {"signal_id": "probe", "source": "github", "event_type": "ci.check_run.failed"}}
+    before = (
+        Signal.objects.count(),
+        Decision.objects.count(),
+        Action.objects.count(),
+        Receipt.objects.count(),
+    )
+    body = {
+        "playbook": draft,
+        "context": {"branch": "main"},
+        "signal": {"signal_id": "probe", "source": "github", "event_type": "ci.check_run.failed"},
+    }
     result = admin.post(f"{BASE}/dry-run", body, format="json").json()
     entry = result["results"][0]
     assert entry["matched"] is True
     assert [a["type"] for a in entry["actions"]] == ["mirror"]
     assert entry["actions"][0]["payload"]["title"] == "CI failed on main"
-    assert entry["suppressed"] == [{"type": "mentor", "action_index": 1, "reason": "policy.action_type_disabled"}]
-    after = (Signal.objects.count(), Decision.objects.count(), Action.objects.count(), Receipt.objects.count())
+    assert entry["suppressed"] == [
+        {"type": "mentor", "action_index": 1, "reason": "policy.action_type_disabled"}
+    ]
+    after = (
+        Signal.objects.count(),
+        Decision.objects.count(),
+        Action.objects.count(),
+        Receipt.objects.count(),
+    )
     assert after == before
     # the draft was not stored either
     assert not Playbook.objects.filter(name="try-me").exists()
@@ -147,18 +170,36 @@ def test_dry_run_reports_actions_and_gates_and_writes_nothing(admin):
 
 def test_dry_run_explains_a_non_match_and_replays_stored_signals(admin, client_for):
     TenantPolicyFactory(tenant_id="tenant-a", quiet_hours_start=0, quiet_hours_end=0)
-    client_for().post("/v1/mmm/decide", {"tenant_id": "tenant-a", "context": {"branch": "release/1"},
-                                         "signal": {"signal_id": "stored-1", "source": "github",
-                                                    "event_type": "ci.check_run.failed"}}, format="json")
-    draft = {"name": "main-only", "triggers": [{"event_type": "ci.*"}],
-             "conditions": ['context.branch == "main"'], "actions": [MIRROR]}
-    result = admin.post(f"{BASE}/dry-run", {"playbook": draft, "signal_ids": ["stored-1"]}, format="json").json()
+    client_for().post(
+        "/v1/mmm/decide",
+        {
+            "tenant_id": "tenant-a",
+            "context": {"branch": "release/1"},
+            "signal": {"signal_id": "stored-1", "source": "github", "event_type": "ci.check_run.failed"},
+        },
+        format="json",
+    )
+    draft = {
+        "name": "main-only",
+        "triggers": [{"event_type": "ci.*"}],
+        "conditions": ['context.branch == "main"'],
+        "actions": [MIRROR],
+    }
+    result = admin.post(
+        f"{BASE}/dry-run", {"playbook": draft, "signal_ids": ["stored-1"]}, format="json"
+    ).json()
     assert result["results"][0]["matched"] is False
-    other = admin.post(f"{BASE}/dry-run", {"playbook": {**draft, "triggers": [{"event_type": "deploy.*"}]},
-                                           "signal_ids": ["stored-1"]}, format="json").json()
+    other = admin.post(
+        f"{BASE}/dry-run",
+        {"playbook": {**draft, "triggers": [{"event_type": "deploy.*"}]}, "signal_ids": ["stored-1"]},
+        format="json",
+    ).json()
     assert "no trigger fits" in other["results"][0]["reason"]
     unknown = admin.post(f"{BASE}/dry-run", {"playbook": draft, "signal_ids": ["nope"]}, format="json")
     assert unknown.status_code == 400 and "signal_ids" in unknown.json()["error"]["fields"]
-    both = admin.post(f"{BASE}/dry-run", {"playbook": draft, "signal_ids": ["stored-1"],
-                                          "signal": {"source": "x", "event_type": "y"}}, format="json")
+    both = admin.post(
+        f"{BASE}/dry-run",
+        {"playbook": draft, "signal_ids": ["stored-1"], "signal": {"source": "x", "event_type": "y"}},
+        format="json",
+    )
     assert both.status_code == 400
