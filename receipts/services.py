@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import pybreaker
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
@@ -24,6 +23,7 @@ from django.utils import timezone
 from mmm_project import metrics
 from mmm_project.clients import PeerRejected, PeerUnavailable
 from mmm_project.clients.eris import post_receipt
+from mmm_project.queueing import enqueue
 from receipts.documents import admin_config_body
 from receipts.models import Receipt, ReceiptStatus
 from receipts.signing import ALGORITHM, sign
@@ -43,39 +43,12 @@ def receipt_document(receipt: Receipt) -> dict[str, Any]:
     }
 
 
-# Once publishing fails, requests stop trying for 30 s: the receipts wait in the outbox for the
-# sweep instead of every decide paying a connection attempt to a broker known to be down.
-publish_breaker = pybreaker.CircuitBreaker(fail_max=1, reset_timeout=30, name="broker-publish")
-
-
-def _publish(receipt_ids: list[str]) -> None:
+def _enqueue(receipt_ids: list[str], *, from_request: bool = True) -> bool:
+    """Queue emission tasks; in the embedded default they wait for the sweep (sending inline
+    would make the request wait on ERIS)."""
     from tasks.receipts import emit_receipt
 
-    for receipt_id in receipt_ids:
-        emit_receipt.apply_async(args=[receipt_id], retry=False)
-
-
-def _enqueue(receipt_ids: list[str], *, from_request: bool = True) -> bool:
-    """Queue emission tasks; False when the broker cannot take them (they stay pending).
-
-    ``from_request``: guard with ``publish_breaker`` so requests do not wait on a down broker;
-    the sweep, a background job, always tries (it is how pending receipts recover).
-    """
-    if current_app.conf.task_always_eager:
-        # Embedded default: no worker and no broker; sending inline would make the request wait
-        # on ERIS. Pending receipts are sent by the sweep (`manage.py sweep_receipts` or beat).
-        return False
-    try:
-        if from_request:
-            publish_breaker.call(_publish, receipt_ids)
-        else:
-            _publish(receipt_ids)
-    except pybreaker.CircuitBreakerError:
-        return False
-    except Exception as exc:  # noqa: BLE001 - any broker failure: leave them pending for the sweep
-        logger.warning("receipt enqueue failed; left pending", extra={"error": type(exc).__name__})
-        return False
-    return True
+    return enqueue(emit_receipt, receipt_ids, from_request=from_request)
 
 
 def receipt_create(*, build: Callable[[str], dict[str, Any]]) -> Receipt:

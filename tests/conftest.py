@@ -10,11 +10,11 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from decisions.fatigue_store import _local_store as _local_fatigue_store
+from mmm_project import queueing
 from mmm_project.auth.principal import SCOPES
 from mmm_project.auth.tokens import mint_token
 from mmm_project.celery import app as celery_app
 from mmm_project.clients import eris as eris_client
-from receipts import services as receipt_services
 from receipts import signing as receipt_signing
 
 
@@ -54,10 +54,10 @@ def _clean_cache():
 @pytest.fixture(autouse=True)
 def _closed_breakers():
     """Circuit breakers are per process: every test starts with them closed."""
-    for breaker in (eris_client.breaker, receipt_services.publish_breaker):
+    for breaker in (eris_client.breaker, queueing.publish_breaker):
         breaker.close()
     yield
-    for breaker in (eris_client.breaker, receipt_services.publish_breaker):
+    for breaker in (eris_client.breaker, queueing.publish_breaker):
         breaker.close()
 
 

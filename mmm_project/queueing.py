@@ -1,0 +1,53 @@
+"""Handing work to Celery from a request without ever making the request wait on the broker.
+
+Rows are written first (the outbox); tasks only move them forward, and a beat sweep re-enqueues
+whatever is still waiting, so a broker outage delays work but never loses it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+import pybreaker
+from celery import Task, current_app
+
+logger = logging.getLogger(__name__)
+
+# Once publishing fails, requests stop trying for 30 s: their rows wait for the sweep instead of
+# every request paying a connection attempt to a broker known to be down.
+publish_breaker = pybreaker.CircuitBreaker(fail_max=1, reset_timeout=30, name="broker-publish")
+
+
+def _publish(task: Task, ids: list[str]) -> None:
+    for item in ids:
+        task.apply_async(args=[item], retry=False)
+
+
+def enqueue(task: Task, ids: Iterable[str], *, from_request: bool = True, run_eagerly: bool = False) -> bool:
+    """Queue ``task(id)`` for each id; False when the broker cannot take them (rows stay waiting).
+
+    In the embedded default (tasks eager, no broker) nothing is queued unless ``run_eagerly``:
+    then the task runs here, at once. ``from_request`` guards publishing with ``publish_breaker``;
+    sweeps, background jobs, always try (they are how waiting rows recover).
+    """
+    ids = [str(item) for item in ids]
+    if not ids:
+        return True
+    if current_app.conf.task_always_eager:
+        if run_eagerly:
+            _publish(task, ids)
+        return run_eagerly
+    try:
+        if from_request:
+            publish_breaker.call(_publish, task, ids)
+        else:
+            _publish(task, ids)
+    except pybreaker.CircuitBreakerError:
+        return False
+    except Exception as exc:  # noqa: BLE001 - any broker failure: the rows wait for the sweep
+        logger.warning(
+            "enqueue failed; left for the sweep", extra={"task": task.name, "error": type(exc).__name__}
+        )
+        return False
+    return True
