@@ -191,3 +191,25 @@ class TenantMetricsSerializer(serializers.Serializer):
 class MetricsQuerySerializer(StrictSerializer):
     start_date = serializers.DateTimeField(required=False)
     end_date = serializers.DateTimeField(required=False)
+
+
+class SignalContextSerializer(StrictSerializer):
+    repo_id = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    branch = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    file_path = serializers.CharField(max_length=1024, required=False, allow_blank=True)
+    environment = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    team_id = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    roles = serializers.ListField(child=serializers.CharField(max_length=64), max_length=50, required=False)
+
+
+class SignalEnvelopeSerializer(SignalInputSerializer):
+    """The FR-1 envelope as producers send it (``POST /v1/mmm/signals``, broker topics, adapters)."""
+
+    signal_id = serializers.CharField(max_length=255)
+    tenant_id = serializers.CharField(max_length=128)
+    actor_id = serializers.CharField(max_length=255)
+    actor_type = serializers.ChoiceField(
+        choices=ActorType.values, required=False, default=ActorType.HUMAN.value
+    )
+    ts = serializers.DateTimeField()
+    context = SignalContextSerializer(required=False, default=dict)

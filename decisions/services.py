@@ -26,7 +26,7 @@ from decisions.engine.policy import PolicyView
 from decisions.engine.prioritise import prioritise
 from decisions.engine.routing import surface_payloads
 from decisions.fatigue_store import fatigue_store
-from decisions.models import Action, Decision, Outcome, OutcomeResult, Signal
+from decisions.models import Action, Decision, Outcome, OutcomeResult, Signal, SignalStatus
 from decisions.selectors import decision_for_signal, recent_signal_metadata
 from experiments.selectors import apply_experiments
 from mmm_project import metrics
@@ -39,6 +39,8 @@ from receipts.documents import decision_body, outcome_body
 from receipts.services import receipt_create
 
 logger = logging.getLogger(__name__)
+
+SIGNAL_CONTEXT_KEYS = ("repo_id", "branch", "file_path", "environment", "team_id")
 
 # NFR-1 latency targets, seconds: IDE calls and CI/PR calls.
 LATENCY_BUDGET = {"ide": 0.150, "ci": 0.500}
@@ -274,6 +276,19 @@ def decision_create(
     return DecisionResult(decision, replayed=False)
 
 
+def decide_stored_signal(data: DecideInput, *, now: datetime | None = None) -> Decision:
+    """Decide on a signal that ingestion already stored (``decisions.ingest``), attaching to it."""
+    now = now or timezone.now()
+    started = time.perf_counter()
+    result = evaluate(data, now=now, reserve=True)
+    elapsed = time.perf_counter() - started
+    decision = _persist(data=data, result=result, latency_ms=elapsed * 1000, latency_warning=False, now=now)
+    metrics.DECISIONS.labels(data.tenant_id, data.actor_type).inc()
+    for action in result.delivered:
+        metrics.ACTIONS.labels(data.tenant_id, action.type).inc()
+    return decision
+
+
 def _persist(
     *, data: DecideInput, result: Evaluation, latency_ms: float, latency_warning: bool, now: datetime
 ) -> Decision:
@@ -291,8 +306,12 @@ def _persist(
                 "severity": signal_in["severity"],
                 "ts": data.signal_ts,
                 "payload": signal_in.get("payload", {}),
+                "context": {k: v for k, v in data.request_context.items() if k in SIGNAL_CONTEXT_KEYS},
+                "status": SignalStatus.DECIDED,
             },
         )
+        if signal.status != SignalStatus.DECIDED:  # an ingested signal, decided now
+            Signal.objects.filter(pk=signal.pk).update(status=SignalStatus.DECIDED, last_error="")
         decision = Decision.objects.create(
             tenant_id=data.tenant_id,
             actor_id=data.actor_id,

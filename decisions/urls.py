@@ -1,9 +1,10 @@
 from django.urls import path
 
-from decisions import views
+from decisions import ingest_views, views
 
 urlpatterns = [
     path("decide", views.DecideApi.as_view(), name="decide"),
+    path("signals", ingest_views.SignalIngestApi.as_view(), name="signals"),
     path("decisions/<str:decision_id>", views.DecisionDetailApi.as_view(), name="decision-detail"),
     path("decisions/<str:decision_id>/outcomes", views.OutcomeCreateApi.as_view(), name="decision-outcomes"),
     path("actors/<str:actor_id>/nudges", views.ActorNudgesApi.as_view(), name="actor-nudges"),

@@ -30,3 +30,15 @@ class LimitedJSONParser(JSONParser):
             return json.loads(raw.decode(settings.DEFAULT_CHARSET)) if raw else {}
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError("The request body is not valid JSON.") from exc
+
+
+class CloudEventsJSONParser(LimitedJSONParser):
+    """``application/cloudevents+json`` (structured mode, CloudEvents JSON format section 3)."""
+
+    media_type = "application/cloudevents+json"
+
+
+class CloudEventsBatchJSONParser(LimitedJSONParser):
+    """``application/cloudevents-batch+json`` (a JSON array of events)."""
+
+    media_type = "application/cloudevents-batch+json"

@@ -180,6 +180,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "receipts.sweep",
         "schedule": env.int("RECEIPT_SWEEP_INTERVAL_SECONDS", default=60),
     },
+    "ingest-sweep": {
+        "task": "ingest.sweep",
+        "schedule": env.int("INGEST_SWEEP_INTERVAL_SECONDS", default=60),
+    },
     "retention-purge": {
         "task": "retention.purge",
         "schedule": env.int("RETENTION_PURGE_INTERVAL_SECONDS", default=24 * 3600),
@@ -239,6 +243,10 @@ SPECTACULAR_SETTINGS = {
         "DecideSurfaceEnum": ["ide", "ci"],
     },
 }
+
+# --- Ingestion (FR-1) --------------------------------------------------------------------------------
+# Seconds a stored signal may wait undecided before the sweep re-enqueues it.
+INGEST_SWEEP_AGE_SECONDS = env.int("INGEST_SWEEP_AGE_SECONDS", default=60)
 
 # --- Request limits ----------------------------------------------------------------------------------
 # Bytes. Signals and webhook payloads larger than this are refused with a 400 before parsing.
