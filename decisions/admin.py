@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from decisions.models import Action, Decision, DualChannelApproval, Outcome, Signal
+from decisions.models import (
+    Action,
+    Decision,
+    DualChannelApproval,
+    Outcome,
+    RejectedSignal,
+    Signal,
+    WebhookEndpoint,
+    WebhookRoute,
+)
 from mmm_project.admin import LegalHoldReadOnlyAdmin, ReadOnlyAdmin
 
 
@@ -63,3 +72,47 @@ class DualChannelApprovalAdmin(ReadOnlyAdmin):
     list_display = ("approval_id", "tenant_id", "status", "first_approval_at", "second_approval_at")
     list_filter = ("status",)
     search_fields = ("approval_id", "tenant_id")
+
+
+@admin.register(RejectedSignal)
+class RejectedSignalAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "tenant_id", "channel", "reason")
+    list_filter = ("channel",)
+    search_fields = ("tenant_id", "reason")
+    date_hierarchy = "received_at"
+
+
+class WebhookRouteInline(admin.TabularInline):
+    model = WebhookRoute
+    fields = ("key",)
+    extra = 0
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Name, routes and the active flag are editable; secrets are never shown (create or rotate
+    them through ``/v1/mmm/webhooks/endpoints``, which shows a new secret once)."""
+
+    list_display = ("name", "tenant_id", "provider", "active", "updated_at")
+    list_filter = ("provider", "active")
+    search_fields = ("name", "tenant_id")
+    fields = ("tenant_id", "provider", "name", "active", "created_at", "updated_at")
+    readonly_fields = ("tenant_id", "provider", "created_at", "updated_at")
+    inlines = [WebhookRouteInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_formset(self, request, form, formset, change):
+        routes = formset.save(commit=False)
+        for route in routes:
+            route.tenant_id = form.instance.tenant_id
+            route.save()
+        for route in formset.deleted_objects:
+            route.delete()
+
+
+@admin.register(WebhookRoute)
+class WebhookRouteAdmin(ReadOnlyAdmin):
+    list_display = ("key", "tenant_id", "endpoint")
+    search_fields = ("key", "tenant_id")

@@ -244,6 +244,12 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Webhook secrets at rest: Fernet keys, comma-separated, the first encrypts ----------------------
+if DEBUG:
+    WEBHOOK_ENCRYPTION_KEYS = env.str("WEBHOOK_ENCRYPTION_KEYS", default="")
+else:
+    WEBHOOK_ENCRYPTION_KEYS = env.str("WEBHOOK_ENCRYPTION_KEYS")  # no default: fails loudly when unset
+
 # --- Ingestion (FR-1) --------------------------------------------------------------------------------
 # Seconds a stored signal may wait undecided before the sweep re-enqueues it.
 INGEST_SWEEP_AGE_SECONDS = env.int("INGEST_SWEEP_AGE_SECONDS", default=60)

@@ -5,7 +5,16 @@ from __future__ import annotations
 import factory
 from django.utils import timezone
 
-from decisions.models import Action, Decision, DualChannelApproval, Outcome, Signal
+from decisions.models import (
+    Action,
+    Decision,
+    DualChannelApproval,
+    Outcome,
+    RejectedSignal,
+    Signal,
+    WebhookEndpoint,
+    WebhookRoute,
+)
 from experiments.models import Experiment
 from playbooks.models import Playbook, PlaybookStatus, PlaybookTrigger, PlaybookVersion
 from preferences.models import ActorPreferences, TenantPolicy
@@ -179,3 +188,31 @@ def mirror_playbook(name: str = "ci-mirror", event_type: str = "ci.check_run.fai
     }
     document.update(extra)
     return document
+
+
+class RejectedSignalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RejectedSignal
+
+    tenant_id = "tenant-a"
+    channel = "api"
+    reason = "missing field"
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookEndpoint
+
+    tenant_id = "tenant-a"
+    provider = "alertmanager"
+    name = factory.Sequence(lambda n: f"endpoint-{n}")
+    token_sha256 = factory.Sequence(lambda n: f"{n:064x}")
+
+
+class WebhookRouteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookRoute
+
+    endpoint = factory.SubFactory(WebhookEndpointFactory, provider="github", token_sha256="")
+    tenant_id = factory.SelfAttribute("endpoint.tenant_id")
+    key = factory.Sequence(lambda n: f"installation:{n}")

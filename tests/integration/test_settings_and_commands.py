@@ -56,6 +56,10 @@ def test_production_secrets_have_no_default(tmp_path):
     assert result.returncode != 0
     assert "RECEIPT_SIGNING_KEY" in result.stderr
     env["RECEIPT_SIGNING_KEY"] = "A" * 44
+    result = manage(["check"], env)
+    assert result.returncode != 0
+    assert "WEBHOOK_ENCRYPTION_KEYS" in result.stderr
+    env["WEBHOOK_ENCRYPTION_KEYS"] = "Q" * 43 + "="
     env["ALLOWED_HOSTS"] = "mmm.example"
     assert manage(["check"], env).returncode == 0
 

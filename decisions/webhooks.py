@@ -1,0 +1,155 @@
+"""Per-tenant webhook endpoints: secrets, tokens and routes (FR-1 intake from GitHub, Alertmanager).
+
+A GitHub endpoint holds the HMAC secret GitHub signs deliveries with (encrypted at rest: the
+engine must recompute the HMAC) and routes (``installation:<id>``, ``owner:<id>``, ``org:<id>``)
+that name which deliveries belong to the tenant. An Alertmanager endpoint holds a bearer token,
+stored only as its SHA-256. Secrets are generated here, shown once at creation or rotation, and
+never logged or stored in receipts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from decisions.models import WebhookEndpoint, WebhookProvider, WebhookRoute
+from mmm_project import secrets as secret_box
+from mmm_project.errors import ApplicationError
+from receipts.services import admin_receipt_create
+
+ROUTE_KEY = re.compile(r"^(installation|owner|org):\d+$")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def endpoint_state(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    """What receipts and the API show of an endpoint: never the secret."""
+    return {
+        "endpoint_id": str(endpoint.id),
+        "provider": endpoint.provider,
+        "name": endpoint.name,
+        "active": endpoint.active,
+        "routes": sorted(endpoint.routes.values_list("key", flat=True)),
+    }
+
+
+def _audit(endpoint: WebhookEndpoint, actor_id: str, operation: str, before: dict[str, Any] | None) -> None:
+    admin_receipt_create(
+        tenant_id=endpoint.tenant_id,
+        actor_id=actor_id,
+        resource_type="webhook_endpoint",
+        resource_id=str(endpoint.id),
+        operation=operation,
+        before=before,
+        after=endpoint_state(endpoint),
+    )
+
+
+def _set_secret(endpoint: WebhookEndpoint) -> str:
+    secret = secrets.token_urlsafe(32)
+    if endpoint.provider == WebhookProvider.GITHUB:
+        endpoint.secret_encrypted, endpoint.token_sha256 = secret_box.encrypt(secret), ""
+    else:
+        endpoint.secret_encrypted, endpoint.token_sha256 = "", _digest(secret)
+    return secret
+
+
+def webhook_endpoint_create(
+    *, tenant_id: str, provider: str, name: str, routes: list[str], actor_id: str
+) -> tuple[WebhookEndpoint, str]:
+    """Create an endpoint; return it and its secret (GitHub) or token (Alertmanager), shown once.
+
+    Raises:
+        ApplicationError: ``VALIDATION_ERROR`` for a malformed route or routes on Alertmanager;
+            ``CONFLICT`` (409) when a route already belongs to an endpoint.
+    """
+    bad = [key for key in routes if not ROUTE_KEY.match(key)]
+    if bad:
+        raise ApplicationError(
+            "VALIDATION_ERROR",
+            "Invalid routes.",
+            fields={"routes": [f"not installation:<id>, owner:<id> or org:<id>: {', '.join(bad)}"]},
+        )
+    if provider != WebhookProvider.GITHUB and routes:
+        raise ApplicationError(
+            "VALIDATION_ERROR",
+            "Only GitHub endpoints take routes.",
+            fields={"routes": ["only for github endpoints"]},
+        )
+    try:
+        with transaction.atomic():
+            endpoint = WebhookEndpoint(tenant_id=tenant_id, provider=provider, name=name)
+            secret = _set_secret(endpoint)
+            endpoint.save()
+            WebhookRoute.objects.bulk_create(
+                WebhookRoute(tenant_id=tenant_id, endpoint=endpoint, key=key) for key in dict.fromkeys(routes)
+            )
+            _audit(endpoint, actor_id, "create", None)
+    except IntegrityError as exc:
+        raise ApplicationError(
+            "CONFLICT",
+            "A route already belongs to a webhook endpoint.",
+            status_code=409,
+            fields={"routes": ["already registered"]},
+        ) from exc
+    return endpoint, secret
+
+
+def webhook_endpoint_rotate(*, endpoint: WebhookEndpoint, actor_id: str) -> str:
+    """Replace the secret or token; the old one stops working at once. Returns the new one."""
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        before = endpoint_state(locked)
+        secret = _set_secret(locked)
+        locked.save()
+        _audit(locked, actor_id, "rotate_secret", before)
+    return secret
+
+
+def webhook_endpoint_deactivate(*, endpoint: WebhookEndpoint, actor_id: str) -> WebhookEndpoint:
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        before = endpoint_state(locked)
+        locked.active = False
+        locked.save()
+        _audit(locked, actor_id, "deactivate", before)
+    return locked
+
+
+def github_endpoint_for(keys: list[str]) -> WebhookEndpoint | None:
+    """The active GitHub endpoint of the most specific matching route key, if any."""
+    routes = {
+        route.key: route.endpoint
+        for route in WebhookRoute.objects.filter(
+            key__in=keys, endpoint__active=True, endpoint__provider=WebhookProvider.GITHUB
+        ).select_related("endpoint")
+    }
+    return next((routes[key] for key in keys if key in routes), None)
+
+
+def github_signature_valid(endpoint: WebhookEndpoint, body: bytes, header: str) -> bool:
+    """``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>``, compared in constant time."""
+    secret = secret_box.decrypt(endpoint.secret_encrypted)
+    if secret is None or not header.startswith("sha256="):
+        return False
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header)
+
+
+def github_sign(secret: str, body: bytes) -> str:
+    """The header value GitHub would send for ``body`` (used by replay and tests)."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def alertmanager_endpoint_for(token: str) -> WebhookEndpoint | None:
+    """The active Alertmanager endpoint whose token this is (looked up by SHA-256)."""
+    return WebhookEndpoint.objects.filter(
+        provider=WebhookProvider.ALERTMANAGER, token_sha256=_digest(token), active=True
+    ).first()
