@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev lint format migrate clean
+.PHONY: run test demo install install-dev lint format migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ run: install
 test: install-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## demo: on embedded defaults, replay the recorded real webhooks and print what the engine did
+demo: install
+	$(BIN)/python manage.py migrate --noinput --verbosity 0
+	LOG_LEVEL=ERROR $(BIN)/python manage.py demo
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -153,3 +153,42 @@ def alertmanager_endpoint_for(token: str) -> WebhookEndpoint | None:
     return WebhookEndpoint.objects.filter(
         provider=WebhookProvider.ALERTMANAGER, token_sha256=_digest(token), active=True
     ).first()
+
+
+def webhook_endpoints_for_replay(*, tenant_id: str, route_keys: list[str], actor_id: str) -> tuple[str, str]:
+    """Make sure the tenant has a GitHub endpoint owning ``route_keys`` and an Alertmanager one.
+
+    Returns ``(github secret, alertmanager token)``: secrets cannot be read back, so existing
+    endpoints get new ones (rotated, with receipts). For replays and the demo.
+    """
+    github = (
+        WebhookEndpoint.objects.for_tenant(tenant_id)
+        .filter(provider=WebhookProvider.GITHUB, active=True)
+        .first()
+    )
+    if github is None:
+        github, github_secret = webhook_endpoint_create(
+            tenant_id=tenant_id, provider=WebhookProvider.GITHUB, name="replay", routes=[], actor_id=actor_id
+        )
+    else:
+        github_secret = webhook_endpoint_rotate(endpoint=github, actor_id=actor_id)
+    taken = set(WebhookRoute.objects.filter(key__in=route_keys).values_list("key", flat=True))
+    WebhookRoute.objects.bulk_create(
+        WebhookRoute(tenant_id=tenant_id, endpoint=github, key=key) for key in route_keys if key not in taken
+    )
+    alertmanager = (
+        WebhookEndpoint.objects.for_tenant(tenant_id)
+        .filter(provider=WebhookProvider.ALERTMANAGER, active=True)
+        .first()
+    )
+    if alertmanager is None:
+        alertmanager, token = webhook_endpoint_create(
+            tenant_id=tenant_id,
+            provider=WebhookProvider.ALERTMANAGER,
+            name="replay",
+            routes=[],
+            actor_id=actor_id,
+        )
+    else:
+        token = webhook_endpoint_rotate(endpoint=alertmanager, actor_id=actor_id)
+    return github_secret, token
