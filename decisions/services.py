@@ -32,6 +32,7 @@ from experiments.selectors import apply_experiments
 from mmm_project import metrics
 from mmm_project.auth.principal import Principal
 from mmm_project.errors import ApplicationError, NotFound
+from mmm_project.events import publish_after_commit
 from mmm_project.tenancy import parse_uuid
 from playbooks.selectors import playbook_candidates
 from preferences.selectors import actor_preferences_view, tenant_policy_view
@@ -352,6 +353,22 @@ def _persist(
         receipt_create(
             build=lambda rid: decision_body(receipt_id=rid, decision=decision, actions=actions, now=now)
         )
+        publish_after_commit(
+            topic="mmm.decisions",
+            tenant_id=data.tenant_id,
+            event_type="decision.created",
+            payload={
+                "decision_id": str(decision.id),
+                "actor_type": data.actor_type,
+                "signal": {k: signal_in[k] for k in ("signal_id", "source", "event_type", "severity")},
+                "actions": [
+                    {"action_id": str(a.id), "type": a.type, "surfaces": list(a.surfaces)} for a in actions
+                ],
+                "suppressed": len(result.suppressed),
+                "degraded_mode": decision.degraded_mode,
+                "policy_snapshot_id": decision.policy_snapshot_id,
+            },
+        )
     return Decision.objects.prefetch_related("actions").get(pk=decision.pk)
 
 
@@ -396,6 +413,18 @@ def outcome_create(
         )
         receipt_create(
             build=lambda rid: outcome_body(receipt_id=rid, outcome=outcome, decision=decision, now=now)
+        )
+        publish_after_commit(
+            topic="mmm.outcomes",
+            tenant_id=tenant_id,
+            event_type="outcome.recorded",
+            payload={
+                "outcome_id": str(outcome.id),
+                "decision_id": str(decision.id),
+                "action_id": str(action.id),
+                "action_type": action.type,
+                "result": result,
+            },
         )
     metrics.OUTCOMES.labels(tenant_id, result).inc()
     if result == OutcomeResult.ACCEPTED:

@@ -250,6 +250,15 @@ if DEBUG:
 else:
     WEBHOOK_ENCRYPTION_KEYS = env.str("WEBHOOK_ENCRYPTION_KEYS")  # no default: fails loudly when unset
 
+# --- Event streams (spec 11.9) -----------------------------------------------------------------------
+# kombu URL for mmm.decisions / mmm.outcomes / mmm.admin_config; defaults to the Celery broker in
+# services mode; empty in the embedded default (no events).
+EVENTS_BROKER_URL = env.str("EVENTS_BROKER_URL", default=CELERY_BROKER_URL if SERVICES_MODE else "")
+# Broker topics consumed by `manage.py consume_signals`, and the tenants taken from the UBI topic
+# (comma-separated; empty: every tenant).
+INGEST_BROKER_URL = env.str("INGEST_BROKER_URL", default=CELERY_BROKER_URL if SERVICES_MODE else "")
+INGEST_UBI_TENANTS = env.list("INGEST_UBI_TENANTS", default=[])
+
 # --- Ingestion (FR-1) --------------------------------------------------------------------------------
 # Seconds a stored signal may wait undecided before the sweep re-enqueues it.
 INGEST_SWEEP_AGE_SECONDS = env.int("INGEST_SWEEP_AGE_SECONDS", default=60)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from mmm_project import metrics
 from mmm_project.clients import PeerRejected, PeerUnavailable
 from mmm_project.clients.eris import post_receipt
+from mmm_project.events import publish_after_commit
 from mmm_project.queueing import enqueue
 from receipts.documents import admin_config_body
 from receipts.models import Receipt, ReceiptStatus
@@ -103,6 +104,17 @@ def admin_receipt_create(
             after=after,
             now=now,
         )
+    )
+    publish_after_commit(
+        topic="mmm.admin_config",
+        tenant_id=tenant_id,
+        event_type="admin_config.changed",
+        payload={
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "operation": operation,
+            "receipt_id": str(receipt.receipt_id),
+        },
     )
     logging.getLogger("mmm.audit").info(
         "admin change",

@@ -10,7 +10,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from decisions.fatigue_store import _local_store as _local_fatigue_store
-from mmm_project import queueing
+from mmm_project import events, queueing
 from mmm_project.auth.principal import SCOPES
 from mmm_project.auth.tokens import mint_token
 from mmm_project.celery import app as celery_app
@@ -51,13 +51,16 @@ def _clean_cache():
     receipt_signing._registered.clear()
 
 
+BREAKERS = (eris_client.breaker, queueing.publish_breaker, events.publish_breaker)
+
+
 @pytest.fixture(autouse=True)
 def _closed_breakers():
     """Circuit breakers are per process: every test starts with them closed."""
-    for breaker in (eris_client.breaker, queueing.publish_breaker):
+    for breaker in BREAKERS:
         breaker.close()
     yield
-    for breaker in (eris_client.breaker, queueing.publish_breaker):
+    for breaker in BREAKERS:
         breaker.close()
 
 

@@ -1,0 +1,120 @@
+"""Broker intake (FR-1, spec 12.1-12.3): signals from ``pm3.signals.normalized``,
+``ubi.behavioural_signals`` and ``detection.alerts``.
+
+Each topic is a topic exchange; the engine's instances share one durable queue per topic,
+``mmm-engine.<topic>`` (consumer group ``mmm-engine``), so several consumers split the load.
+Messages are FR-1 envelopes (JSON). Valid ones are stored and decided like any signal; invalid
+ones are recorded with their reason (``RejectedSignal``) and rejected without requeue, so a bad
+message cannot loop. UBI signals are kept only for the tenants in ``INGEST_UBI_TENANTS`` (all
+when empty); detection alerts only at high severity or above. A database failure requeues the
+message (at-least-once; stored signals are de-duplicated on their id).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError
+from kombu import Connection, Exchange, Queue
+from kombu.mixins import ConsumerMixin
+
+from decisions.ingest import signal_reject, signals_ingest
+from decisions.models import Severity
+from decisions.serializers import SignalEnvelopeSerializer
+
+logger = logging.getLogger(__name__)
+
+TOPICS = ("pm3.signals.normalized", "ubi.behavioural_signals", "detection.alerts")
+GROUP = "mmm-engine"
+
+
+def topic_queue(topic: str) -> Queue:
+    """The shared queue of the ``mmm-engine`` group on ``topic``'s exchange (all routing keys)."""
+    return Queue(
+        f"{GROUP}.{topic}", Exchange(topic, type="topic", durable=True), routing_key="#", durable=True
+    )
+
+
+def handle_message(topic: str, body: Any, *, ubi_tenants: Iterable[str] = ()) -> str:
+    """Validate and store one message body; return ``accepted``, ``duplicate``, ``filtered`` or ``rejected``.
+
+    Raises:
+        DatabaseError: storage failed; the caller requeues the message.
+    """
+    channel = f"broker:{topic}"
+    serializer = SignalEnvelopeSerializer(data=body) if isinstance(body, dict) else None
+    if serializer is None or not serializer.is_valid():
+        reason = "not a JSON object" if serializer is None else f"invalid envelope: {serializer.errors}"
+        tenant = body.get("tenant_id", "") if isinstance(body, dict) else ""
+        signal_reject(tenant_id=str(tenant)[:128], channel=channel, reason=reason, message=body)
+        return "rejected"
+    envelope = serializer.validated_data
+    tenants = set(ubi_tenants)
+    if topic == "ubi.behavioural_signals" and tenants and envelope["tenant_id"] not in tenants:
+        return "filtered"
+    if topic == "detection.alerts" and Severity.rank(envelope["severity"]) < Severity.rank(Severity.HIGH):
+        return "filtered"
+    result = signals_ingest(tenant_id=envelope["tenant_id"], envelopes=[envelope], channel=channel)
+    return "accepted" if result.accepted else "duplicate"
+
+
+class SignalConsumer(ConsumerMixin):
+    """kombu consumer over the topics' queues; ``on_handled`` sees each outcome (tests, metrics)."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        topics: Iterable[str] = TOPICS,
+        *,
+        on_handled: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.connection = connection
+        self.topics = list(topics)
+        self.on_handled = on_handled or (lambda topic, outcome: None)
+        self.ubi_tenants = list(settings.INGEST_UBI_TENANTS)
+
+    def get_consumers(self, Consumer, channel):
+        return [
+            Consumer(
+                queues=[topic_queue(topic)],
+                callbacks=[self._callback(topic)],
+                accept=["json"],
+                prefetch_count=10,
+                on_decode_error=self._decode_error(topic),
+            )
+            for topic in self.topics
+        ]
+
+    def _callback(self, topic: str):
+        def on_message(body: Any, message) -> None:
+            try:
+                outcome = handle_message(topic, body, ubi_tenants=self.ubi_tenants)
+            except DatabaseError as exc:
+                logger.warning(
+                    "signal not stored; requeued", extra={"topic": topic, "error": type(exc).__name__}
+                )
+                message.requeue()
+                return
+            if outcome == "rejected":
+                message.reject(requeue=False)
+            else:
+                message.ack()
+            self.on_handled(topic, outcome)
+
+        return on_message
+
+    def _decode_error(self, topic: str):
+        def on_decode_error(message, exc: Exception) -> None:
+            signal_reject(
+                tenant_id="",
+                channel=f"broker:{topic}",
+                reason=f"undecodable message: {type(exc).__name__}",
+                message=None,
+            )
+            message.reject(requeue=False)
+            self.on_handled(topic, "rejected")
+
+        return on_decode_error

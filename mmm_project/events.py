@@ -1,0 +1,74 @@
+"""Event publication (spec 11.9): ``mmm.decisions``, ``mmm.outcomes``, ``mmm.admin_config``.
+
+Published after commit to the topic exchange ``mmm.events`` (routing key = topic) on
+``EVENTS_BROKER_URL`` (any kombu transport: RabbitMQ, Redis; Kafka through kombu's
+``confluentkafka://`` transport). Every event is ``{"event_id", "tenant_id", "timestamp_utc",
+"event_type", "payload"}`` with ids, types and counts only. Publication never fails or slows
+the request: one attempt, and a breaker skips publishing for 30 s after a failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import pybreaker
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from kombu import Connection, Exchange
+from kombu.pools import producers
+
+logger = logging.getLogger(__name__)
+
+EXCHANGE = Exchange("mmm.events", type="topic", durable=True)
+TOPICS = ("mmm.decisions", "mmm.outcomes", "mmm.admin_config")
+
+publish_breaker = pybreaker.CircuitBreaker(fail_max=1, reset_timeout=30, name="event-publish")
+
+
+def _send(topic: str, event: dict[str, Any]) -> None:
+    connection = Connection(
+        settings.EVENTS_BROKER_URL,
+        connect_timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT,
+        transport_options={"max_retries": 1},
+    )
+    with producers[connection].acquire(block=True, timeout=2) as producer:
+        producer.publish(
+            event,
+            exchange=EXCHANGE,
+            routing_key=topic,
+            declare=[EXCHANGE],
+            serializer="json",
+            retry=False,
+            delivery_mode=2,
+        )
+
+
+def publish_event(*, topic: str, tenant_id: str, event_type: str, payload: dict[str, Any]) -> bool:
+    """Publish now; return whether it went out. Never raises."""
+    if topic not in TOPICS:
+        raise ValueError(f"unknown topic {topic!r}")
+    if not settings.EVENTS_BROKER_URL:
+        return False  # embedded default: no broker, no event stream
+    event = {
+        "event_id": str(uuid.uuid4()),
+        "tenant_id": tenant_id,
+        "timestamp_utc": timezone.now().isoformat(),
+        "event_type": event_type,
+        "payload": payload,
+    }
+    try:
+        publish_breaker.call(_send, topic, event)
+    except Exception as exc:  # noqa: BLE001 - events are best effort; the database is the record
+        logger.warning("event not published", extra={"topic": topic, "error": type(exc).__name__})
+        return False
+    return True
+
+
+def publish_after_commit(*, topic: str, tenant_id: str, event_type: str, payload: dict[str, Any]) -> None:
+    """Publish once the surrounding transaction commits (nothing is announced that rolls back)."""
+    transaction.on_commit(
+        lambda: publish_event(topic=topic, tenant_id=tenant_id, event_type=event_type, payload=payload)
+    )
