@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, close_old_connections, connections
 from kombu import Connection, Exchange, Queue
 from kombu.mixins import ConsumerMixin
 
@@ -88,8 +88,14 @@ class SignalConsumer(ConsumerMixin):
             for topic in self.topics
         ]
 
+    def on_consume_end(self, connection, channel) -> None:
+        # This thread's database connections end with it.
+        connections.close_all()
+
     def _callback(self, topic: str):
         def on_message(body: Any, message) -> None:
+            # As Celery does around tasks: drop connections that are broken or past CONN_MAX_AGE.
+            close_old_connections()
             try:
                 outcome = handle_message(topic, body, ubi_tenants=self.ubi_tenants)
             except DatabaseError as exc:

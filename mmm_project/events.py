@@ -32,7 +32,7 @@ def _send(topic: str, event: dict[str, Any]) -> None:
     connection = Connection(
         settings.EVENTS_BROKER_URL,
         connect_timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT,
-        transport_options={"max_retries": 1},
+        transport_options=settings.PUBLISH_TRANSPORT_OPTIONS,
     )
     with producers[connection].acquire(block=True, timeout=2) as producer:
         producer.publish(
