@@ -3,6 +3,7 @@ from django.contrib import admin
 from decisions.models import (
     Action,
     Decision,
+    Delivery,
     DualChannelApproval,
     Outcome,
     RejectedSignal,
@@ -116,3 +117,10 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 class WebhookRouteAdmin(ReadOnlyAdmin):
     list_display = ("key", "tenant_id", "endpoint")
     search_fields = ("key", "tenant_id")
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("action", "surface", "status", "attempts", "delivered_at", "tenant_id")
+    list_filter = ("surface", "status")
+    search_fields = ("tenant_id", "action__id")

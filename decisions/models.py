@@ -347,3 +347,38 @@ class WebhookRoute(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class DeliveryStatus(models.TextChoices):
+    RECORDED = "recorded", "Recorded (pulled by the surface, no push configured)"
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Delivery(models.Model):
+    """One action on one surface (FR-8): pushed to a peer (Alerting...) or recorded for pulling."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant_id = tenant_id_field()
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="deliveries")
+    surface = models.CharField(max_length=16, choices=Surface.choices)
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "mmm_deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["action", "surface"], name="mmm_delivery_action_surface_uniq"),
+        ]
+        indexes = [models.Index(fields=["status", "updated_at"], name="mmm_delivery_status_updated")]
+
+    def __str__(self) -> str:
+        return f"{self.surface} {self.status}"

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from decisions.delivery import deliveries_create
 from decisions.engine.compose import ProposedAction, compose_actions
 from decisions.engine.context import RECENT_SIGNALS_LIMIT, DecisionContext, assemble_context
 from decisions.engine.fatigue import reservation_for
@@ -349,6 +350,7 @@ def _persist(
             )
             for position, action in enumerate(result.delivered)
         )
+        deliveries_create(actions=actions)
         # The signed decision receipt joins the same transaction (FR-12 outbox).
         receipt_create(
             build=lambda rid: decision_body(receipt_id=rid, decision=decision, actions=actions, now=now)

@@ -10,6 +10,11 @@ ACTIONS = Counter("mmm_actions_total", "Actions proposed to actors.", ["tenant_i
 ACTIONS_SUPPRESSED = Counter(
     "mmm_actions_suppressed_total", "Candidate actions dropped by a gate.", ["tenant_id", "reason"]
 )
+ACTIONS_DELIVERED = Counter(
+    "mmm_actions_delivered_total",
+    "Action deliveries to surfaces by result.",
+    ["tenant_id", "surface", "result"],
+)
 ACTIONS_ACCEPTED = Counter("mmm_actions_accepted_total", "Actions accepted.", ["tenant_id", "action_type"])
 OUTCOMES = Counter("mmm_outcomes_total", "Outcomes recorded.", ["tenant_id", "result"])
 DECISION_LATENCY = Histogram(

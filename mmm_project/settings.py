@@ -180,6 +180,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ingest.sweep",
         "schedule": env.int("INGEST_SWEEP_INTERVAL_SECONDS", default=60),
     },
+    "delivery-sweep": {
+        "task": "delivery.sweep",
+        "schedule": env.int("DELIVERY_SWEEP_INTERVAL_SECONDS", default=60),
+    },
     "retention-purge": {
         "task": "retention.purge",
         "schedule": env.int("RETENTION_PURGE_INTERVAL_SECONDS", default=24 * 3600),
@@ -245,6 +249,13 @@ if DEBUG:
     WEBHOOK_ENCRYPTION_KEYS = env.str("WEBHOOK_ENCRYPTION_KEYS", default="")
 else:
     WEBHOOK_ENCRYPTION_KEYS = env.str("WEBHOOK_ENCRYPTION_KEYS")  # no default: fails loudly when unset
+
+# --- Delivery to surfaces (FR-8, spec 12.4) --------------------------------------------------------------
+# Alerting & Notification base URL; unset: alert-surface actions are recorded, not pushed.
+ALERTING_URL = env.str("ALERTING_URL", default="")
+ALERTING_TIMEOUT_SECONDS = env.float("ALERTING_TIMEOUT_SECONDS", default=2.0)
+# Seconds a pending delivery waits before the sweep re-enqueues it.
+DELIVERY_SWEEP_AGE_SECONDS = env.int("DELIVERY_SWEEP_AGE_SECONDS", default=60)
 
 # --- Event streams (spec 11.9) -----------------------------------------------------------------------
 # kombu URL for mmm.decisions / mmm.outcomes / mmm.admin_config; defaults to the Celery broker in

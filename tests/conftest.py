@@ -14,6 +14,7 @@ from mmm_project import events, queueing
 from mmm_project.auth.principal import SCOPES
 from mmm_project.auth.tokens import mint_token
 from mmm_project.celery import app as celery_app
+from mmm_project.clients import alerting as alerting_client
 from mmm_project.clients import eris as eris_client
 from receipts import signing as receipt_signing
 
@@ -51,7 +52,7 @@ def _clean_cache():
     receipt_signing._registered.clear()
 
 
-BREAKERS = (eris_client.breaker, queueing.publish_breaker, events.publish_breaker)
+BREAKERS = (eris_client.breaker, alerting_client.breaker, queueing.publish_breaker, events.publish_breaker)
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from decisions.models import (
     Action,
     Decision,
+    Delivery,
     DualChannelApproval,
     Outcome,
     RejectedSignal,
@@ -216,3 +217,13 @@ class WebhookRouteFactory(factory.django.DjangoModelFactory):
     endpoint = factory.SubFactory(WebhookEndpointFactory, provider="github", token_sha256="")
     tenant_id = factory.SelfAttribute("endpoint.tenant_id")
     key = factory.Sequence(lambda n: f"installation:{n}")
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Delivery
+
+    action = factory.SubFactory(ActionFactory)
+    tenant_id = factory.SelfAttribute("action.tenant_id")
+    surface = "ide"
+    status = "recorded"

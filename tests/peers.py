@@ -57,3 +57,38 @@ class FakeEris:
 
     def delivery_counts(self) -> Counter:
         return Counter(self.deliveries)
+
+
+class FakeAlerting:
+    """Alerting & Notification ``POST /api/v1/notifications/mmm`` (spec 12.4), idempotent on the key.
+
+    ``script`` lists HTTP statuses the next requests get before normal service.
+    """
+
+    path = "/api/v1/notifications/mmm"
+
+    def __init__(self) -> None:
+        self.notifications: dict[str, dict] = {}
+        self.requests: list[str] = []
+        self.script: list[int] = []
+        self._lock = threading.Lock()
+
+    def handle(self, request: Request) -> Response:
+        body = request.get_json(silent=True)
+        key = request.headers.get("Idempotency-Key", "")
+        with self._lock:
+            self.requests.append(key)
+            if self.script:
+                return Response(status=self.script.pop(0))
+            if not isinstance(body, dict) or key != body.get("notification_id"):
+                return Response(status=400)
+            self.notifications.setdefault(key, body)
+        return Response(
+            json.dumps({"notification_id": key, "channels": ["chat"]}),
+            status=202,
+            content_type="application/json",
+        )
+
+    def install(self, httpserver) -> str:
+        httpserver.expect_request(self.path, method="POST").respond_with_handler(self.handle)
+        return httpserver.url_for("/").rstrip("/")

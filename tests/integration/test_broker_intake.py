@@ -13,12 +13,13 @@ from django.conf import settings
 from kombu import Connection, Queue
 
 from decisions.consumer import TOPICS, SignalConsumer, topic_queue
-from decisions.models import Action, Decision, RejectedSignal, Signal
+from decisions.models import Action, Decision, Delivery, RejectedSignal, Signal
 from mmm_project.events import EXCHANGE
 from receipts.models import Receipt
 from tests.engine.helpers import MENTOR, MIRROR
 from tests.factories import TenantPolicyFactory, publish_playbook
 from tests.integration.helpers import closed_port, service_urls
+from tests.peers import FakeAlerting
 
 SERVICES = service_urls()
 pytestmark = [
@@ -191,7 +192,7 @@ def _worker(worker_app):
     return start_worker(
         worker_app,
         pool="solo",
-        queues=["default", "ingest", "receipts"],
+        queues=["default", "ingest", "receipts", "delivery"],
         perform_ping_check=False,
         shutdown_timeout=30,
     )
@@ -256,7 +257,9 @@ def test_it_mmm_01_ubi_to_mmm_to_ide(settings, client_for, worker_app, through_t
     assert kinds["decision"] == 2 and kinds["outcome"] == 1
 
 
-def test_it_mmm_02_detection_to_mmm_to_alerting(policy, settings, worker_app, through_the_broker):
+def test_it_mmm_02_detection_to_mmm_to_alerting(policy, settings, worker_app, through_the_broker, httpserver):
+    alerting = FakeAlerting()
+    settings.ALERTING_URL = alerting.install(httpserver)
     with Connection(settings.CELERY_BROKER_URL) as connection, _worker(worker_app):
         _purge(connection, ["detection.alerts"])
         connection.Producer(serializer="json").publish(
@@ -273,7 +276,12 @@ def test_it_mmm_02_detection_to_mmm_to_alerting(policy, settings, worker_app, th
         )
         assert _consume(connection, expected=1) == Counter({"accepted": 1})
         assert _wait(lambda: Signal.objects.filter(signal_id="risk-1", status="decided").exists())
+        # the worker delivers both alert-surface actions to the Alerting service
+        assert _wait(lambda: len(alerting.notifications) == 2)
     decision = Decision.objects.get(signal__signal_id="risk-1")
+    assert {n["action_type"] for n in alerting.notifications.values()} == {"mirror", "mentor"}
+    assert {n["severity"] for n in alerting.notifications.values()} == {"critical"}
+    assert set(Delivery.objects.filter(surface="alert").values_list("status", flat=True)) == {"sent"}
     actions = list(decision.actions.all())
     assert {a.type for a in actions} == {"mirror", "mentor"}
     for action in actions:

@@ -1,0 +1,145 @@
+"""Delivery of actions to their surfaces (FR-8, spec 12.4): an outbox, like receipts.
+
+Each action gets one ``Delivery`` per surface, written with the decision. Alert-surface
+actions are pushed to the Alerting & Notification service when ``ALERTING_URL`` is set; the
+rest are ``recorded``: the IDE pulls its nudges (``/v1/mmm/actors/{id}/nudges``), CI reads the
+decision. A pending delivery is sent by the ``delivery.send`` task after commit, retried, and
+re-enqueued by the sweep, so a decision never waits on a surface.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from decisions.models import Action, Delivery, DeliveryStatus, Surface
+from mmm_project import metrics
+from mmm_project.clients import PeerRejected, PeerUnavailable
+from mmm_project.clients.alerting import send_notification
+from mmm_project.queueing import enqueue
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 20
+STUCK_SENDING = timedelta(minutes=5)
+SWEEP_BATCH = 500
+
+
+def _pushed(surface: str) -> bool:
+    return surface == Surface.ALERT and bool(settings.ALERTING_URL)
+
+
+def _enqueue(delivery_ids: list[str], *, from_request: bool = True) -> bool:
+    from tasks.delivery import send_delivery
+
+    # Requests never push inline (they would wait on the peer); the sweep, a background job, does
+    # in the embedded default, where it is the only sender.
+    return enqueue(send_delivery, delivery_ids, from_request=from_request, run_eagerly=not from_request)
+
+
+def deliveries_create(*, actions: Iterable[Action]) -> list[Delivery]:
+    """One delivery per action and surface, in the caller's transaction; pushes enqueued after commit."""
+    now = timezone.now()
+    deliveries = Delivery.objects.bulk_create(
+        Delivery(
+            tenant_id=action.tenant_id,
+            action=action,
+            surface=surface,
+            status=DeliveryStatus.PENDING if _pushed(surface) else DeliveryStatus.RECORDED,
+            created_at=now,
+            updated_at=now,
+        )
+        for action in actions
+        for surface in action.surfaces
+    )
+    for delivery in deliveries:
+        if delivery.status == DeliveryStatus.RECORDED:
+            metrics.ACTIONS_DELIVERED.labels(delivery.tenant_id, delivery.surface, "recorded").inc()
+    pending = [str(d.id) for d in deliveries if d.status == DeliveryStatus.PENDING]
+    if pending:
+        transaction.on_commit(lambda: _enqueue(pending))
+    return deliveries
+
+
+def _notification(delivery: Delivery) -> dict[str, object]:
+    action = delivery.action
+    alert = action.surface_payloads.get("alert", {}).get("notification", {})
+    return {
+        "notification_id": str(delivery.id),
+        "tenant_id": delivery.tenant_id,
+        "decision_id": str(action.decision_id),
+        "action_id": str(action.id),
+        "action_type": action.type,
+        "title": alert.get("title", action.payload.get("title", "")),
+        "text": alert.get("text", action.payload.get("body", "")),
+        "severity": alert.get("severity", "info"),
+        "evidence_links": action.payload.get("evidence_links", []),
+        "requires_consent": action.requires_consent,
+    }
+
+
+def _record(delivery_id: object, **changes: object) -> None:
+    Delivery.objects.filter(pk=delivery_id).update(updated_at=timezone.now(), **changes)
+
+
+def delivery_send(*, delivery_id: str) -> str:
+    """Push one pending delivery; return its status afterwards (or ``"skipped"``).
+
+    Raises:
+        PeerUnavailable: after recording the attempt, so the caller can retry with backoff.
+    """
+    claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.SENDING, updated_at=timezone.now()
+    )
+    if claimed != 1:
+        return "skipped"
+    delivery = Delivery.objects.select_related("action").get(pk=delivery_id)
+    try:
+        send_notification(_notification(delivery))
+    except PeerRejected as exc:
+        _record(
+            delivery_id, status=DeliveryStatus.FAILED, attempts=F("attempts") + 1, last_error=str(exc)[:500]
+        )
+        metrics.ACTIONS_DELIVERED.labels(delivery.tenant_id, delivery.surface, "rejected").inc()
+        return DeliveryStatus.FAILED
+    except PeerUnavailable as exc:
+        status = DeliveryStatus.FAILED if delivery.attempts + 1 >= MAX_ATTEMPTS else DeliveryStatus.PENDING
+        _record(delivery_id, status=status, attempts=F("attempts") + 1, last_error=str(exc)[:500])
+        metrics.ACTIONS_DELIVERED.labels(delivery.tenant_id, delivery.surface, "retry").inc()
+        raise
+    _record(
+        delivery_id,
+        status=DeliveryStatus.SENT,
+        attempts=F("attempts") + 1,
+        last_error="",
+        delivered_at=timezone.now(),
+    )
+    metrics.ACTIONS_DELIVERED.labels(delivery.tenant_id, delivery.surface, "sent").inc()
+    return DeliveryStatus.SENT
+
+
+def deliveries_sweep(*, now: datetime | None = None, min_age: timedelta | None = None) -> int:
+    """Re-enqueue deliveries left pending (or stuck sending); return how many."""
+    now = now or timezone.now()
+    cutoff = now - (
+        min_age if min_age is not None else timedelta(seconds=settings.DELIVERY_SWEEP_AGE_SECONDS)
+    )
+    Delivery.objects.filter(status=DeliveryStatus.SENDING, updated_at__lt=now - STUCK_SENDING).update(
+        status=DeliveryStatus.PENDING, updated_at=cutoff - timedelta(seconds=1)
+    )
+    ids = [
+        str(pk)
+        for pk in Delivery.objects.filter(status=DeliveryStatus.PENDING, updated_at__lt=cutoff)
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    ]
+    if ids and _enqueue(ids, from_request=False):
+        Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(updated_at=now)
+        return len(ids)
+    return 0
