@@ -28,6 +28,7 @@ from decisions.engine.prioritise import prioritise
 from decisions.engine.routing import surface_payloads
 from decisions.fatigue_store import fatigue_store
 from decisions.models import Action, Decision, Outcome, OutcomeResult, Signal, SignalStatus
+from decisions.peers import gather
 from decisions.selectors import decision_for_signal, recent_signal_metadata
 from experiments.selectors import apply_experiments
 from mmm_project import metrics
@@ -79,6 +80,8 @@ class Evaluation:
     delivered: list[ProposedAction]
     suppressed: list[dict[str, Any]]
     experiment_assignments: dict[str, dict[str, str]]
+    degraded_mode: bool = False
+    policy_stale: bool = False
 
 
 def decide_input(*, principal: Principal, request: dict[str, Any], now: datetime) -> DecideInput:
@@ -161,8 +164,30 @@ def evaluate(
     passes a draft instead. With ``reserve=True`` fatigue slots are taken for the delivered
     actions (a real decision); with False they are only checked.
     """
-    policy = tenant_policy_view(tenant_id=data.tenant_id)
+    local_policy = tenant_policy_view(tenant_id=data.tenant_id)
+    peers = gather(
+        tenant_id=data.tenant_id,
+        actor_id=data.actor_id,
+        actor_type=data.actor_type,
+        signal_id=data.signal["signal_id"],
+        local_policy=local_policy,
+        limit=RECENT_SIGNALS_LIMIT,
+        policy_context={  # metadata only (NFR-3)
+            "actor_type": data.actor_type,
+            "event_type": data.signal["event_type"],
+            "source": data.signal["source"],
+            "severity": data.signal["severity"],
+            "repo_id": data.request_context.get("repo_id", ""),
+            "environment": data.request_context.get("environment", ""),
+        },
+    )
+    policy = peers.policy
     prefs = actor_preferences_view(tenant_id=data.tenant_id, actor_id=data.actor_id)
+    recent = peers.recent_signals
+    if recent is None:
+        recent = recent_signal_metadata(
+            tenant_id=data.tenant_id, actor_id=data.actor_id, limit=RECENT_SIGNALS_LIMIT
+        )
     context = assemble_context(
         tenant_id=data.tenant_id,
         actor_id=data.actor_id,
@@ -171,9 +196,7 @@ def evaluate(
         request_context=data.request_context,
         signal=data.signal,
         signal_ts=data.signal_ts,
-        recent_signals=recent_signal_metadata(
-            tenant_id=data.tenant_id, actor_id=data.actor_id, limit=RECENT_SIGNALS_LIMIT
-        ),
+        recent_signals=recent,
         policy={
             "quiet_hours": policy.quiet_hours,
             "enabled_action_types": sorted(policy.enabled_action_types),
@@ -203,6 +226,10 @@ def evaluate(
         )
         proposed += actions
         suppressed += dropped
+    if peers.fail_closed:
+        # FR-11: a safety-critical tenant without a fresh policy gets no actions at all.
+        suppressed += [action.suppressed("policy.unavailable_fail_closed") for action in proposed]
+        proposed = []
     kept, dropped = policy_gate(proposed, policy)
     suppressed += dropped
     kept, dropped = preference_gate(kept, prefs, now=now)
@@ -222,6 +249,8 @@ def evaluate(
         delivered=delivered,
         suppressed=suppressed + dropped,
         experiment_assignments=assignments,
+        degraded_mode=bool(peers.degraded),
+        policy_stale=peers.policy_stale,
     )
 
 
@@ -324,7 +353,9 @@ def _persist(
                 {"playbook_id": c.playbook_id, "playbook_version": c.version} for c in result.matched
             ],
             policy_snapshot_id=result.policy.snapshot_id,
-            policy_version_ids=[result.policy.snapshot_id],
+            policy_version_ids=list(result.policy.version_ids or (result.policy.snapshot_id,)),
+            degraded_mode=result.degraded_mode,
+            policy_stale=result.policy_stale,
             suppressed_actions=result.suppressed,
             experiment_assignments=result.experiment_assignments,
             latency_ms=round(latency_ms, 3),

@@ -24,6 +24,8 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from mmm_project.celery import app as celery_app
+from mmm_project.clients import alerting, data_governance, eris, policy, ubi  # noqa: F401 - register clients
+from mmm_project.clients.base import REGISTRY
 from mmm_project.errors import error_body
 from mmm_project.openapi import ErrorSerializer
 
@@ -75,6 +77,9 @@ def _unavailable(status: str, code: str, results: dict[str, str]) -> JsonRespons
 class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["healthy", "ready"])
     checks = serializers.DictField(child=serializers.CharField(), required=False)
+    peers = serializers.DictField(
+        child=serializers.CharField(), required=False, help_text="Configured peers' breaker states."
+    )
 
 
 class UnavailableSerializer(ErrorSerializer):
@@ -107,8 +112,11 @@ class ReadyApi(_PublicApi):
         if settings.SERVICES_MODE:
             checks["broker"] = check_broker
         results = _run(checks)
+        # Each configured peer's circuit breaker, for operators; an open breaker degrades
+        # decisions (NFR-6) rather than making the service unready.
+        peers = {name: client.state for name, client in REGISTRY.items() if client.configured}
         return _unavailable("not_ready", "NOT_READY", results) or JsonResponse(
-            {"status": "ready", "checks": results}
+            {"status": "ready", "checks": results, "peers": peers}
         )
 
 

@@ -16,6 +16,9 @@ ACTIONS_DELIVERED = Counter(
     ["tenant_id", "surface", "result"],
 )
 ACTIONS_ACCEPTED = Counter("mmm_actions_accepted_total", "Actions accepted.", ["tenant_id", "action_type"])
+DEGRADED_DECISIONS = Counter(
+    "mmm_degraded_decisions_total", "Decisions made with a peer unavailable (NFR-6).", ["tenant_id", "peer"]
+)
 OUTCOMES = Counter("mmm_outcomes_total", "Outcomes recorded.", ["tenant_id", "result"])
 DECISION_LATENCY = Histogram(
     "mmm_decision_latency_seconds",

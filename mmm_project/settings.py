@@ -250,6 +250,14 @@ if DEBUG:
 else:
     WEBHOOK_ENCRYPTION_KEYS = env.str("WEBHOOK_ENCRYPTION_KEYS")  # no default: fails loudly when unset
 
+# --- Peers on the decide path (spec 12, NFR-1, NFR-6). Unset URL: the embedded default. -------------
+POLICY_URL = env.str("POLICY_URL", default="")
+POLICY_TIMEOUT_SECONDS = env.float("POLICY_TIMEOUT_SECONDS", default=0.5)
+DATA_GOVERNANCE_URL = env.str("DATA_GOVERNANCE_URL", default="")
+DATA_GOVERNANCE_TIMEOUT_SECONDS = env.float("DATA_GOVERNANCE_TIMEOUT_SECONDS", default=0.5)
+UBI_URL = env.str("UBI_URL", default="")
+UBI_TIMEOUT_SECONDS = env.float("UBI_TIMEOUT_SECONDS", default=1.0)
+
 # --- Delivery to surfaces (FR-8, spec 12.4) --------------------------------------------------------------
 # Alerting & Notification base URL; unset: alert-surface actions are recorded, not pushed.
 ALERTING_URL = env.str("ALERTING_URL", default="")

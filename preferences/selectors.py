@@ -66,6 +66,7 @@ def tenant_policy_view(*, tenant_id: str) -> PolicyView:
         safety_critical=policy.safety_critical,
         priorities={str(k): float(v) for k, v in policy.priorities.items()},
         dual_channel_tags=frozenset(policy.dual_channel_tags),
+        version_ids=(f"local-{digest}",),
     )
 
 

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from decisions.peers import policy_invalidate
 from mmm_project.auth.permissions import IsTenantAdmin
 from mmm_project.auth.principal import Principal
 from mmm_project.errors import ApplicationError, NotFound
@@ -126,3 +127,20 @@ class ActorSnoozeApi(APIView):
             tenant_id=principal.tenant_id, actor_id=actor_id, until=None, changed_by=principal.actor_id
         )
         return _preferences(principal, actor_id)
+
+
+class TenantPolicyInvalidateApi(APIView):
+    """``POST /v1/mmm/tenants/{tenant_id}/policy/invalidate`` (admin role): push invalidation.
+
+    The Policy service (or an admin) calls it when a policy changes; the next decision fetches a
+    new snapshot instead of using the cached one (spec 12.7). 204.
+    """
+
+    permission_classes = [IsTenantAdmin]
+
+    @extend_schema(request=None, responses={204: None}, tags=["admin"])
+    def post(self, request: Request, tenant_id: str) -> Response:
+        if tenant_id != request.user.tenant_id:
+            raise NotFound("Tenant policy")
+        policy_invalidate(tenant_id=tenant_id)
+        return Response(status=204)

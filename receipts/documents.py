@@ -275,3 +275,36 @@ def deletion_body(
         "decision_badges": [reason],
         "result": "deleted",
     }
+
+
+def refusal_body(
+    *,
+    receipt_id: str,
+    tenant_id: str,
+    actor_id: str,
+    actor_type: str,
+    signal_id: str,
+    reason: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """No decision was made (FR-11: the Policy service unavailable past the stale limit)."""
+    return {
+        **_base(
+            receipt_id=receipt_id,
+            kind="decision",
+            tenant_id=tenant_id,
+            actor_id=actor_id,
+            actor_type=actor_type,
+            evaluation_point="decide",
+            now=now,
+        ),
+        "snapshot_hash": sha256_digest({"signal_id": signal_id, "reason": reason}),
+        "inputs": {"signal_id": signal_id},
+        "decision_status": "refused",
+        "decision_rationale": f"no decision: {reason}",
+        "decision_badges": ["degraded", reason],
+        "result": "refused",
+        "evidence_handles": [signal_id],
+        "degraded": True,
+        "safety_checks_passed": False,
+    }

@@ -14,8 +14,8 @@ from mmm_project import events, queueing
 from mmm_project.auth.principal import SCOPES
 from mmm_project.auth.tokens import mint_token
 from mmm_project.celery import app as celery_app
-from mmm_project.clients import alerting as alerting_client
-from mmm_project.clients import eris as eris_client
+from mmm_project.clients import alerting, eris  # noqa: F401 - registers their clients
+from mmm_project.clients import base as peer_clients
 from receipts import signing as receipt_signing
 
 
@@ -52,17 +52,18 @@ def _clean_cache():
     receipt_signing._registered.clear()
 
 
-BREAKERS = (eris_client.breaker, alerting_client.breaker, queueing.publish_breaker, events.publish_breaker)
-
-
 @pytest.fixture(autouse=True)
 def _closed_breakers():
     """Circuit breakers are per process: every test starts with them closed."""
-    for breaker in BREAKERS:
+    for breaker in (queueing.publish_breaker, events.publish_breaker):
         breaker.close()
+    for client in peer_clients.REGISTRY.values():
+        client.reset()
     yield
-    for breaker in BREAKERS:
+    for breaker in (queueing.publish_breaker, events.publish_breaker):
         breaker.close()
+    for client in peer_clients.REGISTRY.values():
+        client.reset()
 
 
 TokenFactory = Callable[..., str]

@@ -25,6 +25,7 @@ class PolicyView:
     safety_critical: bool
     priorities: dict[str, float]
     dual_channel_tags: frozenset[str]
+    version_ids: tuple[str, ...] = ()  # the Policy service's version ids, else the snapshot id
 
     @property
     def quiet_hours(self) -> dict[str, object]:

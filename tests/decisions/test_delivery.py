@@ -72,7 +72,7 @@ def test_transient_failure_is_retried_refusal_is_final(alerting, decision):
     with pytest.raises(PeerUnavailable):
         delivery_send(delivery_id=str(first.id))
     first.refresh_from_db()
-    assert (first.status, first.attempts, first.last_error) == ("pending", 1, "Alerting answered HTTP 503")
+    assert (first.status, first.attempts, first.last_error) == ("pending", 1, "alerting answered HTTP 503")
     assert delivery_send(delivery_id=str(second.id)) == "failed"
     assert delivery_send(delivery_id=str(first.id)) == "sent"
     assert delivery_send(delivery_id=str(first.id)) == "skipped"

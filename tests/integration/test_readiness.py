@@ -23,7 +23,11 @@ def _sqlite(tmp_path) -> str:
 def test_ready_with_all_real_services(tmp_path):
     status, body = django_get("/v1/mmm/ready", child_env(tmp_path, **SERVICES))
     assert status == 200, body
-    assert body == {"status": "ready", "checks": {"database": "ok", "cache": "ok", "broker": "ok"}}
+    assert body == {
+        "status": "ready",
+        "checks": {"database": "ok", "cache": "ok", "broker": "ok"},
+        "peers": {},
+    }
 
 
 def test_ready_503_names_the_database_when_postgresql_is_unreachable(tmp_path):

@@ -75,7 +75,7 @@ def test_transient_failure_is_recorded_and_raised_for_retry(eris):
     with pytest.raises(PeerUnavailable):
         receipt_send(receipt_id=str(receipt.receipt_id))
     receipt = _status(receipt)
-    assert (receipt.status, receipt.attempts, receipt.last_error) == ("pending", 1, "ERIS answered HTTP 503")
+    assert (receipt.status, receipt.attempts, receipt.last_error) == ("pending", 1, "eris answered HTTP 503")
     assert receipt_send(receipt_id=str(receipt.receipt_id)) == "sent"
 
 
@@ -83,7 +83,7 @@ def test_refusal_marks_failed_without_retry(eris):
     eris.script = [422]
     receipt = _receipt()
     assert receipt_send(receipt_id=str(receipt.receipt_id)) == "failed"
-    assert _status(receipt).last_error == "ERIS refused the receipt: HTTP 422"
+    assert _status(receipt).last_error == "eris refused the request: HTTP 422"
 
 
 def test_conflict_on_the_idempotency_key_counts_as_delivered(eris):
@@ -124,7 +124,7 @@ def test_breaker_opens_after_5_failures_and_stops_calling_eris(eris):
         with pytest.raises(PeerUnavailable):
             receipt_send(receipt_id=str(receipt.receipt_id))
     assert len(eris.deliveries) == 5  # the 6th and 7th never reached ERIS
-    assert _status(receipts[-1]).last_error == "ERIS circuit breaker is open"
+    assert _status(receipts[-1]).last_error == "eris circuit breaker is open"
 
 
 def test_celery_task_retries_until_eris_recovers(eris, eager_retries):

@@ -1,0 +1,228 @@
+"""What a decision needs from peers (FR-2, FR-11, NFR-1, NFR-6): policy, quiet hours, recent signals.
+
+Each configured peer is asked in parallel, each within its own timeout; an unconfigured peer
+uses the embedded default (the stored tenant policy, the policy's quiet hours, this service's
+own signals). Failures degrade exactly as NFR-6 says:
+
+- Policy down: a safety-critical tenant fails closed (no actions); others use the last snapshot
+  if it is at most 5 minutes old (``policy_stale``); otherwise ``POLICY_UNAVAILABLE`` (503), with
+  a receipt of the refusal.
+- Data Governance down: quiet hours 22:00-06:00 in the tenant's zone.
+- UBI down: no recent signals.
+Any of these sets ``degraded_mode`` on the decision and its receipt, logs a line and counts it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from decisions.engine.policy import PolicyView
+from mmm_project import metrics
+from mmm_project.clients import PeerRejected, PeerUnavailable, data_governance, policy, ubi
+from mmm_project.clients.policy import PolicySnapshot
+from mmm_project.errors import ApplicationError
+from receipts.documents import refusal_body
+from receipts.services import receipt_create
+
+logger = logging.getLogger(__name__)
+
+POLICY_FRESH_SECONDS = 60  # spec 12.7: snapshots cached 60 s
+POLICY_STALE_LIMIT_SECONDS = 300  # FR-11: a stale snapshot is usable for at most 5 minutes
+UBI_CACHE_SECONDS = 30  # NFR-1
+DATA_GOVERNANCE_CACHE_SECONDS = 60
+DEFAULT_QUIET_HOURS = (22, 6)  # NFR-6: when Data Governance is unavailable
+PEER_ERRORS = (PeerUnavailable, PeerRejected)
+
+
+@dataclass(frozen=True)
+class PeerInputs:
+    policy: PolicyView
+    recent_signals: list[dict[str, str]] | None  # None: use this service's own signals
+    fail_closed: bool
+    policy_stale: bool
+    degraded: tuple[str, ...]  # the peers that were not available
+
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    # One pool per process, created on first use (after any fork), reused by every decision.
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="mmm-peer")
+    return _executor
+
+
+def policy_cache_keys(tenant_id: str) -> tuple[str, str]:
+    return f"policy:fresh:{tenant_id}", f"policy:last:{tenant_id}"
+
+
+def policy_invalidate(*, tenant_id: str) -> None:
+    """Push invalidation (spec 12.7): the next decision fetches a new snapshot.
+
+    The last good snapshot is kept: it is what a later outage may fall back on.
+    """
+    cache.delete(policy_cache_keys(tenant_id)[0])
+
+
+@dataclass(frozen=True)
+class PolicyFetch:
+    snapshot: PolicySnapshot | None  # None: unavailable and no earlier snapshot
+    unavailable: bool  # the Policy service did not answer; ``snapshot`` is the last one, if any
+    age_seconds: float  # how old ``snapshot`` is
+
+
+def _fetch_policy(tenant_id: str, context: dict[str, Any]) -> PolicyFetch:
+    fresh_key, last_key = policy_cache_keys(tenant_id)
+    cached = cache.get(fresh_key)
+    if cached is not None:
+        return PolicyFetch(PolicySnapshot.parse(cached), unavailable=False, age_seconds=0.0)
+    try:
+        snapshot = policy.evaluate(tenant_id=tenant_id, context=context)
+    except PEER_ERRORS as exc:
+        logger.warning("policy unavailable", extra={"tenant_id": tenant_id, "error": str(exc)})
+        last = cache.get(last_key)
+        if last is None:
+            return PolicyFetch(None, unavailable=True, age_seconds=float("inf"))
+        age = time.time() - last["fetched_at"]
+        return PolicyFetch(PolicySnapshot.parse(last["snapshot"]), unavailable=True, age_seconds=age)
+    cache.set(fresh_key, snapshot.as_dict(), timeout=POLICY_FRESH_SECONDS)
+    cache.set(last_key, {"snapshot": snapshot.as_dict(), "fetched_at": time.time()}, timeout=24 * 3600)
+    return PolicyFetch(snapshot, unavailable=False, age_seconds=0.0)
+
+
+def _fetch_quiet_hours(tenant_id: str) -> dict[str, Any] | None:
+    key = f"dg:quiet:{tenant_id}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    try:
+        hours = data_governance.quiet_hours(tenant_id=tenant_id)
+    except PEER_ERRORS as exc:
+        logger.warning("data governance unavailable", extra={"tenant_id": tenant_id, "error": str(exc)})
+        return None
+    cache.set(key, hours, timeout=DATA_GOVERNANCE_CACHE_SECONDS)
+    return hours
+
+
+def _fetch_recent(tenant_id: str, actor_id: str, limit: int) -> list[dict[str, str]] | None:
+    key = f"ubi:recent:{tenant_id}:{actor_id}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    try:
+        signals = ubi.recent_signals(tenant_id=tenant_id, actor_id=actor_id, limit=limit)
+    except PEER_ERRORS as exc:
+        logger.warning("ubi unavailable", extra={"tenant_id": tenant_id, "error": str(exc)})
+        return None
+    cache.set(key, signals, timeout=UBI_CACHE_SECONDS)
+    return signals
+
+
+def _refuse(tenant_id: str, actor_id: str, actor_type: str, signal_id: str) -> ApplicationError:
+    receipt_create(
+        build=lambda rid: refusal_body(
+            receipt_id=rid,
+            tenant_id=tenant_id,
+            actor_id=actor_id,
+            actor_type=actor_type,
+            signal_id=signal_id,
+            reason="policy_unavailable",
+            now=timezone.now(),
+        )
+    )
+    return ApplicationError(
+        "POLICY_UNAVAILABLE", "The policy service is unavailable; no decision was made.", status_code=503
+    )
+
+
+def gather(
+    *,
+    tenant_id: str,
+    actor_id: str,
+    actor_type: str,
+    signal_id: str,
+    local_policy: PolicyView,
+    policy_context: dict[str, Any],
+    limit: int,
+) -> PeerInputs:
+    """Ask the configured peers in parallel and apply NFR-6. Raises ApplicationError (503)."""
+    calls: dict[str, tuple[Any, ...]] = {}
+    if policy.client.configured:
+        calls["policy"] = (_fetch_policy, tenant_id, policy_context)
+    if data_governance.client.configured:
+        calls["data_governance"] = (_fetch_quiet_hours, tenant_id)
+    if ubi.client.configured:
+        calls["ubi"] = (_fetch_recent, tenant_id, actor_id, limit)
+    if len(calls) > 1:  # in parallel: the slowest peer, not their sum, bounds the wait (NFR-1)
+        futures = {name: _pool().submit(*call) for name, call in calls.items()}
+        results = {name: future.result() for name, future in futures.items()}
+    else:
+        results = {name: call[0](*call[1:]) for name, call in calls.items()}
+
+    view, degraded, fail_closed, stale = local_policy, [], False, False
+    if "policy" in results:
+        fetch: PolicyFetch = results["policy"]
+        snapshot = fetch.snapshot
+        if fetch.unavailable:
+            degraded.append("policy")
+            if local_policy.safety_critical:
+                fail_closed = True  # FR-11: no actions, stale snapshot or not
+            elif snapshot is None or fetch.age_seconds > POLICY_STALE_LIMIT_SECONDS:
+                raise _refuse(tenant_id, actor_id, actor_type, signal_id)
+            else:
+                stale = True  # FR-11: the last snapshot, at most 5 minutes old
+        if snapshot is not None:
+            view = replace(
+                view,
+                snapshot_id=snapshot.policy_snapshot_id,
+                version_ids=snapshot.policy_version_ids or (snapshot.policy_snapshot_id,),
+                restrictions=view.restrictions | frozenset(snapshot.restrictions),
+                enabled_action_types=view.enabled_action_types if snapshot.allowed else frozenset(),
+            )
+    if "data_governance" in results:
+        hours = results["data_governance"]
+        if hours is None:
+            degraded.append("data_governance")
+            start, end = DEFAULT_QUIET_HOURS
+            view = replace(view, quiet_hours_start=start, quiet_hours_end=end)
+        else:
+            view = replace(
+                view,
+                quiet_hours_start=hours["start"],
+                quiet_hours_end=hours["end"],
+                timezone=hours["timezone"],
+            )
+    recent = None
+    if "ubi" in results:
+        recent = results["ubi"]
+        if recent is None:
+            degraded.append("ubi")
+            recent = []
+    for peer in degraded:
+        metrics.DEGRADED_DECISIONS.labels(tenant_id, peer).inc()
+    if degraded:
+        logger.warning(
+            "decision in degraded mode",
+            extra={
+                "tenant_id": tenant_id,
+                "peers": degraded,
+                "fail_closed": fail_closed,
+                "policy_stale": stale,
+            },
+        )
+    return PeerInputs(
+        policy=view,
+        recent_signals=recent,
+        fail_closed=fail_closed,
+        policy_stale=stale,
+        degraded=tuple(degraded),
+    )
