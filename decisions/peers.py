@@ -25,7 +25,15 @@ from django.utils import timezone
 
 from decisions.engine.policy import PolicyView
 from mmm_project import metrics
-from mmm_project.clients import PeerRejected, PeerUnavailable, data_governance, policy, ubi
+from mmm_project.clients import (
+    PeerRejected,
+    PeerUnavailable,
+    data_governance,
+    gold_standards,
+    iam,
+    policy,
+    ubi,
+)
 from mmm_project.clients.policy import PolicySnapshot
 from mmm_project.errors import ApplicationError
 from receipts.documents import refusal_body
@@ -43,6 +51,7 @@ PEER_ERRORS = (PeerUnavailable, PeerRejected)
 
 @dataclass(frozen=True)
 class PeerInputs:
+    roles: tuple[str, ...] | None  # from the IAM when configured, else None (the request's)
     policy: PolicyView
     recent_signals: list[dict[str, str]] | None  # None: use this service's own signals
     fail_closed: bool
@@ -144,6 +153,22 @@ def _refuse(tenant_id: str, actor_id: str, actor_type: str, signal_id: str) -> A
     )
 
 
+def _iam_decision(tenant_id: str, actor_id: str) -> tuple[bool, list[str]] | None:
+    try:
+        return iam.decision(tenant_id=tenant_id, actor_id=actor_id, action="mmm.decide")
+    except PEER_ERRORS as exc:
+        logger.warning("iam unavailable", extra={"tenant_id": tenant_id, "error": str(exc)})
+        return None
+
+
+def _fetch_standards(tenant_id: str, repo_id: str) -> list[str] | None:
+    try:
+        return gold_standards.restrictions(tenant_id=tenant_id, repo_id=repo_id)
+    except PEER_ERRORS as exc:
+        logger.warning("gold standards unavailable", extra={"tenant_id": tenant_id, "error": str(exc)})
+        return None
+
+
 def gather(
     *,
     tenant_id: str,
@@ -156,6 +181,10 @@ def gather(
 ) -> PeerInputs:
     """Ask the configured peers in parallel and apply NFR-6. Raises ApplicationError (503)."""
     calls: dict[str, tuple[Any, ...]] = {}
+    if iam.client.configured:
+        calls["iam"] = (_iam_decision, tenant_id, actor_id)
+    if gold_standards.client.configured:
+        calls["gold_standards"] = (_fetch_standards, tenant_id, str(policy_context.get("repo_id", "")))
     if policy.client.configured:
         calls["policy"] = (_fetch_policy, tenant_id, policy_context)
     if data_governance.client.configured:
@@ -168,7 +197,25 @@ def gather(
     else:
         results = {name: call[0](*call[1:]) for name, call in calls.items()}
 
+    roles = None
+    if "iam" in results:
+        verdict = results["iam"]
+        if verdict is None:  # NFR-6: without the IAM the actor cannot be authorised
+            raise ApplicationError("IAM_UNAVAILABLE", "The identity service is unavailable.", status_code=503)
+        allowed, iam_roles = verdict
+        if not allowed:
+            raise ApplicationError(
+                "FORBIDDEN", "The identity service does not allow MMM for this actor.", status_code=403
+            )
+        roles = tuple(iam_roles)
     view, degraded, fail_closed, stale = local_policy, [], False, False
+    if "gold_standards" in results:
+        standards = results["gold_standards"]
+        if standards is None:  # FR-11: without the standards, Mirror actions only
+            degraded.append("gold_standards")
+            view = replace(view, enabled_action_types=view.enabled_action_types & {"mirror"})
+        else:
+            view = replace(view, restrictions=view.restrictions | frozenset(standards))
     if "policy" in results:
         fetch: PolicyFetch = results["policy"]
         snapshot = fetch.snapshot
@@ -220,6 +267,7 @@ def gather(
             },
         )
     return PeerInputs(
+        roles=roles,
         policy=view,
         recent_signals=recent,
         fail_closed=fail_closed,

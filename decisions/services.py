@@ -188,11 +188,12 @@ def evaluate(
         recent = recent_signal_metadata(
             tenant_id=data.tenant_id, actor_id=data.actor_id, limit=RECENT_SIGNALS_LIMIT
         )
+    roles = peers.roles if peers.roles is not None else data.roles  # the IAM's, when configured
     context = assemble_context(
         tenant_id=data.tenant_id,
         actor_id=data.actor_id,
         actor_type=data.actor_type,
-        actor_roles=data.roles,
+        actor_roles=roles,
         request_context=data.request_context,
         signal=data.signal,
         signal_ts=data.signal_ts,
@@ -211,7 +212,7 @@ def evaluate(
             source=data.signal["source"],
             severity=data.signal["severity"],
         )
-    match = match_playbooks(candidates, actor_roles=frozenset(data.roles), context=context.as_dict())
+    match = match_playbooks(candidates, actor_roles=frozenset(roles), context=context.as_dict())
     matched, assignments = apply_experiments(
         list(match.matched),
         tenant_id=data.tenant_id,

@@ -251,6 +251,10 @@ else:
     WEBHOOK_ENCRYPTION_KEYS = env.str("WEBHOOK_ENCRYPTION_KEYS")  # no default: fails loudly when unset
 
 # --- Peers on the decide path (spec 12, NFR-1, NFR-6). Unset URL: the embedded default. -------------
+IAM_URL = env.str("IAM_URL", default="")
+IAM_TIMEOUT_SECONDS = env.float("IAM_TIMEOUT_SECONDS", default=2.0)
+GOLD_STANDARDS_URL = env.str("GOLD_STANDARDS_URL", default="")
+GOLD_STANDARDS_TIMEOUT_SECONDS = env.float("GOLD_STANDARDS_TIMEOUT_SECONDS", default=0.5)
 POLICY_URL = env.str("POLICY_URL", default="")
 POLICY_TIMEOUT_SECONDS = env.float("POLICY_TIMEOUT_SECONDS", default=0.5)
 DATA_GOVERNANCE_URL = env.str("DATA_GOVERNANCE_URL", default="")

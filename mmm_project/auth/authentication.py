@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
+
+from django.core.cache import cache
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
 from mmm_project.auth.principal import Principal
-from mmm_project.auth.tokens import TokenError, decode_token
+from mmm_project.auth.tokens import TokenError, decode_token, principal_from_claims
+from mmm_project.clients import PeerRejected, PeerUnavailable, iam
+from mmm_project.errors import ApplicationError
+
+IAM_CACHE_MAX_SECONDS = 60  # verification results live at most this long, and never past exp
 
 
 class TokenRejected(exceptions.AuthenticationFailed):
@@ -16,6 +24,37 @@ class TokenRejected(exceptions.AuthenticationFailed):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.mmm_code = code
+
+
+def iam_principal(token: str) -> Principal:
+    """Verify through the IAM (spec 12.8), cached by the token's hash for min(60 s, life left).
+
+    Raises:
+        TokenError: the IAM says the token is not valid.
+        ApplicationError: ``IAM_UNAVAILABLE`` (503): without the IAM nobody can be authenticated
+            (NFR-6).
+    """
+    key = "iam:verify:" + hashlib.sha256(token.encode()).hexdigest()
+    claims = cache.get(key)
+    if claims is None:
+        try:
+            claims = iam.verify(token)
+        except (PeerUnavailable, PeerRejected) as exc:
+            raise ApplicationError(
+                "IAM_UNAVAILABLE", "The identity service is unavailable.", status_code=503
+            ) from exc
+        if claims is None:
+            raise TokenError("INVALID_TOKEN", "The identity service refused the token.")
+        exp = claims.get("exp")
+        ttl = (
+            IAM_CACHE_MAX_SECONDS
+            if not isinstance(exp, int | float)
+            else min(IAM_CACHE_MAX_SECONDS, exp - time.time())
+        )
+        if ttl <= 0:
+            raise TokenError("TOKEN_EXPIRED", "Token has expired.")
+        cache.set(key, claims, timeout=int(ttl) or 1)
+    return principal_from_claims(claims)
 
 
 class BearerJWTAuthentication(BaseAuthentication):
@@ -39,7 +78,7 @@ class BearerJWTAuthentication(BaseAuthentication):
         except UnicodeDecodeError as exc:
             raise TokenRejected("INVALID_TOKEN", "Token is malformed or not valid.") from exc
         try:
-            principal = decode_token(token)
+            principal = iam_principal(token) if iam.client.configured else decode_token(token)
         except TokenError as exc:
             raise TokenRejected(exc.code, exc.message) from exc
         return principal, token

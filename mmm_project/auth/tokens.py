@@ -96,10 +96,20 @@ def decode_token(token: str) -> Principal:
     except jwt.InvalidTokenError as exc:
         raise TokenError("INVALID_TOKEN", "Token is malformed or not valid.") from exc
 
+    return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    """Build the Principal from verified claims (local JWT or the IAM's ``/v1/iam/verify``).
+
+    Raises:
+        TokenError: ``INVALID_TOKEN`` for a missing or ill-typed ``sub``, ``tenant_id``,
+            ``actor_type``, ``roles`` or ``scope``.
+    """
     tenant_id = claims.get("tenant_id")
     if not isinstance(tenant_id, str) or not tenant_id:
         raise TokenError("INVALID_TOKEN", "Token claim 'tenant_id' is required.")
-    actor_id = claims["sub"]
+    actor_id = claims.get("sub")
     if not isinstance(actor_id, str) or not actor_id:
         raise TokenError("INVALID_TOKEN", "Token claim 'sub' must be a non-empty string.")
     actor_type = claims.get("actor_type", "human")

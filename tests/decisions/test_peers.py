@@ -279,3 +279,80 @@ def test_peers_are_asked_in_parallel(tenant, httpserver, settings):
     started = time.monotonic()
     _at(10, "par-1")
     assert time.monotonic() - started < 1.1  # 0.6 + 0.6 in sequence
+
+
+# --- IAM and Gold Standards ---------------------------------------------------------------------------
+
+CLAIMS = {
+    "sub": "dev-1",
+    "tenant_id": "tenant-a",
+    "actor_type": "human",
+    "roles": ["developer"],
+    "scope": "mmm.decide mmm.read",
+    "exp": int(time.time()) + 600,
+}
+
+
+@pytest.fixture
+def iam(httpserver, settings):
+    settings.IAM_URL = httpserver.url_for("/").rstrip("/")
+    verify = Peer(httpserver, "/v1/iam/verify", {"valid": True, "claims": dict(CLAIMS)})
+    decision = Peer(httpserver, "/v1/iam/decision", {"allowed": True, "roles": ["sre"]})
+    return verify, decision
+
+
+def _iam_decide(signal_id, token="opaque-iam-token"):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    body = {
+        "tenant_id": "tenant-a",
+        "signal": {"signal_id": signal_id, "source": "github", "event_type": "ci.check_run.failed"},
+    }
+    return client.post("/v1/mmm/decide", body, format="json")
+
+
+def test_iam_verifies_tokens_and_caches_the_verdict(tenant, iam):
+    verify, _ = iam
+    assert _iam_decide("i1").status_code == 200
+    assert _iam_decide("i2").status_code == 200
+    assert verify.calls == 1  # cached for min(60 s, the token's remaining life)
+    verify.body = {"valid": False}
+    assert _iam_decide("i3", token="another-token").status_code == 401
+
+
+def test_iam_roles_drive_role_triggers(tenant, iam):
+    publish_playbook(
+        {
+            "name": "sre-only",
+            "triggers": [{"event_type": "ci.*", "actor_roles": ["sre"]}],
+            "actions": [{**MIRROR, "title": "for SREs"}],
+        }
+    )
+    titles = [a["payload"]["title"] for a in _iam_decide("r1").json()["decision"]["actions"]]
+    assert "for SREs" in titles  # the token says developer; the IAM's decision says sre
+
+
+def test_iam_down_is_503_and_a_denial_is_403(tenant, iam):
+    verify, decision = iam
+    decision.body = {"allowed": False, "roles": []}
+    assert _iam_decide("d1").status_code == 403
+    decision.script = [503]
+    response = _iam_decide("d2")
+    assert response.status_code == 503 and response.json()["error"]["code"] == "IAM_UNAVAILABLE"
+    cache.clear()
+    verify.script = [503]
+    response = _iam_decide("d3")
+    assert response.status_code == 503 and response.json()["error"]["code"] == "IAM_UNAVAILABLE"
+    assert not Decision.objects.exists()
+
+
+def test_gold_standards_restrict_and_mirror_only_when_down(tenant, httpserver, settings):
+    settings.GOLD_STANDARDS_URL = httpserver.url_for("/").rstrip("/")
+    standards = Peer(httpserver, "/v1/standards", {"restrictions": ["mentor"]})
+    first = decide("g1")["decision"]
+    assert [a["type"] for a in first["actions"]] == ["mirror"] and first["degraded_mode"] is False
+    standards.body = {"restrictions": []}
+    assert [a["type"] for a in decide("g2")["decision"]["actions"]] == ["mirror", "mentor"]
+    standards.script = [503]
+    down = decide("g3")["decision"]
+    assert [a["type"] for a in down["actions"]] == ["mirror"] and down["degraded_mode"] is True
