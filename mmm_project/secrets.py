@@ -7,28 +7,19 @@ re-encrypting everything at once. Embedded default: a key generated under ``LOCA
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
+from mmm_project.local_state import local_secret
+
 LOCAL_KEY_FILE = "webhook-fernet.key"
 
 
 def _local_key(state_dir: Path) -> bytes:
-    path = state_dir / "keys" / LOCAL_KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(Fernet.generate_key())
-    return path.read_bytes().strip()
+    return local_secret(state_dir, LOCAL_KEY_FILE, Fernet.generate_key).strip()
 
 
 @lru_cache(maxsize=4)

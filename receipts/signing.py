@@ -21,6 +21,7 @@ from django.db import transaction
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
+from mmm_project.local_state import local_secret
 from receipts.canonical import canonical_bytes
 from receipts.models import ReceiptKey
 
@@ -52,17 +53,8 @@ class ReceiptSigner:
 
 
 def _local_seed(state_dir: Path) -> bytes:
-    path = state_dir / "keys" / LOCAL_SEED_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process created it first
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(base64.b64encode(os.urandom(32)))
-    return base64.b64decode(path.read_bytes().strip())
+    raw = local_secret(state_dir, LOCAL_SEED_FILE, lambda: base64.b64encode(os.urandom(32)))
+    return base64.b64decode(raw.strip())
 
 
 @lru_cache(maxsize=4)

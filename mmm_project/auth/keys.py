@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +18,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
+
+from mmm_project.local_state import local_secret
 
 LOCAL_KEY_FILE = "jwt-ed25519.pem"
 
@@ -44,25 +45,17 @@ def _kid_for(public_raw: bytes) -> str:
     return "local-" + hashlib.sha256(public_raw).hexdigest()[:16]
 
 
+def _new_private_key() -> bytes:
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
 def _local_private_key(state_dir: Path) -> Ed25519PrivateKey:
     """Load the embedded default's Ed25519 key, generating it (mode 0600) on first use."""
-    path = state_dir / "keys" / LOCAL_KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        # O_EXCL: two processes starting together must not overwrite each other's key.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    key = serialization.load_pem_private_key(
+        local_secret(state_dir, LOCAL_KEY_FILE, _new_private_key), password=None
+    )
     assert isinstance(key, Ed25519PrivateKey)
     return key
 
