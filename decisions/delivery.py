@@ -15,20 +15,17 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from decisions.models import Action, Delivery, DeliveryStatus, Surface
 from mmm_project import metrics
-from mmm_project.clients import PeerRejected, PeerUnavailable
 from mmm_project.clients.alerting import send_notification
+from mmm_project.outbox import Outbox
 from mmm_project.queueing import enqueue
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 20
-STUCK_SENDING = timedelta(minutes=5)
-SWEEP_BATCH = 500
+MAX_ATTEMPTS = 20  # transient failures before a delivery is marked failed for an operator
 
 
 def _pushed(surface: str) -> bool:
@@ -84,8 +81,16 @@ def _notification(delivery: Delivery) -> dict[str, object]:
     }
 
 
-def _record(delivery_id: object, **changes: object) -> None:
-    Delivery.objects.filter(pk=delivery_id).update(updated_at=timezone.now(), **changes)
+def _delivery_result(delivery: Delivery, result: str) -> None:
+    metrics.ACTIONS_DELIVERED.labels(delivery.tenant_id, delivery.surface, result).inc()
+
+
+OUTBOX = Outbox(
+    model=Delivery,
+    done_field="delivered_at",
+    max_attempts=MAX_ATTEMPTS,
+    enqueue=lambda ids, from_request: _enqueue(ids, from_request=from_request),
+)
 
 
 def delivery_send(*, delivery_id: str) -> str:
@@ -94,52 +99,15 @@ def delivery_send(*, delivery_id: str) -> str:
     Raises:
         PeerUnavailable: after recording the attempt, so the caller can retry with backoff.
     """
-    claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.SENDING, updated_at=timezone.now()
-    )
-    if claimed != 1:
-        return "skipped"
-    delivery = Delivery.objects.select_related("action").get(pk=delivery_id)
-    try:
-        send_notification(_notification(delivery))
-    except PeerRejected as exc:
-        _record(
-            delivery_id, status=DeliveryStatus.FAILED, attempts=F("attempts") + 1, last_error=str(exc)[:500]
-        )
-        metrics.ACTIONS_DELIVERED.labels(delivery.tenant_id, delivery.surface, "rejected").inc()
-        return DeliveryStatus.FAILED
-    except PeerUnavailable as exc:
-        status = DeliveryStatus.FAILED if delivery.attempts + 1 >= MAX_ATTEMPTS else DeliveryStatus.PENDING
-        _record(delivery_id, status=status, attempts=F("attempts") + 1, last_error=str(exc)[:500])
-        metrics.ACTIONS_DELIVERED.labels(delivery.tenant_id, delivery.surface, "retry").inc()
-        raise
-    _record(
+    return OUTBOX.send(
         delivery_id,
-        status=DeliveryStatus.SENT,
-        attempts=F("attempts") + 1,
-        last_error="",
-        delivered_at=timezone.now(),
+        deliver=lambda delivery: send_notification(_notification(delivery)),
+        on_result=_delivery_result,
     )
-    metrics.ACTIONS_DELIVERED.labels(delivery.tenant_id, delivery.surface, "sent").inc()
-    return DeliveryStatus.SENT
 
 
 def deliveries_sweep(*, now: datetime | None = None, min_age: timedelta | None = None) -> int:
     """Re-enqueue deliveries left pending (or stuck sending); return how many."""
-    now = now or timezone.now()
-    cutoff = now - (
-        min_age if min_age is not None else timedelta(seconds=settings.DELIVERY_SWEEP_AGE_SECONDS)
-    )
-    Delivery.objects.filter(status=DeliveryStatus.SENDING, updated_at__lt=now - STUCK_SENDING).update(
-        status=DeliveryStatus.PENDING, updated_at=cutoff - timedelta(seconds=1)
-    )
-    ids = [
-        str(pk)
-        for pk in Delivery.objects.filter(status=DeliveryStatus.PENDING, updated_at__lt=cutoff)
-        .order_by("updated_at")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    ]
-    if ids and _enqueue(ids, from_request=False):
-        Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(updated_at=now)
-        return len(ids)
-    return 0
+    if min_age is None:
+        min_age = timedelta(seconds=settings.DELIVERY_SWEEP_AGE_SECONDS)
+    return OUTBOX.sweep(min_age=min_age, now=now)

@@ -34,18 +34,16 @@ def enqueue(task: Task, ids: Iterable[str], *, from_request: bool = True, run_ea
     ids = [str(item) for item in ids]
     if not ids:
         return True
-    if current_app.conf.task_always_eager:
-        if run_eagerly:
-            _publish(task, ids)
-        return run_eagerly
+    if current_app.conf.task_always_eager and not run_eagerly:
+        return False
     try:
-        if from_request:
+        if from_request and not current_app.conf.task_always_eager:
             publish_breaker.call(_publish, task, ids)
         else:
             _publish(task, ids)
     except pybreaker.CircuitBreakerError:
         return False
-    except Exception as exc:  # noqa: BLE001 - any broker failure: the rows wait for the sweep
+    except Exception as exc:  # noqa: BLE001 - broker down, or (eager) the task failed: rows wait for the sweep
         logger.warning(
             "enqueue failed; left for the sweep", extra={"task": task.name, "error": type(exc).__name__}
         )
