@@ -2,9 +2,11 @@ from django.contrib import admin
 
 from decisions.models import (
     Action,
+    ActionRevision,
     Decision,
     Delivery,
     DualChannelApproval,
+    LLMUsage,
     Outcome,
     RejectedSignal,
     Signal,
@@ -124,3 +126,17 @@ class DeliveryAdmin(ReadOnlyAdmin):
     list_display = ("action", "surface", "status", "attempts", "delivered_at", "tenant_id")
     list_filter = ("surface", "status")
     search_fields = ("tenant_id", "action__id")
+
+
+@admin.register(ActionRevision)
+class ActionRevisionAdmin(ReadOnlyAdmin):
+    list_display = ("action", "revision", "safety_status", "tenant_id", "created_at")
+    list_filter = ("safety_status",)
+    search_fields = ("tenant_id", "action__id")
+
+
+@admin.register(LLMUsage)
+class LLMUsageAdmin(ReadOnlyAdmin):
+    list_display = ("tenant_id", "day", "tokens", "cost", "requests")
+    search_fields = ("tenant_id",)
+    date_hierarchy = "day"

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from decisions.models import Action, Delivery, DeliveryStatus, Surface
+from decisions.models import Action, Delivery, DeliveryStatus, LLMStatus, Surface
 from mmm_project import metrics
 from mmm_project.clients.alerting import send_notification
 from mmm_project.outbox import Outbox
@@ -30,6 +30,13 @@ MAX_ATTEMPTS = 20  # transient failures before a delivery is marked failed for a
 
 def _pushed(surface: str) -> bool:
     return surface == Surface.ALERT and bool(settings.ALERTING_URL)
+
+
+def _initial_status(action: Action, surface: str) -> str:
+    if not _pushed(surface):
+        return DeliveryStatus.RECORDED
+    # Content an LLM is still writing goes out once enrichment settles (decisions.enrichment).
+    return DeliveryStatus.HELD if action.llm_status == LLMStatus.PENDING else DeliveryStatus.PENDING
 
 
 def _enqueue(delivery_ids: list[str], *, from_request: bool = True) -> bool:
@@ -48,7 +55,7 @@ def deliveries_create(*, actions: Iterable[Action]) -> list[Delivery]:
             tenant_id=action.tenant_id,
             action=action,
             surface=surface,
-            status=DeliveryStatus.PENDING if _pushed(surface) else DeliveryStatus.RECORDED,
+            status=_initial_status(action, surface),
             created_at=now,
             updated_at=now,
         )
@@ -66,7 +73,9 @@ def deliveries_create(*, actions: Iterable[Action]) -> list[Delivery]:
 
 def _notification(delivery: Delivery) -> dict[str, object]:
     action = delivery.action
-    alert = action.surface_payloads.get("alert", {}).get("notification", {})
+    revision = action.revisions.order_by("-revision").first()  # LLM-written content, when there is some
+    surfaces = revision.surface_payloads if revision else action.surface_payloads
+    alert = surfaces.get("alert", {}).get("notification", {})
     return {
         "notification_id": str(delivery.id),
         "tenant_id": delivery.tenant_id,

@@ -140,6 +140,15 @@ class Decision(models.Model):
         return str(self.id)
 
 
+class LLMStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the LLM Gateway"
+    REQUESTING = "requesting", "Being enriched"
+    ENRICHED = "enriched", "Enriched (safety pass or warn)"
+    FALLBACK = "fallback", "Static template kept (gateway unavailable)"
+    UNSAFE = "unsafe", "Suppressed: safety check failed"
+    BUDGET_EXHAUSTED = "budget_exhausted", "Static template kept (daily token budget spent)"
+
+
 class Action(models.Model):
     """One Mirror, Mentor or Multiplier intervention of a decision; ``payload`` is immutable."""
 
@@ -166,6 +175,15 @@ class Action(models.Model):
     )
     variant = models.CharField(
         max_length=100, blank=True, help_text="Experiment variant that shaped this action."
+    )
+    llm_status = models.CharField(
+        max_length=20,
+        choices=LLMStatus.choices,
+        blank=True,
+        help_text="LLM enrichment (FR-5); blank: none asked.",
+    )
+    llm_prompt = models.TextField(
+        blank=True, help_text="Rendered from the template over the minimised context."
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -351,6 +369,7 @@ class WebhookRoute(models.Model):
 
 class DeliveryStatus(models.TextChoices):
     RECORDED = "recorded", "Recorded (pulled by the surface, no push configured)"
+    HELD = "held", "Held until LLM enrichment settles"
     PENDING = "pending", "Pending"
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
@@ -382,3 +401,51 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.surface} {self.status}"
+
+
+class ActionRevision(models.Model):
+    """LLM-written content for an action (FR-5): a new revision; the action's payload never changes."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant_id = tenant_id_field()
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="revisions")
+    revision = models.PositiveSmallIntegerField(default=1)
+    payload = models.JSONField()
+    surface_payloads = models.JSONField(default=dict)
+    safety_status = models.CharField(max_length=8)
+    risk_flags = models.JSONField(default=list, blank=True)
+    redaction_summary = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "mmm_action_revisions"
+        constraints = [
+            models.UniqueConstraint(fields=["action", "revision"], name="mmm_action_revision_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action_id} r{self.revision}"
+
+
+class LLMUsage(models.Model):
+    """Tokens and cost the LLM Gateway reported, per tenant and UTC day (for the daily budget)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant_id = tenant_id_field()
+    day = models.DateField()
+    tokens = models.PositiveBigIntegerField(default=0)
+    cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    requests = models.PositiveIntegerField(default=0)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "mmm_llm_usage"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant_id", "day"], name="mmm_llm_usage_tenant_day_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} {self.day}: {self.tokens} tokens"

@@ -50,6 +50,16 @@ def decision_for_signal(*, tenant_id: str, signal_id: str) -> Decision | None:
     )
 
 
+# Still being written by the LLM, or suppressed after its safety check: not for a surface.
+NOT_SHOWABLE = ("pending", "requesting", "unsafe")
+
+
+def current_surface_payloads(action: Action) -> dict[str, object]:
+    """The action's surface payloads, from its latest LLM revision when it has one."""
+    revisions = sorted(action.revisions.all(), key=lambda r: r.revision)
+    return revisions[-1].surface_payloads if revisions else action.surface_payloads
+
+
 def pending_nudges(
     *, tenant_id: str, actor_id: str, surface: str, since: datetime, limit: int
 ) -> list[Action]:
@@ -60,7 +70,9 @@ def pending_nudges(
     actions = (
         Action.objects.for_tenant(tenant_id)
         .filter(decision__actor_id=actor_id, created_at__gte=since, outcomes__isnull=True)
+        .exclude(llm_status__in=NOT_SHOWABLE)
         .select_related("decision")
+        .prefetch_related("revisions")
         .order_by("-created_at", "position")
     )
     # JSON containment lookups are not portable to SQLite: filter the surface here, stopping at

@@ -26,8 +26,9 @@ from decisions.engine.matching import PlaybookCandidate, match_playbooks
 from decisions.engine.policy import PolicyView
 from decisions.engine.prioritise import prioritise
 from decisions.engine.routing import surface_payloads
+from decisions.enrichment import enqueue_enrichment, plan_enrichment
 from decisions.fatigue_store import fatigue_store
-from decisions.models import Action, Decision, Outcome, OutcomeResult, Signal, SignalStatus
+from decisions.models import Action, Decision, LLMStatus, Outcome, OutcomeResult, Signal, SignalStatus
 from decisions.peers import gather
 from decisions.selectors import decision_for_signal, recent_signal_metadata
 from experiments.selectors import apply_experiments
@@ -227,6 +228,8 @@ def evaluate(
         )
         proposed += actions
         suppressed += dropped
+    proposed, dropped, llm_degraded = plan_enrichment(proposed)
+    suppressed += dropped
     if peers.fail_closed:
         # FR-11: a safety-critical tenant without a fresh policy gets no actions at all.
         suppressed += [action.suppressed("policy.unavailable_fail_closed") for action in proposed]
@@ -250,7 +253,7 @@ def evaluate(
         delivered=delivered,
         suppressed=suppressed + dropped,
         experiment_assignments=assignments,
-        degraded_mode=bool(peers.degraded),
+        degraded_mode=bool(peers.degraded) or llm_degraded,
         policy_stale=peers.policy_stale,
     )
 
@@ -378,11 +381,14 @@ def _persist(
                 position=position,
                 experiment_id=action.experiment_id,
                 variant=action.variant,
+                llm_status=LLMStatus.PENDING if action.llm_prompt else "",
+                llm_prompt=action.llm_prompt,
                 created_at=now,
             )
             for position, action in enumerate(result.delivered)
         )
         deliveries_create(actions=actions)
+        enqueue_enrichment([str(a.id) for a in actions if a.llm_status == LLMStatus.PENDING])
         # The signed decision receipt joins the same transaction (FR-12 outbox).
         receipt_create(
             build=lambda rid: decision_body(receipt_id=rid, decision=decision, actions=actions, now=now)

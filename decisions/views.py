@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from decisions.approvals import action_approve, action_consent, action_execution_status, action_reject
-from decisions.selectors import decision_get, pending_nudges, tenant_summary
+from decisions.selectors import current_surface_payloads, decision_get, pending_nudges, tenant_summary
 from decisions.serializers import (
     DecideInputSerializer,
     DecisionEnvelopeSerializer,
@@ -120,7 +120,7 @@ class ActorNudgesApi(APIView):
                 "action_id": str(action.id),
                 "decision_id": str(action.decision_id),
                 "type": action.type,
-                "payload": action.surface_payloads.get(surface, {}),
+                "payload": current_surface_payloads(action).get(surface, {}),
                 "requires_consent": action.requires_consent,
                 "requires_dual_channel": action.requires_dual_channel,
                 "created_at": action.created_at.isoformat(),

@@ -19,6 +19,7 @@ ACTIONS_ACCEPTED = Counter("mmm_actions_accepted_total", "Actions accepted.", ["
 DEGRADED_DECISIONS = Counter(
     "mmm_degraded_decisions_total", "Decisions made with a peer unavailable (NFR-6).", ["tenant_id", "peer"]
 )
+LLM_ENRICHMENTS = Counter("mmm_llm_enrichments_total", "LLM enrichment results.", ["tenant_id", "result"])
 OUTCOMES = Counter("mmm_outcomes_total", "Outcomes recorded.", ["tenant_id", "result"])
 DECISION_LATENCY = Histogram(
     "mmm_decision_latency_seconds",

@@ -55,7 +55,9 @@ TOP_LEVEL_KEYS = {
     "experiment_metadata",
 }
 TRIGGER_KEYS = {"event_type", "source", "min_severity", "actor_roles"}
+LLM_KEYS = {"prompt"}
 ACTION_KEYS = {
+    "llm",
     "type",
     "surfaces",
     "title",
@@ -259,6 +261,15 @@ def _action(check: _Checker, action: Any, path: str) -> dict[str, Any] | None:
                 check.add(f"{path}.{key}", "not allowed on a mirror action")
     elif action_type in (ActionType.MENTOR, ActionType.MULTIPLIER):
         spec["rationale"] = _rationale(check, action.get("rationale"), f"{path}.rationale")
+    if "llm" in action:
+        llm = action["llm"]
+        if is_mirror:
+            check.add(f"{path}.llm", "not allowed on a mirror action (FR-4: safe without LLM content)")
+        elif not isinstance(llm, dict):
+            check.add(f"{path}.llm", "must be an object with a prompt")
+        else:
+            check.unknown_keys(llm, LLM_KEYS, f"{path}.llm")
+            spec["llm"] = {"prompt": check.template(llm.get("prompt"), f"{path}.llm.prompt")}
     if action_type == ActionType.MULTIPLIER:
         spec["execution"] = _execution(check, action.get("execution"), f"{path}.execution")
         dual = action.get("requires_dual_channel", False)

@@ -308,3 +308,31 @@ def refusal_body(
         "degraded": True,
         "safety_checks_passed": False,
     }
+
+
+def enrichment_body(
+    *, receipt_id: str, action: Any, decision: Any, result: str, safety: dict[str, Any] | None, now: datetime
+) -> dict[str, Any]:
+    """LLM enrichment of one action (FR-5, NFR-4): the safety verdict and what became of the action."""
+    passed = safety is None or safety.get("status") in ("pass", "warn")
+    return {
+        **_base(
+            receipt_id=receipt_id,
+            kind="decision",
+            tenant_id=action.tenant_id,
+            actor_id=decision.actor_id,
+            actor_type=decision.actor_type,
+            evaluation_point="enrichment",
+            now=now,
+        ),
+        **_decision_reference(decision),
+        "inputs": {"action_id": str(action.id), "action_type": action.type},
+        "decision_status": "enrichment_" + result,
+        "decision_rationale": f"LLM enrichment of a {action.type} action: {result}",
+        "decision_badges": [action.type, "llm"],
+        "result": result,
+        "evidence_handles": [str(action.id)],
+        "llm_safety": safety,
+        "risk_flags": list((safety or {}).get("risk_flags", [])),
+        "safety_checks_passed": passed,
+    }

@@ -109,3 +109,13 @@ def client_for(make_token) -> Callable[..., APIClient]:
         return client
 
     return _client
+
+
+@pytest.fixture(autouse=True)
+def _committing(django_capture_on_commit_callbacks, monkeypatch):
+    """``tests.ingest.commit.after_commit(fn, ...)`` runs the on-commit work ``fn`` registered,
+    as the real commit would (tests run inside a transaction that never commits)."""
+    import tests.ingest.commit as commit
+
+    monkeypatch.setattr(commit, "capture", django_capture_on_commit_callbacks)
+    yield

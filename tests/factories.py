@@ -7,9 +7,11 @@ from django.utils import timezone
 
 from decisions.models import (
     Action,
+    ActionRevision,
     Decision,
     Delivery,
     DualChannelApproval,
+    LLMUsage,
     Outcome,
     RejectedSignal,
     Signal,
@@ -227,3 +229,22 @@ class DeliveryFactory(factory.django.DjangoModelFactory):
     tenant_id = factory.SelfAttribute("action.tenant_id")
     surface = "ide"
     status = "recorded"
+
+
+class ActionRevisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ActionRevision
+
+    action = factory.SubFactory(ActionFactory, type="mentor")
+    tenant_id = factory.SelfAttribute("action.tenant_id")
+    payload = factory.LazyFunction(lambda: {"title": "t", "body": "written"})
+    safety_status = "pass"
+
+
+class LLMUsageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LLMUsage
+
+    tenant_id = "tenant-a"
+    day = factory.LazyFunction(lambda: timezone.now().date())
+    tokens = 100

@@ -41,6 +41,7 @@ class ProposedAction:
     surface_payloads: dict[str, Any] = field(default_factory=dict)
     experiment_id: str | None = None
     variant: str = ""
+    llm_prompt: str = ""  # set when the template asks for LLM-written content (FR-5)
 
     def with_surfaces(self, surfaces: tuple[str, ...]) -> ProposedAction:
         return replace(self, surfaces=surfaces)
@@ -87,6 +88,7 @@ def compose_actions(
                 "body": render(template["body"], variables),
                 "evidence_links": links,
             }
+            llm_prompt = render(template["llm"]["prompt"], variables) if template.get("llm") else ""
             if template.get("rationale"):
                 payload["rationale"] = {
                     "why_relevant": render(template["rationale"]["why_relevant"], variables),
@@ -128,6 +130,7 @@ def compose_actions(
                 cooldown_minutes=candidate.limits.get("cooldown_minutes"),
                 experiment_id=candidate.experiment_id,
                 variant=candidate.variant,
+                llm_prompt=llm_prompt,
             )
         )
     return proposed, suppressed

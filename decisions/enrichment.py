@@ -1,0 +1,191 @@
+"""LLM enrichment of Mentor and Multiplier actions (FR-5, NFR-4, NFR-6).
+
+Decide returns the template's static text at once; with ``LLM_GATEWAY_URL`` set, an action whose
+template has an ``llm`` prompt is marked ``pending`` and the ``llm.enrich`` task asks the gateway:
+
+- ``pass`` or ``warn``: the content becomes revision 1 of the action (its payload stays
+  immutable), the warning is kept in the receipt, and the held deliveries go out with it;
+- ``fail``: the action is suppressed: the content is discarded, never reaches a surface, and
+  its held deliveries are cancelled;
+- gateway unavailable (after the task's retries) or the tenant's daily token budget spent: the
+  static text stands (FR-5 fallback).
+At decide time, a gateway whose breaker is already open means the LLM-dependent action is
+dropped (``llm.unavailable``, degraded) rather than proposed without it (NFR-6).
+Every outcome writes a receipt with the safety verdict; token counts and cost are recorded per
+tenant and day.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from decisions.engine.compose import ProposedAction
+from decisions.engine.routing import surface_payloads
+from decisions.models import Action, ActionRevision, Delivery, DeliveryStatus, LLMStatus, LLMUsage
+from mmm_project import metrics
+from mmm_project.clients import PeerRejected, PeerUnavailable, llm_gateway
+from mmm_project.queueing import enqueue
+from preferences.selectors import tenant_policy_get
+from receipts.documents import enrichment_body
+from receipts.services import receipt_create
+
+logger = logging.getLogger(__name__)
+
+
+def plan_enrichment(
+    actions: Iterable[ProposedAction],
+) -> tuple[list[ProposedAction], list[dict[str, Any]], bool]:
+    """At decide time: ``(kept, suppressed, degraded)`` for actions whose templates want LLM content.
+
+    Without a gateway the static template is the content (the embedded default: prompts are
+    dropped). With the gateway's breaker open, such actions are suppressed (NFR-6).
+    """
+    kept, suppressed, degraded = [], [], False
+    for action in actions:
+        if not action.llm_prompt:
+            kept.append(action)
+        elif not llm_gateway.client.configured:
+            kept.append(ProposedAction(**{**action.__dict__, "llm_prompt": ""}))
+        elif llm_gateway.client.state == "open":
+            suppressed.append(action.suppressed("llm.unavailable"))
+            degraded = True
+        else:
+            kept.append(action)
+    return kept, suppressed, degraded
+
+
+def enqueue_enrichment(action_ids: list[str]) -> None:
+    from tasks.llm import enrich_action
+
+    if action_ids:
+        transaction.on_commit(lambda: enqueue(enrich_action, action_ids))
+
+
+def _release_deliveries(action: Action, *, cancel: bool) -> None:
+    held = Delivery.objects.filter(action=action, status=DeliveryStatus.HELD)
+    if cancel:
+        held.update(
+            status=DeliveryStatus.FAILED, last_error="LLM safety check failed", updated_at=timezone.now()
+        )
+        return
+    ids = [str(pk) for pk in held.values_list("pk", flat=True)]
+    held.update(status=DeliveryStatus.PENDING, updated_at=timezone.now())
+    if ids:
+        from tasks.delivery import send_delivery
+
+        # Called from the enrichment task (background): without a broker, send right here.
+        transaction.on_commit(lambda: enqueue(send_delivery, ids, from_request=False, run_eagerly=True))
+
+
+def _settle(action: Action, status: str, *, safety: dict[str, Any] | None, result: str) -> str:
+    with transaction.atomic():
+        Action.objects.filter(pk=action.pk).update(llm_status=status)
+        _release_deliveries(action, cancel=status == LLMStatus.UNSAFE)
+        now = timezone.now()
+        decision = action.decision
+        receipt_create(
+            build=lambda rid: enrichment_body(
+                receipt_id=rid, action=action, decision=decision, result=result, safety=safety, now=now
+            )
+        )
+    metrics.LLM_ENRICHMENTS.labels(action.tenant_id, result).inc()
+    return status
+
+
+def _spent_today(tenant_id: str) -> int:
+    usage = LLMUsage.objects.for_tenant(tenant_id).filter(day=timezone.now().date()).first()
+    return usage.tokens if usage else 0
+
+
+def _record_usage(tenant_id: str, tokens: int, cost: object) -> None:
+    usage, _ = LLMUsage.objects.get_or_create(tenant_id=tenant_id, day=timezone.now().date())
+    LLMUsage.objects.filter(pk=usage.pk).update(
+        tokens=F("tokens") + tokens, cost=F("cost") + cost, requests=F("requests") + 1
+    )
+
+
+def action_enrich(*, action_id: str) -> str:
+    """Ask the gateway for one pending action's content; return the action's LLM status.
+
+    Raises:
+        PeerUnavailable: the gateway is unreachable; the action goes back to ``pending`` so the
+            task can retry (``action_enrich_give_up`` settles it after the last retry).
+    """
+    claimed = Action.objects.filter(pk=action_id, llm_status=LLMStatus.PENDING).update(
+        llm_status=LLMStatus.REQUESTING
+    )
+    if claimed != 1:
+        return "skipped"
+    action = Action.objects.select_related("decision").get(pk=action_id)
+    policy = tenant_policy_get(tenant_id=action.tenant_id)
+    budget = policy.llm_daily_token_budget
+    if budget is not None and _spent_today(action.tenant_id) >= budget:
+        return _settle(action, LLMStatus.BUDGET_EXHAUSTED, safety=None, result="budget_exhausted")
+    try:
+        generation = llm_gateway.generate(
+            prompt=action.llm_prompt,
+            tenant_id=action.tenant_id,
+            actor_id=action.decision.actor_id,
+            actor_type=action.decision.actor_type,
+            system_prompt_id=policy.system_prompt_id,
+        )
+    except PeerRejected:
+        return _settle(action, LLMStatus.FALLBACK, safety=None, result="fallback")
+    except PeerUnavailable:
+        Action.objects.filter(pk=action_id).update(llm_status=LLMStatus.PENDING)
+        raise
+    _record_usage(action.tenant_id, generation.tokens, generation.cost)
+    safety = {
+        "status": generation.safety_status,
+        "risk_flags": generation.risk_flags,
+        "redaction_summary": generation.redaction_summary,
+    }
+    if generation.safety_status == "fail":
+        logger.warning(
+            "LLM content failed the safety check; action suppressed", extra={"action_id": action_id}
+        )
+        return _settle(action, LLMStatus.UNSAFE, safety=safety, result="unsafe")
+    payload = {**action.payload, "body": generation.content, "llm_generated": True}
+    if generation.safety_status == "warn":
+        payload["llm_safety_warning"] = True
+    proposed = ProposedAction(
+        playbook_id="",
+        playbook_name="",
+        version_id="",
+        version=0,
+        index=0,
+        type=action.type,
+        surfaces=tuple(action.surfaces),
+        payload=payload,
+        tags=(),
+        template_priority=0.0,
+        requires_consent=action.requires_consent,
+        requires_dual_channel=action.requires_dual_channel,
+        cooldown_minutes=None,
+    )
+    severity = action.decision.context.get("signal", {}).get("severity", "info")
+    ActionRevision.objects.create(
+        tenant_id=action.tenant_id,
+        action=action,
+        revision=1,
+        payload=payload,
+        surface_payloads=surface_payloads(proposed, severity=severity),
+        safety_status=generation.safety_status,
+        risk_flags=generation.risk_flags,
+        redaction_summary=generation.redaction_summary,
+    )
+    return _settle(action, LLMStatus.ENRICHED, safety=safety, result="enriched_" + generation.safety_status)
+
+
+def action_enrich_give_up(*, action_id: str) -> str:
+    """After the task's last retry: keep the static text (FR-5 fallback)."""
+    action = Action.objects.select_related("decision").get(pk=action_id)
+    if action.llm_status not in (LLMStatus.PENDING, LLMStatus.REQUESTING):
+        return action.llm_status
+    return _settle(action, LLMStatus.FALLBACK, safety=None, result="fallback")
