@@ -1,10 +1,11 @@
 """Delivery of actions to their surfaces (FR-8, spec 12.4): an outbox, like receipts.
 
-Each action gets one ``Delivery`` per surface, written with the decision. Alert-surface
-actions are pushed to the Alerting & Notification service when ``ALERTING_URL`` is set; the
-rest are ``recorded``: the IDE pulls its nudges (``/v1/mmm/actors/{id}/nudges``), CI reads the
-decision. A pending delivery is sent by the ``delivery.send`` task after commit, retried, and
-re-enqueued by the sweep, so a decision never waits on a surface.
+Each action gets one ``Delivery`` per surface, written with the decision, and is pushed to
+the surface's peer when one is configured: Alerting (``ALERTING_URL``), the Edge Agent for the
+IDE (``EDGE_AGENT_URL``), CI (``CI_DELIVERY_URL``). Otherwise it is ``recorded``: the IDE pulls
+its nudges (``/v1/mmm/actors/{id}/nudges``) and CI reads the decision. A pending delivery is
+sent by the ``delivery.send`` task after commit, retried, and re-enqueued by the sweep, so a
+decision never waits on a surface.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from decisions.models import Action, Delivery, DeliveryStatus, LLMStatus, Surface
 from mmm_project import metrics
+from mmm_project.clients import alerting, surfaces
 from mmm_project.clients.alerting import send_notification
 from mmm_project.outbox import Outbox
 from mmm_project.queueing import enqueue
@@ -29,7 +31,10 @@ MAX_ATTEMPTS = 20  # transient failures before a delivery is marked failed for a
 
 
 def _pushed(surface: str) -> bool:
-    return surface == Surface.ALERT and bool(settings.ALERTING_URL)
+    """Whether ``surface`` has a peer to push to (else the delivery is recorded for pulling)."""
+    if surface == Surface.ALERT:
+        return alerting.client.configured
+    return surfaces.PATHS[surface][0].configured
 
 
 def _initial_status(action: Action, surface: str) -> str:
@@ -74,8 +79,8 @@ def deliveries_create(*, actions: Iterable[Action]) -> list[Delivery]:
 def _notification(delivery: Delivery) -> dict[str, object]:
     action = delivery.action
     revision = action.revisions.order_by("-revision").first()  # LLM-written content, when there is some
-    surfaces = revision.surface_payloads if revision else action.surface_payloads
-    alert = surfaces.get("alert", {}).get("notification", {})
+    payloads = revision.surface_payloads if revision else action.surface_payloads
+    alert = payloads.get("alert", {}).get("notification", {})
     return {
         "notification_id": str(delivery.id),
         "tenant_id": delivery.tenant_id,
@@ -87,7 +92,17 @@ def _notification(delivery: Delivery) -> dict[str, object]:
         "severity": alert.get("severity", "info"),
         "evidence_links": action.payload.get("evidence_links", []),
         "requires_consent": action.requires_consent,
+        "surface": delivery.surface,
+        "surface_payload": payloads.get(delivery.surface, {}),
     }
+
+
+def _push(delivery: Delivery) -> None:
+    document = _notification(delivery)
+    if delivery.surface == Surface.ALERT:
+        send_notification(document)
+    else:
+        surfaces.push(delivery.surface, document)
 
 
 def _delivery_result(delivery: Delivery, result: str) -> None:
@@ -110,7 +125,7 @@ def delivery_send(*, delivery_id: str) -> str:
     """
     return OUTBOX.send(
         delivery_id,
-        deliver=lambda delivery: send_notification(_notification(delivery)),
+        deliver=_push,
         on_result=_delivery_result,
     )
 

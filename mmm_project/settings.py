@@ -268,6 +268,12 @@ UBI_TIMEOUT_SECONDS = env.float("UBI_TIMEOUT_SECONDS", default=1.0)
 # Alerting & Notification base URL; unset: alert-surface actions are recorded, not pushed.
 ALERTING_URL = env.str("ALERTING_URL", default="")
 ALERTING_TIMEOUT_SECONDS = env.float("ALERTING_TIMEOUT_SECONDS", default=2.0)
+# Edge Agent (IDE surface: POST /v1/edge/mmm/nudges) and CI (POST /v1/ci/mmm/annotations); unset:
+# the IDE pulls its nudges and CI reads the decision.
+EDGE_AGENT_URL = env.str("EDGE_AGENT_URL", default="")
+EDGE_AGENT_TIMEOUT_SECONDS = env.float("EDGE_AGENT_TIMEOUT_SECONDS", default=2.0)
+CI_DELIVERY_URL = env.str("CI_DELIVERY_URL", default="")
+CI_DELIVERY_TIMEOUT_SECONDS = env.float("CI_DELIVERY_TIMEOUT_SECONDS", default=2.0)
 # Seconds a pending delivery waits before the sweep re-enqueues it.
 DELIVERY_SWEEP_AGE_SECONDS = env.int("DELIVERY_SWEEP_AGE_SECONDS", default=60)
 

@@ -83,3 +83,33 @@ def test_sweep_sends_what_was_left_pending(alerting, decision):
 
     assert deliveries_sweep(min_age=timedelta(0)) == 2  # eager here: sent in the sweep's task runs
     assert Delivery.objects.filter(status="sent").count() == 2
+
+
+def test_ide_and_ci_are_pushed_to_edge_agent_and_ci_when_configured(httpserver, settings, client_for):
+    import json as _json
+
+    from werkzeug import Response
+
+    received = {}
+
+    def handler(request):
+        body = request.get_json()
+        received[(request.path, body["surface"])] = body
+        return Response(_json.dumps({"ok": True}), status=202, content_type="application/json")
+
+    httpserver.expect_request("/v1/edge/mmm/nudges", method="POST").respond_with_handler(handler)
+    httpserver.expect_request("/v1/ci/mmm/annotations", method="POST").respond_with_handler(handler)
+    settings.EDGE_AGENT_URL = settings.CI_DELIVERY_URL = httpserver.url_for("/").rstrip("/")
+    TenantPolicyFactory(tenant_id="tenant-a", quiet_hours_start=0, quiet_hours_end=0)
+    publish_playbook({"name": "ci", "triggers": [{"event_type": "ci.*"}], "actions": [MIRROR]})
+    body = {
+        "tenant_id": "tenant-a",
+        "context": {"branch": "main"},
+        "signal": {"signal_id": "p1", "source": "github", "event_type": "ci.check_run.failed"},
+    }
+    after_commit(client_for().post, "/v1/mmm/decide", body, format="json")
+    for delivery in Delivery.objects.filter(status="pending"):
+        assert delivery_send(delivery_id=str(delivery.id)) == "sent"
+    assert set(received) == {("/v1/edge/mmm/nudges", "ide"), ("/v1/ci/mmm/annotations", "ci")}
+    assert set(received[("/v1/edge/mmm/nudges", "ide")]["surface_payload"]) == {"pill", "card"}
+    assert "pr_comment" in received[("/v1/ci/mmm/annotations", "ci")]["surface_payload"]

@@ -176,6 +176,9 @@ def test_rf_mmm_01_gateway_known_down_at_decide_drops_llm_actions(client_for, ga
 
     stored = Decision.objects.get(pk=decision["decision_id"])
     assert [s["reason"] for s in stored.suppressed_actions] == ["llm.unavailable"]
+    receipt = receipt_document(Receipt.objects.get(decision_id=stored.id, kind="decision"))
+    assert receipt["degraded"] is True
+    assert receipt["suppressed_actions"][0]["reason"] == "llm.unavailable"
 
 
 def test_daily_token_budget_stops_enrichment(decided, gateway):

@@ -160,6 +160,7 @@ def test_rf_mmm_03_safety_critical_tenant_fails_closed(tenant, policy):
     assert decision["actions"] == [] and decision["degraded_mode"] is True
     stored = Decision.objects.get(pk=decision["decision_id"])
     assert {s["reason"] for s in stored.suppressed_actions} == {"policy.unavailable_fail_closed"}
+    assert _receipt_of(stored)["degraded"] is True
 
 
 def test_a_hanging_policy_costs_no_more_than_its_timeout(tenant, policy, settings):
@@ -197,6 +198,10 @@ def test_breaker_opens_after_5_failures_then_a_half_open_trial_closes_it(tenant,
 # --- Data Governance and UBI ------------------------------------------------------------------------
 
 
+def _receipt_of(decision) -> dict:
+    return receipt_document(Receipt.objects.get(decision_id=decision.id, kind="decision"))
+
+
 def _at(hour_utc: int, signal_id: str, **overrides):
     principal = Principal(actor_id="dev-1", tenant_id="tenant-a", scopes=frozenset({"mmm.decide"}))
     now = datetime(2026, 3, 4, hour_utc, 30, tzinfo=UTC)
@@ -228,6 +233,7 @@ def test_data_governance_quiet_hours_apply_and_default_when_down(tenant, httpser
     night = _at(23, "dg-2")  # tenant policy had quiet hours off; the 22-06 default applies now
     assert night.actions.count() == 0 and night.degraded_mode is True
     assert {s["reason"] for s in night.suppressed_actions} == {"fatigue.quiet_hours"}
+    assert _receipt_of(night)["degraded"] is True
     cache.clear()
     dg.script = [503]
     assert _at(10, "dg-3").actions.count() == 2
@@ -265,6 +271,7 @@ def test_ubi_recent_signals_feed_conditions_and_none_when_down(tenant, httpserve
     without = _at(10, "u-2")
     assert "focus" not in [a.payload["title"] for a in without.actions.all()]
     assert without.context["recent_signals"] == [] and without.degraded_mode is True
+    assert _receipt_of(without)["degraded"] is True and _receipt_of(with_ubi)["degraded"] is False
 
 
 def test_peers_are_asked_in_parallel(tenant, httpserver, settings):
@@ -356,3 +363,4 @@ def test_gold_standards_restrict_and_mirror_only_when_down(tenant, httpserver, s
     standards.script = [503]
     down = decide("g3")["decision"]
     assert [a["type"] for a in down["actions"]] == ["mirror"] and down["degraded_mode"] is True
+    assert receipt_document(Receipt.objects.get(decision_id=down["decision_id"]))["degraded"] is True
