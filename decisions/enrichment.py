@@ -57,6 +57,8 @@ def plan_enrichment(
             degraded = True
         else:
             kept.append(action)
+    if degraded:
+        logger.warning("decision in degraded mode", extra={"peers": ["llm_gateway"]})
     return kept, suppressed, degraded
 
 

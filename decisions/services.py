@@ -230,6 +230,8 @@ def evaluate(
         suppressed += dropped
     proposed, dropped, llm_degraded = plan_enrichment(proposed)
     suppressed += dropped
+    if llm_degraded:
+        metrics.DEGRADED_DECISIONS.labels(data.tenant_id, "llm_gateway").inc()
     if peers.fail_closed:
         # FR-11: a safety-critical tenant without a fresh policy gets no actions at all.
         suppressed += [action.suppressed("policy.unavailable_fail_closed") for action in proposed]

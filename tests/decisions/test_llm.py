@@ -178,6 +178,10 @@ def test_rf_mmm_01_gateway_known_down_at_decide_drops_llm_actions(client_for, ga
     assert [s["reason"] for s in stored.suppressed_actions] == ["llm.unavailable"]
     receipt = receipt_document(Receipt.objects.get(decision_id=stored.id, kind="decision"))
     assert receipt["degraded"] is True
+    from prometheus_client import REGISTRY
+
+    labels = {"tenant_id": "tenant-a", "peer": "llm_gateway"}
+    assert REGISTRY.get_sample_value("mmm_degraded_decisions_total", labels) >= 1
     assert receipt["suppressed_actions"][0]["reason"] == "llm.unavailable"
 
 
