@@ -70,6 +70,28 @@ class TenantPolicy(models.Model):
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # The fields the decision path reads: their content names the policy snapshot.
+    DECISION_FIELDS = (
+        "enabled_surfaces",
+        "enabled_action_types",
+        "restrictions",
+        "max_actions_per_hour",
+        "max_actions_per_day",
+        "max_actions_per_repo_per_day",
+        "max_actions_per_decision",
+        "cooldown_minutes",
+        "quiet_hours_start",
+        "quiet_hours_end",
+        "timezone",
+        "safety_critical",
+        "priorities",
+        "dual_channel_tags",
+    )
+    # The fields PUT /v1/mmm/tenants/{tenant_id}/policy may change (spec 11.5).
+    EDITABLE_FIELDS = frozenset(
+        (*DECISION_FIELDS, "decision_retention_days", "outcome_retention_days", "dual_channel_approvers")
+    )
+
     objects = TenantQuerySet.as_manager()
 
     class Meta:

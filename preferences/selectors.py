@@ -23,24 +23,6 @@ def actor_preferences_get(*, tenant_id: str, actor_id: str) -> ActorPreferences:
     return prefs if prefs is not None else ActorPreferences(tenant_id=tenant_id, actor_id=actor_id)
 
 
-_POLICY_CONTENT_FIELDS = (
-    "enabled_surfaces",
-    "enabled_action_types",
-    "restrictions",
-    "max_actions_per_hour",
-    "max_actions_per_day",
-    "max_actions_per_repo_per_day",
-    "max_actions_per_decision",
-    "cooldown_minutes",
-    "quiet_hours_start",
-    "quiet_hours_end",
-    "timezone",
-    "safety_critical",
-    "priorities",
-    "dual_channel_tags",
-)
-
-
 def tenant_policy_view(*, tenant_id: str) -> PolicyView:
     """The effective policy as plain data; ``snapshot_id`` is a digest of its content.
 
@@ -48,7 +30,7 @@ def tenant_policy_view(*, tenant_id: str) -> PolicyView:
     exact policy they were made under (``local-`` prefix: the embedded Policy default).
     """
     policy = tenant_policy_get(tenant_id=tenant_id)
-    content = {name: getattr(policy, name) for name in _POLICY_CONTENT_FIELDS}
+    content = {name: getattr(policy, name) for name in TenantPolicy.DECISION_FIELDS}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return PolicyView(
         snapshot_id=f"local-{digest}",

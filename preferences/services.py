@@ -27,34 +27,12 @@ def tenant_policy_state(policy: TenantPolicy) -> dict[str, Any]:
     return state
 
 
-# Validated request keys -> model fields (nested request objects are flattened by the view).
-POLICY_FIELDS = {
-    "enabled_surfaces",
-    "enabled_action_types",
-    "restrictions",
-    "max_actions_per_hour",
-    "max_actions_per_day",
-    "max_actions_per_repo_per_day",
-    "max_actions_per_decision",
-    "cooldown_minutes",
-    "quiet_hours_start",
-    "quiet_hours_end",
-    "timezone",
-    "safety_critical",
-    "decision_retention_days",
-    "outcome_retention_days",
-    "priorities",
-    "dual_channel_tags",
-    "dual_channel_approvers",
-}
-
-
 def tenant_policy_update(*, tenant_id: str, changes: dict[str, Any], actor_id: str) -> TenantPolicy:
     """Apply validated ``changes`` (model field names) to the tenant's policy, creating it if needed.
 
     Omitted fields keep their value. Raises ValueError for a field that is not a policy field.
     """
-    unknown = set(changes) - POLICY_FIELDS
+    unknown = set(changes) - TenantPolicy.EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"not policy fields: {sorted(unknown)}")
     with transaction.atomic():
