@@ -1,4 +1,4 @@
-"""Retention purge of decisions, outcomes and signals (NFR-3)."""
+"""Retention purge of decisions, outcomes, signals and rejected-signal records (NFR-3)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 
-from decisions.models import Decision, Outcome, Signal
+from decisions.models import Decision, Outcome, RejectedSignal, Signal
 from preferences.models import TenantPolicy
 from receipts.documents import deletion_body
 from receipts.services import receipt_create
@@ -25,6 +26,7 @@ class PurgeReport:
     decisions: int
     outcomes: int
     signals: int
+    rejected_signals: int
     more: bool
 
 
@@ -50,6 +52,17 @@ def _delete_batch(model: type[models.Model], condition: Q, batch_size: int) -> C
     return Counter(tenant_id for _, tenant_id in rows)
 
 
+def _delete_rejected_batch(now: datetime, batch_size: int) -> int:
+    """Delete up to ``batch_size`` rejected-signal records older than their retention window."""
+    cutoff = now - timedelta(days=settings.REJECTED_SIGNAL_RETENTION_DAYS)
+    pks = list(
+        RejectedSignal.objects.filter(received_at__lt=cutoff).values_list("pk", flat=True)[:batch_size]
+    )
+    if pks:
+        RejectedSignal.objects.filter(pk__in=pks).delete()
+    return len(pks)
+
+
 def _receipt_deletions(per_table: dict[str, Counter[str]], now: datetime) -> None:
     """One signed deletion receipt per tenant that lost rows in this batch (NFR-3)."""
     tenants = sorted({tenant for counts in per_table.values() for tenant in counts})
@@ -68,8 +81,13 @@ def retention_purge_batch(*, now: datetime, batch_size: int) -> PurgeReport:
     Retention comes from each tenant's policy (``decision_retention_days`` for decisions and
     signals, ``outcome_retention_days`` for outcomes), defaulting to 90 and 365 days. Rows with
     ``legal_hold=true`` are never deleted. Deleting a decision deletes its actions and approvals;
-    its outcomes stay (their links set to NULL) until their own retention ends. Each tenant that
-    lost rows gets a signed ``deletion`` receipt with the counts, in the same transaction.
+    its outcomes stay (their links set to NULL) until their own retention ends; deliveries, LLM
+    revisions and approvals go with their actions. Each tenant that lost rows gets a signed
+    ``deletion`` receipt with the counts, in the same transaction.
+
+    Rejected-signal records (reason and message shape only, no content) are operational records:
+    they go after ``settings.REJECTED_SIGNAL_RETENTION_DAYS`` (default 30, the spec's log
+    retention), without a receipt.
 
     Args:
         now: the reference time (timezone-aware).
@@ -89,5 +107,6 @@ def retention_purge_batch(*, now: datetime, batch_size: int) -> PurgeReport:
             "signals": _delete_batch(Signal, _expired(now, "received_at", *decision_days), batch_size),
         }
         _receipt_deletions(deleted, now)
+        rejected = _delete_rejected_batch(now, batch_size)
     totals = {table: sum(counts.values()) for table, counts in deleted.items()}
-    return PurgeReport(**totals, more=batch_size in totals.values())
+    return PurgeReport(**totals, rejected_signals=rejected, more=batch_size in (*totals.values(), rejected))

@@ -189,6 +189,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("RETENTION_PURGE_INTERVAL_SECONDS", default=24 * 3600),
     },
 }
+# Days a rejected-signal record (reason and message shape, no content) is kept (spec 8: logs 30 days).
+REJECTED_SIGNAL_RETENTION_DAYS = env.int("REJECTED_SIGNAL_RETENTION_DAYS", default=30)
 
 # --- Authentication (spec 12.8, NFR-7) -------------------------------------------------------------
 # JWT_JWKS: a JSON Web Key Set (RFC 7517), as JSON text or a file path, holding the public keys

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -19,21 +20,14 @@ PURGE_BATCH_SIZE = 500
 
 @shared_task(name="retention.purge", acks_late=True, ignore_result=False)
 def purge_expired(batch_size: int = PURGE_BATCH_SIZE) -> dict[str, Any]:
-    """Delete one batch of expired decisions, outcomes and signals; re-enqueue while any remain.
+    """Delete one batch of expired rows per table; re-enqueue while any remain.
 
     Idempotent: running it twice deletes nothing more than running it once would have.
-    Returns ``{"decisions": n, "outcomes": n, "signals": n, "more": bool}``.
+    Returns ``{"decisions": n, "outcomes": n, "signals": n, "rejected_signals": n, "more": bool}``.
     """
     report = retention_purge_batch(now=timezone.now(), batch_size=batch_size)
-    logger.info(
-        "retention purge batch",
-        extra={"decisions": report.decisions, "outcomes": report.outcomes, "signals": report.signals},
-    )
+    counts = dataclasses.asdict(report)
+    logger.info("retention purge batch", extra=counts)
     if report.more:
         purge_expired.apply_async(kwargs={"batch_size": batch_size}, countdown=1)
-    return {
-        "decisions": report.decisions,
-        "outcomes": report.outcomes,
-        "signals": report.signals,
-        "more": report.more,
-    }
+    return counts

@@ -39,7 +39,7 @@ def test_retention_purge_round_trips_through_worker_on_rabbitmq(worker_app):
         report = result.get(timeout=30)
 
     # then the worker ran it against the database and its result came back
-    assert report == {"decisions": 1, "outcomes": 0, "signals": 0, "more": False}
+    assert report == {"decisions": 1, "outcomes": 0, "signals": 0, "rejected_signals": 0, "more": False}
     assert result.status == "SUCCESS"
     assert list(Decision.objects.values_list("id", flat=True)) == [fresh.id]
     assert not Decision.objects.filter(pk=expired.pk).exists()

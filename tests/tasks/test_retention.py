@@ -7,13 +7,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from decisions.models import Action, Decision, Outcome, Signal
+from decisions.models import Action, ActionRevision, Decision, Delivery, Outcome, RejectedSignal, Signal
 from decisions.retention import retention_purge_batch
 from tasks.retention import purge_expired
 from tests.factories import (
     ActionFactory,
+    ActionRevisionFactory,
     DecisionFactory,
+    DeliveryFactory,
     OutcomeFactory,
+    RejectedSignalFactory,
     SignalFactory,
     TenantPolicyFactory,
 )
@@ -99,7 +102,7 @@ def test_task_reenqueues_until_backlog_is_empty():
     # when the task runs with a batch of 2
     result = purge_expired.delay(batch_size=2).get()
     # then re-enqueued runs cleared the backlog; the first run reports its own batch
-    assert result == {"decisions": 2, "outcomes": 0, "signals": 0, "more": True}
+    assert result == {"decisions": 2, "outcomes": 0, "signals": 0, "rejected_signals": 0, "more": True}
     assert Decision.objects.count() == 0
 
 
@@ -125,3 +128,39 @@ def test_each_purge_writes_a_signed_deletion_receipt_per_tenant():
     # nothing deleted, nothing receipted
     retention_purge_batch(now=NOW, batch_size=100)
     assert Receipt.objects.filter(kind="deletion").count() == 2
+
+
+def test_deliveries_and_llm_revisions_go_with_their_decision():
+    old_action = ActionFactory(decision__created_at=days_ago(91))
+    kept_action = ActionFactory(decision__created_at=days_ago(10))
+    for action in (old_action, kept_action):
+        DeliveryFactory(action=action, tenant_id=action.tenant_id)
+        ActionRevisionFactory(action=action, tenant_id=action.tenant_id)
+    retention_purge_batch(now=NOW, batch_size=100)
+    assert list(Delivery.objects.values_list("action_id", flat=True)) == [kept_action.id]
+    assert list(ActionRevision.objects.values_list("action_id", flat=True)) == [kept_action.id]
+
+
+def test_rejected_signal_records_go_after_their_own_window(settings):
+    settings.REJECTED_SIGNAL_RETENTION_DAYS = 30
+    old = RejectedSignalFactory(tenant_id="")  # rejected before a tenant was known
+    fresh = RejectedSignalFactory()
+    RejectedSignal.objects.filter(pk=old.pk).update(received_at=days_ago(31))
+    RejectedSignal.objects.filter(pk=fresh.pk).update(received_at=days_ago(29))
+    report = retention_purge_batch(now=NOW, batch_size=100)
+    assert report.rejected_signals == 1
+    assert list(RejectedSignal.objects.values_list("id", flat=True)) == [fresh.id]
+    # no deletion receipt: the records hold no tenant content
+    from receipts.models import Receipt
+
+    assert not Receipt.objects.filter(kind="deletion").exists()
+
+
+def test_a_full_batch_of_rejected_signal_records_reports_more():
+    for _ in range(3):
+        RejectedSignalFactory()
+    RejectedSignal.objects.update(received_at=days_ago(60))
+    first = retention_purge_batch(now=NOW, batch_size=2)
+    assert (first.rejected_signals, first.more) == (2, True)
+    second = retention_purge_batch(now=NOW, batch_size=2)
+    assert (second.rejected_signals, second.more) == (1, False)
