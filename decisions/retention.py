@@ -44,23 +44,12 @@ def _expired(now: datetime, column: str, days_field: str, default_days: int) -> 
     return condition
 
 
-def _delete_batch(model: type[models.Model], condition: Q, batch_size: int) -> Counter[str]:
-    """Delete up to ``batch_size`` matching rows not on legal hold; return counts by tenant."""
-    rows = list(model.objects.filter(condition, legal_hold=False).values_list("pk", "tenant_id")[:batch_size])
-    if rows:
-        model.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
-    return Counter(tenant_id for _, tenant_id in rows)
-
-
-def _delete_rejected_batch(now: datetime, batch_size: int) -> int:
-    """Delete up to ``batch_size`` rejected-signal records older than their retention window."""
-    cutoff = now - timedelta(days=settings.REJECTED_SIGNAL_RETENTION_DAYS)
-    pks = list(
-        RejectedSignal.objects.filter(received_at__lt=cutoff).values_list("pk", flat=True)[:batch_size]
-    )
-    if pks:
-        RejectedSignal.objects.filter(pk__in=pks).delete()
-    return len(pks)
+def _delete_batch(rows: models.QuerySet, batch_size: int) -> Counter[str]:
+    """Delete up to ``batch_size`` rows of ``rows``; return the counts by tenant."""
+    picked = list(rows.values_list("pk", "tenant_id")[:batch_size])
+    if picked:
+        rows.model.objects.filter(pk__in=[pk for pk, _ in picked]).delete()
+    return Counter(tenant_id for _, tenant_id in picked)
 
 
 def _receipt_deletions(per_table: dict[str, Counter[str]], now: datetime) -> None:
@@ -81,8 +70,8 @@ def retention_purge_batch(*, now: datetime, batch_size: int) -> PurgeReport:
     Retention comes from each tenant's policy (``decision_retention_days`` for decisions and
     signals, ``outcome_retention_days`` for outcomes), defaulting to 90 and 365 days. Rows with
     ``legal_hold=true`` are never deleted. Deleting a decision deletes its actions and approvals;
-    its outcomes stay (their links set to NULL) until their own retention ends; deliveries, LLM
-    revisions and approvals go with their actions. Each tenant that lost rows gets a signed
+    its outcomes stay (their links set to NULL) until their own retention ends; deliveries and LLM
+    revisions go with their actions. Each tenant that lost rows gets a signed
     ``deletion`` receipt with the counts, in the same transaction.
 
     Rejected-signal records (reason and message shape only, no content) are operational records:
@@ -101,12 +90,21 @@ def retention_purge_batch(*, now: datetime, batch_size: int) -> PurgeReport:
     outcome_days = ("outcome_retention_days", DEFAULT_OUTCOME_RETENTION_DAYS)
     with transaction.atomic():
         # The deletion receipts commit with the deletions they attest.
+        held = Q(legal_hold=True)
         deleted = {
-            "decisions": _delete_batch(Decision, _expired(now, "created_at", *decision_days), batch_size),
-            "outcomes": _delete_batch(Outcome, _expired(now, "created_at", *outcome_days), batch_size),
-            "signals": _delete_batch(Signal, _expired(now, "received_at", *decision_days), batch_size),
+            "decisions": _delete_batch(
+                Decision.objects.filter(_expired(now, "created_at", *decision_days)).exclude(held), batch_size
+            ),
+            "outcomes": _delete_batch(
+                Outcome.objects.filter(_expired(now, "created_at", *outcome_days)).exclude(held), batch_size
+            ),
+            "signals": _delete_batch(
+                Signal.objects.filter(_expired(now, "received_at", *decision_days)).exclude(held), batch_size
+            ),
         }
         _receipt_deletions(deleted, now)
-        rejected = _delete_rejected_batch(now, batch_size)
+        rejected_cutoff = now - timedelta(days=settings.REJECTED_SIGNAL_RETENTION_DAYS)
+        rejected = _delete_batch(RejectedSignal.objects.filter(received_at__lt=rejected_cutoff), batch_size)
     totals = {table: sum(counts.values()) for table, counts in deleted.items()}
-    return PurgeReport(**totals, rejected_signals=rejected, more=batch_size in (*totals.values(), rejected))
+    totals["rejected_signals"] = sum(rejected.values())
+    return PurgeReport(**totals, more=batch_size in totals.values())
