@@ -142,7 +142,7 @@ def _measure(tenant_ids: list[str], runs: int) -> dict[str, dict[str, float]]:
     Interleaving the tenants gives each size the same machine conditions (a 2-core machine
     shared with other work drifts over a run).
     """
-    from decisions.services import decision_create
+    from decisions.services.decide import decision_create
     from mmm_project.auth.principal import Principal
     from playbooks.selectors import playbook_candidates
 
@@ -164,7 +164,7 @@ def _measure(tenant_ids: list[str], runs: int) -> dict[str, dict[str, float]]:
                 },
             }
             started = time.perf_counter()
-            result = decision_create(principal=principal, request=request)
+            result = decision_create(principal=principal, data=request)
             elapsed = (time.perf_counter() - started) * 1000
             assert result.decision.actions.count() == 2, "the matching playbook must fire"
             started = time.perf_counter()

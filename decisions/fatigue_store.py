@@ -19,8 +19,9 @@ from typing import Protocol
 from django.conf import settings
 
 from decisions.engine.fatigue import Reservation
+from mmm_project.vocabulary import Suppression
 
-COOLDOWN_REASON = "fatigue.cooldown"
+COOLDOWN_REASON = Suppression.COOLDOWN
 
 # KEYS: counter keys, then the cool-down key when there is one.
 # ARGV: n, limits[1..n], ttls[1..n], now, cooldown_until, cooldown_ttl, check_only (1 or 0).

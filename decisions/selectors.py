@@ -7,8 +7,9 @@ from datetime import datetime
 
 from django.db.models import Count, QuerySet
 
-from decisions.models import Action, ActionType, Decision, Outcome, OutcomeResult, Signal
+from decisions.models import Action, Decision, Outcome, Signal
 from mmm_project.tenancy import get_for_tenant
+from mmm_project.vocabulary import ActionType, OutcomeResult
 
 
 def decision_get(*, tenant_id: str, decision_id: object) -> Decision:

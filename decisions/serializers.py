@@ -2,59 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from rest_framework import serializers
 
-from decisions.models import ActorType, OutcomeResult, Severity, Surface
+from decisions.intake.envelope import SignalInputSerializer
 from mmm_project.serializers import StrictSerializer
-
-MAX_SIGNAL_PAYLOAD_BYTES = 64 * 1024
-
-# Severities other producers use, mapped onto the engine's scale.
-SEVERITY_ALIASES = {
-    "none": "info",
-    "informational": "info",
-    "note": "low",
-    "minor": "low",
-    "warning": "medium",
-    "warn": "medium",
-    "moderate": "medium",
-    "error": "high",
-    "major": "high",
-    "page": "critical",
-    "fatal": "critical",
-}
-
-
-class SeverityField(serializers.CharField):
-    """Severity on the info..critical scale; common aliases (warning, error, moderate) accepted."""
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data).strip().lower()
-        value = SEVERITY_ALIASES.get(value, value)
-        if value not in Severity.values:
-            raise serializers.ValidationError(
-                f"unknown severity; expected one of {', '.join(Severity.values)}"
-            )
-        return value
-
-
-class SignalInputSerializer(StrictSerializer):
-    """The FR-1 envelope fields a caller may send with a decide request."""
-
-    signal_id = serializers.CharField(max_length=255, required=False)
-    source = serializers.CharField(max_length=128)
-    event_type = serializers.RegexField(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$", max_length=128)
-    severity = SeverityField(required=False, default=Severity.INFO.value)
-    ts = serializers.DateTimeField(required=False)
-    payload = serializers.DictField(required=False, default=dict)
-
-    def validate_payload(self, value):
-        size = len(json.dumps(value, separators=(",", ":"), default=str).encode())
-        if size > MAX_SIGNAL_PAYLOAD_BYTES:
-            raise serializers.ValidationError(f"must be at most {MAX_SIGNAL_PAYLOAD_BYTES} bytes as JSON")
-        return value
+from mmm_project.vocabulary import ActorType, OutcomeResult, Surface
+from playbooks.serializers import ProblemSerializer
 
 
 class ContextInputSerializer(StrictSerializer):
@@ -193,23 +146,31 @@ class MetricsQuerySerializer(StrictSerializer):
     end_date = serializers.DateTimeField(required=False)
 
 
-class SignalContextSerializer(StrictSerializer):
-    repo_id = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    branch = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    file_path = serializers.CharField(max_length=1024, required=False, allow_blank=True)
-    environment = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    team_id = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    roles = serializers.ListField(child=serializers.CharField(max_length=64), max_length=50, required=False)
+class DryRunInputSerializer(StrictSerializer):
+    """``POST /v1/mmm/playbooks/dry-run`` body: a draft and one signal, or stored signal ids."""
 
-
-class SignalEnvelopeSerializer(SignalInputSerializer):
-    """The FR-1 envelope as producers send it (``POST /v1/mmm/signals``, broker topics, adapters)."""
-
-    signal_id = serializers.CharField(max_length=255)
-    tenant_id = serializers.CharField(max_length=128)
-    actor_id = serializers.CharField(max_length=255)
-    actor_type = serializers.ChoiceField(
-        choices=ActorType.values, required=False, default=ActorType.HUMAN.value
+    playbook = serializers.DictField()
+    signal = SignalInputSerializer(required=False)
+    context = ContextInputSerializer(required=False, default=dict)
+    actor_id = serializers.CharField(max_length=255, required=False)
+    signal_ids = serializers.ListField(
+        child=serializers.CharField(max_length=255), required=False, min_length=1, max_length=100
     )
-    ts = serializers.DateTimeField()
-    context = SignalContextSerializer(required=False, default=dict)
+
+    def validate(self, attrs):
+        if ("signal" in attrs) == ("signal_ids" in attrs):
+            raise serializers.ValidationError({"signal": ["give either signal or signal_ids"]})
+        return attrs
+
+
+class DryRunEntrySerializer(serializers.Serializer):
+    signal_id = serializers.CharField()
+    matched = serializers.BooleanField()
+    reason = serializers.CharField(allow_null=True)
+    actions = serializers.ListField(child=serializers.DictField())
+    suppressed = serializers.ListField(child=serializers.DictField())
+
+
+class DryRunOutputSerializer(serializers.Serializer):
+    results = DryRunEntrySerializer(many=True)
+    problems = ProblemSerializer(many=True)

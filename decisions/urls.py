@@ -1,23 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
-from decisions import ingest_views, views
+from decisions import views
 
 urlpatterns = [
     path("decide", views.DecideApi.as_view(), name="decide"),
-    path("signals", ingest_views.SignalIngestApi.as_view(), name="signals"),
-    path("webhooks/github", ingest_views.GitHubWebhookApi.as_view(), name="webhook-github"),
-    path("webhooks/alertmanager", ingest_views.AlertmanagerWebhookApi.as_view(), name="webhook-alertmanager"),
-    path("webhooks/endpoints", ingest_views.WebhookEndpointCollectionApi.as_view(), name="webhook-endpoints"),
-    path(
-        "webhooks/endpoints/<str:endpoint_id>",
-        ingest_views.WebhookEndpointDetailApi.as_view(),
-        name="webhook-endpoint",
-    ),
-    path(
-        "webhooks/endpoints/<str:endpoint_id>/rotate",
-        ingest_views.WebhookEndpointRotateApi.as_view(),
-        name="webhook-endpoint-rotate",
-    ),
+    path("", include("decisions.intake.urls")),
+    path("playbooks/dry-run", views.PlaybookDryRunApi.as_view(), name="playbook-dry-run"),
     path("decisions/<str:decision_id>", views.DecisionDetailApi.as_view(), name="decision-detail"),
     path("decisions/<str:decision_id>/outcomes", views.OutcomeCreateApi.as_view(), name="decision-outcomes"),
     path("actors/<str:actor_id>/nudges", views.ActorNudgesApi.as_view(), name="actor-nudges"),

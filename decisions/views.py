@@ -1,5 +1,5 @@
 """Decision APIs: decide (11.1), outcomes (11.3), decisions, nudges, consent and approvals (FR-6),
-summary metrics (11.7)."""
+summary metrics (11.7), playbook dry runs (FR-13)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from decisions.approvals import action_approve, action_consent, action_execution_status, action_reject
 from decisions.selectors import current_surface_payloads, decision_get, pending_nudges, tenant_summary
 from decisions.serializers import (
     DecideInputSerializer,
     DecisionEnvelopeSerializer,
     DecisionOutputSerializer,
+    DryRunInputSerializer,
+    DryRunOutputSerializer,
     ExecutionStatusSerializer,
     MetricsQuerySerializer,
     NudgesQuerySerializer,
@@ -27,7 +28,15 @@ from decisions.serializers import (
     RejectInputSerializer,
     TenantMetricsSerializer,
 )
-from decisions.services import decision_create, outcome_create
+from decisions.services.approvals import (
+    action_approve,
+    action_consent,
+    action_execution_status,
+    action_reject,
+)
+from decisions.services.decide import decision_create
+from decisions.services.dry_run import dry_run
+from decisions.services.outcomes import outcome_create
 from mmm_project.auth.permissions import HasScope, IsTenantAdmin
 from mmm_project.errors import ApplicationError, NotFound
 from mmm_project.openapi import ErrorSerializer
@@ -51,7 +60,7 @@ class DecideApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = DecideInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = decision_create(principal=request.user, request=serializer.validated_data)
+        result = decision_create(principal=request.user, data=serializer.validated_data)
         headers = {"Idempotent-Replay": "true"} if result.replayed else {}
         return Response({"decision": DecisionOutputSerializer(result.decision).data}, headers=headers)
 
@@ -79,7 +88,7 @@ class OutcomeCreateApi(APIView):
         serializer = OutcomeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         outcome = outcome_create(
-            principal=request.user, decision_id=decision_id, request=serializer.validated_data
+            principal=request.user, decision_id=decision_id, data=serializer.validated_data
         )
         body = {
             "outcome_id": str(outcome.id),
@@ -231,3 +240,21 @@ class TenantMetricsApi(APIView):
                 "aggregates": tenant_summary(tenant_id=tenant_id, start=start, end=end),
             }
         )
+
+
+class PlaybookDryRunApi(APIView):
+    """``POST /v1/mmm/playbooks/dry-run`` (admin): what a draft would have proposed. Writes nothing.
+
+    Body: ``{"playbook": {...}, "signal": {...}, "context": {...}, "actor_id": "..."}`` or
+    ``{"playbook": {...}, "signal_ids": ["..."]}`` (stored signals, replayed with the context
+    their decision recorded). Answers ``{"results": [{"signal_id", "matched", "actions",
+    "suppressed"}], "problems": [...]}``.
+    """
+
+    permission_classes = [IsTenantAdmin]
+
+    @extend_schema(request=DryRunInputSerializer, responses={200: DryRunOutputSerializer}, tags=["playbooks"])
+    def post(self, request: Request) -> Response:
+        serializer = DryRunInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(dry_run(principal=request.user, **serializer.validated_data))

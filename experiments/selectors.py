@@ -9,7 +9,6 @@ from typing import Any
 from django.db.models import Count, QuerySet
 
 from decisions.engine.matching import PlaybookCandidate
-from decisions.models import Action, Outcome
 from experiments.assignment import assign_variant
 from experiments.models import Experiment, ExperimentStatus
 from mmm_project.tenancy import get_for_tenant
@@ -44,7 +43,8 @@ def experiment_results(*, experiment: Experiment) -> dict[str, dict[str, object]
         v["name"]: {"decisions": 0, "actions": 0, "actions_by_type": {}, "outcomes_by_result": {}}
         for v in experiment.variants
     }
-    actions = Action.objects.for_tenant(experiment.tenant_id).filter(experiment=experiment)
+    # Through the experiment's reverse relations: experiments sit below decisions (no import).
+    actions = experiment.actions.for_tenant(experiment.tenant_id)
     for variant, decisions, count in (
         actions.values_list("variant").annotate(d=Count("decision", distinct=True), n=Count("id")).order_by()
     ):
@@ -58,9 +58,11 @@ def experiment_results(*, experiment: Experiment) -> dict[str, dict[str, object]
     ):
         by_type[variant][action_type] = count
     by_result: dict[str, dict[str, int]] = defaultdict(dict)
-    outcomes = Outcome.objects.for_tenant(experiment.tenant_id).filter(action__experiment=experiment)
     for variant, result, count in (
-        outcomes.values_list("action__variant", "result").annotate(n=Count("id")).order_by()
+        actions.filter(outcomes__isnull=False)
+        .values_list("variant", "outcomes__result")
+        .annotate(n=Count("outcomes"))
+        .order_by()
     ):
         by_result[variant][result] = count
     for variant, entry in results.items():

@@ -20,7 +20,7 @@ from mmm_project.errors import ApplicationError
 from playbooks.models import Playbook
 from playbooks.selectors import playbook_get
 from playbooks.spec import validate_playbook
-from receipts.services import admin_receipt_create
+from receipts.services import AdminAudit
 
 EDITABLE = ("name", "description", "assignment_scope", "variants", "control_variant")
 
@@ -68,16 +68,7 @@ def experiment_state(experiment: Experiment) -> dict[str, Any]:
     }
 
 
-def _audit(experiment: Experiment, *, actor_id: str, operation: str, before: dict[str, Any] | None) -> None:
-    admin_receipt_create(
-        tenant_id=experiment.tenant_id,
-        actor_id=actor_id,
-        resource_type="experiment",
-        resource_id=str(experiment.id),
-        operation=operation,
-        before=before,
-        after=experiment_state(experiment),
-    )
+EXPERIMENT_AUDIT = AdminAudit("experiment", experiment_state)
 
 
 def experiment_create(*, tenant_id: str, data: dict[str, Any], actor_id: str) -> Experiment:
@@ -107,7 +98,7 @@ def experiment_create(*, tenant_id: str, data: dict[str, Any], actor_id: str) ->
             variants=data["variants"],
             control_variant=control,
         )
-        _audit(experiment, actor_id=actor_id, operation="create", before=None)
+        EXPERIMENT_AUDIT.record(experiment, actor_id=actor_id, operation="create", before=None)
     return experiment
 
 
@@ -125,7 +116,7 @@ def experiment_update(*, experiment: Experiment, data: dict[str, Any], actor_id:
                 setattr(locked, field, data[field])
         _check_variants(locked.playbook, locked.variants, locked.control_variant)
         locked.save()
-        _audit(locked, actor_id=actor_id, operation="update", before=before)
+        EXPERIMENT_AUDIT.record(locked, actor_id=actor_id, operation="update", before=before)
     return locked
 
 
@@ -141,7 +132,7 @@ def experiment_activate(*, experiment: Experiment, actor_id: str) -> Experiment:
         before = experiment_state(locked)
         locked.status, locked.activated_at = ExperimentStatus.ACTIVE, timezone.now()
         locked.save()
-        _audit(locked, actor_id=actor_id, operation="activate", before=before)
+        EXPERIMENT_AUDIT.record(locked, actor_id=actor_id, operation="activate", before=before)
     return locked
 
 
@@ -152,5 +143,5 @@ def experiment_deactivate(*, experiment: Experiment, actor_id: str) -> Experimen
         before = experiment_state(locked)
         locked.status, locked.deactivated_at = ExperimentStatus.INACTIVE, timezone.now()
         locked.save()
-        _audit(locked, actor_id=actor_id, operation="deactivate", before=before)
+        EXPERIMENT_AUDIT.record(locked, actor_id=actor_id, operation="deactivate", before=before)
     return locked

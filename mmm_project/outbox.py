@@ -9,16 +9,17 @@ Receipts to ERIS and deliveries to surfaces use it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from mmm_project.clients import PeerRejected, PeerUnavailable
+from mmm_project.queueing import enqueue
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 STUCK_SENDING = timedelta(minutes=5)  # longer than the task hard time limit (90 s)
@@ -30,7 +31,21 @@ class Outbox:
     model: type[models.Model]
     done_field: str  # the timestamp set when sent ("sent_at", "delivered_at")
     max_attempts: int  # transient failures before a row is marked failed for an operator
-    enqueue: Callable[[list[str], bool], bool]  # (ids, from_request) -> queued
+    task_name: str  # the task that sends one row, by id ("receipts.emit", "delivery.send")
+
+    def enqueue(self, ids: Iterable[str], *, from_request: bool = True) -> bool:
+        """Queue the send task for each row; False if the broker cannot take them (the sweep will).
+
+        Requests never send inline (they would wait on the peer); a sweep, a background job, does
+        in the embedded default, where it is the only sender.
+        """
+        return enqueue(self.task_name, ids, from_request=from_request, run_eagerly=not from_request)
+
+    def enqueue_after_commit(self, ids: Iterable[str]) -> None:
+        """``enqueue`` once the caller's transaction commits (the rows are visible to workers)."""
+        ids = [str(item) for item in ids]
+        if ids:
+            transaction.on_commit(lambda: self.enqueue(ids))
 
     def _record(self, pk: object, **changes: Any) -> None:
         self.model.objects.filter(pk=pk).update(updated_at=timezone.now(), **changes)
@@ -79,7 +94,7 @@ class Outbox:
             .order_by("updated_at")
             .values_list("pk", flat=True)[:SWEEP_BATCH]
         ]
-        if not ids or not self.enqueue(ids, False):
+        if not ids or not self.enqueue(ids, from_request=False):
             return 0
         # Rows now queued wait for their task; the next sweep leaves them alone for a while.
         self.model.objects.filter(pk__in=ids, status=PENDING).update(updated_at=now)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import pybreaker
 from celery import Task, current_app
+from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -19,13 +20,25 @@ logger = logging.getLogger(__name__)
 publish_breaker = pybreaker.CircuitBreaker(fail_max=1, reset_timeout=30, name="broker-publish")
 
 
+def _task(name: str) -> Task:
+    """The registered task called ``name``. Services name tasks rather than import them (tasks
+    import services, never the reverse); the first lookup in a process that has not loaded the
+    ``tasks`` package yet (the web process) runs Celery's autodiscovery, which imports it."""
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    return current_app.tasks[name]
+
+
 def _publish(task: Task, ids: list[str]) -> None:
     for item in ids:
         task.apply_async(args=[item], retry=False)
 
 
-def enqueue(task: Task, ids: Iterable[str], *, from_request: bool = True, run_eagerly: bool = False) -> bool:
-    """Queue ``task(id)`` for each id; False when the broker cannot take them (rows stay waiting).
+def enqueue(
+    task_name: str, ids: Iterable[str], *, from_request: bool = True, run_eagerly: bool = False
+) -> bool:
+    """Queue the task ``task_name`` (``"receipts.emit"``...) once per id, with the id as its only
+    argument; False when the broker cannot take them (rows stay waiting for their sweep).
 
     In the embedded default (tasks eager, no broker) nothing is queued unless ``run_eagerly``:
     then the task runs here, at once. ``from_request`` guards publishing with ``publish_breaker``;
@@ -36,6 +49,7 @@ def enqueue(task: Task, ids: Iterable[str], *, from_request: bool = True, run_ea
         return True
     if current_app.conf.task_always_eager and not run_eagerly:
         return False
+    task = _task(task_name)
     try:
         if from_request and not current_app.conf.task_always_eager:
             publish_breaker.call(_publish, task, ids)
@@ -49,3 +63,15 @@ def enqueue(task: Task, ids: Iterable[str], *, from_request: bool = True, run_ea
         )
         return False
     return True
+
+
+def enqueue_after_commit(
+    task_name: str, ids: Iterable[str], *, from_request: bool = True, run_eagerly: bool = False
+) -> None:
+    """``enqueue`` once the caller's transaction commits (at once outside a transaction), so a
+    worker never looks for a row that is not visible yet; nothing is queued on rollback."""
+    ids = [str(item) for item in ids]
+    if ids:
+        transaction.on_commit(
+            lambda: enqueue(task_name, ids, from_request=from_request, run_eagerly=run_eagerly)
+        )

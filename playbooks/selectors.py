@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from decisions.engine.matching import PlaybookCandidate, event_type_patterns
-from decisions.models import Severity
 from mmm_project.tenancy import get_for_tenant
+from mmm_project.vocabulary import Severity
 from playbooks.models import Playbook, PlaybookTrigger, PlaybookVersion
 
 

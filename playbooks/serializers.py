@@ -43,11 +43,6 @@ class PlaybookOutputSerializer(serializers.Serializer):
         return self._content(playbook, "limits", {})
 
 
-def problems_output(problems) -> list[dict[str, str]]:
-    """Publish-level problems of a draft: ``[{"field", "message"}]``."""
-    return [{"field": p.field or "playbook", "message": p.message} for p in problems]
-
-
 class ProblemSerializer(serializers.Serializer):
     field = serializers.CharField()
     message = serializers.CharField()
@@ -67,16 +62,3 @@ class PlaybookDocumentSerializer(serializers.Serializer):
     conditions = serializers.ListField(child=serializers.CharField(), required=False)
     actions = serializers.ListField(child=serializers.DictField())
     limits = serializers.DictField(required=False)
-
-
-class DryRunEntrySerializer(serializers.Serializer):
-    signal_id = serializers.CharField()
-    matched = serializers.BooleanField()
-    reason = serializers.CharField(allow_null=True)
-    actions = serializers.ListField(child=serializers.DictField())
-    suppressed = serializers.ListField(child=serializers.DictField())
-
-
-class DryRunOutputSerializer(serializers.Serializer):
-    results = DryRunEntrySerializer(many=True)
-    problems = ProblemSerializer(many=True)

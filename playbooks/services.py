@@ -13,11 +13,11 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from decisions.models import Severity
 from mmm_project.errors import ApplicationError
+from mmm_project.vocabulary import Severity
 from playbooks.models import Playbook, PlaybookStatus, PlaybookTrigger, PlaybookVersion
 from playbooks.spec import Problem, validate_playbook
-from receipts.services import admin_receipt_create
+from receipts.services import AdminAudit
 
 
 def playbook_state(playbook: Playbook) -> dict[str, Any]:
@@ -42,16 +42,7 @@ def playbook_state(playbook: Playbook) -> dict[str, Any]:
     return state
 
 
-def _audit(playbook: Playbook, *, actor_id: str, operation: str, before: dict[str, Any] | None) -> None:
-    admin_receipt_create(
-        tenant_id=playbook.tenant_id,
-        actor_id=actor_id,
-        resource_type="playbook",
-        resource_id=str(playbook.id),
-        operation=operation,
-        before=before,
-        after=playbook_state(playbook),
-    )
+PLAYBOOK_AUDIT = AdminAudit("playbook", playbook_state)
 
 
 def raise_problems(problems: list[Problem]) -> None:
@@ -106,7 +97,7 @@ def playbook_create(*, tenant_id: str, document: dict[str, Any], actor_id: str) 
             )
             _add_version(playbook=playbook, spec=spec, actor_id=actor_id)
             playbook.save(update_fields=["latest_version", "updated_at"])
-            _audit(playbook, actor_id=actor_id, operation="create", before=None)
+            PLAYBOOK_AUDIT.record(playbook, actor_id=actor_id, operation="create", before=None)
     except IntegrityError as exc:
         raise _name_taken(spec["name"]) from exc
     return playbook
@@ -130,7 +121,7 @@ def playbook_update(*, playbook: Playbook, document: dict[str, Any], actor_id: s
             locked.name, locked.description, locked.owner = spec["name"], spec["description"], spec["owner"]
             _add_version(playbook=locked, spec=spec, actor_id=actor_id)
             locked.save()
-            _audit(locked, actor_id=actor_id, operation="update", before=before)
+            PLAYBOOK_AUDIT.record(locked, actor_id=actor_id, operation="update", before=before)
     except IntegrityError as exc:
         raise _name_taken(spec["name"]) from exc
     return locked
@@ -188,7 +179,7 @@ def playbook_publish(*, playbook: Playbook, actor_id: str) -> Playbook:
         locked.status = PlaybookStatus.PUBLISHED
         locked.save(update_fields=["published_version", "status", "updated_at"])
         _index_triggers(locked, latest)
-        _audit(locked, actor_id=actor_id, operation="publish", before=before)
+        PLAYBOOK_AUDIT.record(locked, actor_id=actor_id, operation="publish", before=before)
     return locked
 
 
@@ -200,7 +191,7 @@ def playbook_deprecate(*, playbook: Playbook, actor_id: str) -> Playbook:
         locked.status = PlaybookStatus.DEPRECATED
         locked.save(update_fields=["status", "updated_at"])
         _index_triggers(locked, None)
-        _audit(locked, actor_id=actor_id, operation="deprecate", before=before)
+        PLAYBOOK_AUDIT.record(locked, actor_id=actor_id, operation="deprecate", before=before)
     return locked
 
 

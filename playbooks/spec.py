@@ -41,7 +41,7 @@ from typing import Any
 from decisions.engine.conditions import ConditionProblem, compile_condition
 from decisions.engine.context import sample_context
 from decisions.engine.templates import TemplateProblem, prescriptive_phrases, render
-from decisions.models import ActionType, Severity, Surface
+from mmm_project.vocabulary import ActionType, Severity, Surface
 
 TOP_LEVEL_KEYS = {
     "name",
@@ -87,6 +87,11 @@ class Problem:
     field: str
     message: str
     publish_only: bool = False
+
+
+def problems_output(problems: list[Problem]) -> list[dict[str, str]]:
+    """Publish-level problems of a draft as the API shows them: ``[{"field", "message"}]``."""
+    return [{"field": p.field or "playbook", "message": p.message} for p in problems]
 
 
 class _Checker:

@@ -14,19 +14,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from decisions.dry_run import dry_run
-from decisions.serializers import ContextInputSerializer, SignalInputSerializer
 from mmm_project.auth.permissions import IsTenantAdmin, ReadScopeOrAdmin
 from mmm_project.openapi import ErrorSerializer
 from mmm_project.serializers import StrictSerializer
 from playbooks.models import Playbook, PlaybookStatus
 from playbooks.selectors import playbook_get, playbook_latest_versions, playbook_list
 from playbooks.serializers import (
-    DryRunOutputSerializer,
     PlaybookDocumentSerializer,
     PlaybookOutputSerializer,
     PlaybookWithProblemsSerializer,
-    problems_output,
 )
 from playbooks.services import (
     playbook_create,
@@ -35,7 +31,7 @@ from playbooks.services import (
     playbook_update,
     version_document,
 )
-from playbooks.spec import validate_playbook
+from playbooks.spec import problems_output, validate_playbook
 
 # The spec's PlaybookCreateRequest carries "version"; versions are assigned by the engine.
 IGNORED_FIELDS = ("version",)
@@ -142,35 +138,3 @@ class PlaybookPublishApi(APIView):
         playbook = playbook_get(tenant_id=principal.tenant_id, playbook_id=playbook_id)
         playbook = playbook_publish(playbook=playbook, actor_id=principal.actor_id)
         return Response(_serialize(principal.tenant_id, [playbook])[0])
-
-
-class PlaybookDryRunApi(APIView):
-    """``POST /v1/mmm/playbooks/dry-run`` (admin): what a draft would have proposed. Writes nothing.
-
-    Body: ``{"playbook": {...}, "signal": {...}, "context": {...}, "actor_id": "..."}`` or
-    ``{"playbook": {...}, "signal_ids": ["..."]}`` (stored signals, replayed with the context
-    their decision recorded). Answers ``{"results": [{"signal_id", "matched", "actions",
-    "suppressed"}], "problems": [...]}``.
-    """
-
-    permission_classes = [IsTenantAdmin]
-
-    class InputSerializer(StrictSerializer):
-        playbook = serializers.DictField()
-        signal = SignalInputSerializer(required=False)
-        context = ContextInputSerializer(required=False, default=dict)
-        actor_id = serializers.CharField(max_length=255, required=False)
-        signal_ids = serializers.ListField(
-            child=serializers.CharField(max_length=255), required=False, min_length=1, max_length=100
-        )
-
-        def validate(self, attrs):
-            if ("signal" in attrs) == ("signal_ids" in attrs):
-                raise serializers.ValidationError({"signal": ["give either signal or signal_ids"]})
-            return attrs
-
-    @extend_schema(request=InputSerializer, responses={200: DryRunOutputSerializer}, tags=["playbooks"])
-    def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return Response(dry_run(principal=request.user, **serializer.validated_data))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from django.core.cache import cache
 
@@ -15,6 +16,36 @@ def tenant_policy_get(*, tenant_id: str) -> TenantPolicy:
     """Return the tenant's stored policy, or an unsaved one holding the defaults (FR-13)."""
     policy = TenantPolicy.objects.for_tenant(tenant_id).first()
     return policy if policy is not None else TenantPolicy(tenant_id=tenant_id)
+
+
+def tenant_policy_state(policy: TenantPolicy) -> dict[str, Any]:
+    """The policy's content as ``GET /v1/mmm/tenants/{id}/policy`` shows it (spec 11.5), without the
+    tenant id and timestamp: what admin receipts record before and after a change."""
+    return {
+        "enabled_surfaces": list(policy.enabled_surfaces),
+        "enabled_action_types": list(policy.enabled_action_types),
+        "restrictions": list(policy.restrictions),
+        "quotas": {
+            "max_actions_per_hour": policy.max_actions_per_hour,
+            "max_actions_per_day": policy.max_actions_per_day,
+            "max_actions_per_repo_per_day": policy.max_actions_per_repo_per_day,
+            "max_actions_per_decision": policy.max_actions_per_decision,
+        },
+        "quiet_hours": {
+            "start": policy.quiet_hours_start,
+            "end": policy.quiet_hours_end,
+            "timezone": policy.timezone,
+        },
+        "cooldown_minutes": policy.cooldown_minutes,
+        "safety_critical": policy.safety_critical,
+        "retention": {
+            "decision_days": policy.decision_retention_days,
+            "outcome_days": policy.outcome_retention_days,
+        },
+        "priorities": {key: float(value) for key, value in policy.priorities.items()},
+        "dual_channel_tags": list(policy.dual_channel_tags),
+        "dual_channel_approvers": list(policy.dual_channel_approvers),
+    }
 
 
 def actor_preferences_get(*, tenant_id: str, actor_id: str) -> ActorPreferences:

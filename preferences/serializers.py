@@ -7,8 +7,9 @@ from zoneinfo import available_timezones
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from decisions.models import ActionType, Surface
 from mmm_project.serializers import StrictSerializer
+from mmm_project.vocabulary import ActionType, Surface
+from preferences.selectors import tenant_policy_state
 
 
 class QuotasSerializer(serializers.Serializer):
@@ -46,23 +47,15 @@ class TenantPolicyOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(QuotasSerializer)
     def get_quotas(self, policy) -> dict[str, int]:
-        return {
-            "max_actions_per_hour": policy.max_actions_per_hour,
-            "max_actions_per_day": policy.max_actions_per_day,
-            "max_actions_per_repo_per_day": policy.max_actions_per_repo_per_day,
-            "max_actions_per_decision": policy.max_actions_per_decision,
-        }
+        return tenant_policy_state(policy)["quotas"]
 
     @extend_schema_field(QuietHoursSerializer)
     def get_quiet_hours(self, policy) -> dict[str, object]:
-        return {"start": policy.quiet_hours_start, "end": policy.quiet_hours_end, "timezone": policy.timezone}
+        return tenant_policy_state(policy)["quiet_hours"]
 
     @extend_schema_field(RetentionSerializer)
     def get_retention(self, policy) -> dict[str, int]:
-        return {
-            "decision_days": policy.decision_retention_days,
-            "outcome_days": policy.outcome_retention_days,
-        }
+        return tenant_policy_state(policy)["retention"]
 
 
 class QuotasInputSerializer(StrictSerializer):

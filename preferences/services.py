@@ -14,17 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from preferences.models import ActorPreferences, TenantPolicy
-from preferences.selectors import preferences_cache_key
-from preferences.serializers import TenantPolicyOutputSerializer
+from preferences.selectors import preferences_cache_key, tenant_policy_state
 from receipts.services import admin_receipt_create
-
-
-def tenant_policy_state(policy: TenantPolicy) -> dict[str, Any]:
-    """The policy as the API shows it, without tenant id and timestamps (for receipts)."""
-    state = dict(TenantPolicyOutputSerializer(policy).data)
-    state.pop("tenant_id")
-    state.pop("updated_at")
-    return state
 
 
 def tenant_policy_update(*, tenant_id: str, changes: dict[str, Any], actor_id: str) -> TenantPolicy:

@@ -10,9 +10,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from decisions.peers import policy_invalidate
 from mmm_project.auth.permissions import IsTenantAdmin
 from mmm_project.auth.principal import Principal
+from mmm_project.clients.policy import snapshot_invalidate
 from mmm_project.errors import ApplicationError, NotFound
 from preferences.selectors import actor_preferences_get, tenant_policy_get
 from preferences.serializers import (
@@ -142,5 +142,5 @@ class TenantPolicyInvalidateApi(APIView):
     def post(self, request: Request, tenant_id: str) -> Response:
         if tenant_id != request.user.tenant_id:
             raise NotFound("Tenant policy")
-        policy_invalidate(tenant_id=tenant_id)
+        snapshot_invalidate(tenant_id=tenant_id)
         return Response(status=204)

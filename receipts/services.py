@@ -11,18 +11,17 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from mmm_project import metrics
 from mmm_project.clients.eris import post_receipt
 from mmm_project.events import publish_after_commit
 from mmm_project.outbox import Outbox
-from mmm_project.queueing import enqueue
 from receipts.documents import admin_config_body
 from receipts.models import Receipt, ReceiptStatus
 from receipts.signing import ALGORITHM, sign
@@ -38,14 +37,6 @@ def receipt_document(receipt: Receipt) -> dict[str, Any]:
         **receipt.payload,
         "signature": {"algorithm": ALGORITHM, "kid": receipt.kid, "value": receipt.signature},
     }
-
-
-def _enqueue(receipt_ids: list[str], *, from_request: bool = True) -> bool:
-    """Queue emission tasks. Requests never send inline (they would wait on ERIS); the sweep, a
-    background job, does in the embedded default, where it is the only sender."""
-    from tasks.receipts import emit_receipt
-
-    return enqueue(emit_receipt, receipt_ids, from_request=from_request, run_eagerly=not from_request)
 
 
 def receipt_create(*, build: Callable[[str], dict[str, Any]]) -> Receipt:
@@ -72,7 +63,7 @@ def receipt_create(*, build: Callable[[str], dict[str, Any]]) -> Receipt:
         updated_at=timezone.now(),
     )
     if receipt.status == ReceiptStatus.PENDING:
-        transaction.on_commit(lambda: _enqueue([str(receipt_id)]))
+        OUTBOX.enqueue_after_commit([receipt_id])
     return receipt
 
 
@@ -125,6 +116,33 @@ def admin_receipt_create(
     return receipt
 
 
+@dataclass(frozen=True)
+class AdminAudit:
+    """How one kind of admin-managed resource is audited (FR-13, NFR-7): its ``resource_type`` and
+    ``state``, the function giving what a receipt records of it (never secrets).
+
+    ``PLAYBOOK_AUDIT.record(playbook, actor_id=..., operation="publish", before=state_before)``
+    writes the ``admin_config`` receipt with the resource's state after the change and logs the
+    audit line, in the caller's transaction.
+    """
+
+    resource_type: str
+    state: Callable[[Any], dict[str, Any]]
+
+    def record(
+        self, resource: Any, *, actor_id: str, operation: str, before: dict[str, Any] | None
+    ) -> Receipt:
+        return admin_receipt_create(
+            tenant_id=resource.tenant_id,
+            actor_id=actor_id,
+            resource_type=self.resource_type,
+            resource_id=str(resource.pk),
+            operation=operation,
+            before=before,
+            after=self.state(resource),
+        )
+
+
 def _emission_result(receipt: Receipt, result: str) -> None:
     metrics.ERIS_EMISSIONS.labels(receipt.tenant_id, result).inc()
     if result == "rejected":
@@ -139,7 +157,7 @@ OUTBOX = Outbox(
     model=Receipt,
     done_field="sent_at",
     max_attempts=MAX_ATTEMPTS,
-    enqueue=lambda ids, from_request: _enqueue(ids, from_request=from_request),
+    task_name="receipts.emit",
 )
 
 

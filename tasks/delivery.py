@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from decisions.delivery import deliveries_sweep, delivery_send
-from decisions.models import Delivery
+from decisions.delivery.models import Delivery
+from decisions.delivery.services import deliveries_sweep, delivery_send
 from tasks.retrying import RETRY_COUNTDOWNS, call_peer_with_retries
 
 
 @shared_task(name="delivery.send", bind=True, acks_late=True, max_retries=len(RETRY_COUNTDOWNS))
-def send_delivery(self, delivery_id: str) -> str:
-    """Push one delivery (Alerting); transient failures retried, then left pending for the sweep."""
+def delivery_send_task(self, delivery_id: str) -> str:
+    """Push one delivery (``delivery_send``); transient failures retried, then left pending for the sweep."""
     return call_peer_with_retries(
         self,
         lambda: delivery_send(delivery_id=delivery_id),
@@ -20,6 +20,6 @@ def send_delivery(self, delivery_id: str) -> str:
 
 
 @shared_task(name="delivery.sweep", acks_late=True)
-def sweep_deliveries() -> int:
-    """Beat task: re-enqueue deliveries left pending (broker down, worker lost, peer down)."""
+def deliveries_sweep_task() -> int:
+    """Beat task (``deliveries_sweep``): re-enqueue deliveries left pending (broker, worker or peer down)."""
     return deliveries_sweep()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from decisions.enrichment import action_enrich, action_enrich_give_up
+from decisions.delivery.enrichment import action_enrich, action_enrich_give_up
 from tasks.retrying import RETRY_COUNTDOWNS, call_peer_with_retries
 
 
 @shared_task(name="llm.enrich", bind=True, acks_late=True, max_retries=len(RETRY_COUNTDOWNS))
-def enrich_action(self, action_id: str) -> str:
-    """Enrich one action; gateway outages retried, then the static text stands."""
+def action_enrich_task(self, action_id: str) -> str:
+    """Enrich one action (``action_enrich``); gateway outages retried, then the static text stands."""
     return call_peer_with_retries(
         self,
         lambda: action_enrich(action_id=action_id),

@@ -10,8 +10,8 @@ from tasks.retrying import RETRY_COUNTDOWNS, call_peer_with_retries
 
 
 @shared_task(name="receipts.emit", bind=True, acks_late=True, max_retries=len(RETRY_COUNTDOWNS))
-def emit_receipt(self, receipt_id: str) -> str:
-    """Send one receipt; a transient ERIS failure is recorded on the row and retried.
+def receipt_send_task(self, receipt_id: str) -> str:
+    """Send one receipt (``receipt_send``); a transient ERIS failure is recorded on the row and retried.
 
     After the last retry the receipt stays ``pending`` for the sweep (nothing is lost); the
     task returns the receipt's status.
@@ -24,6 +24,6 @@ def emit_receipt(self, receipt_id: str) -> str:
 
 
 @shared_task(name="receipts.sweep", acks_late=True)
-def sweep_receipts() -> int:
-    """Beat task: re-enqueue receipts left pending for over a minute (broker down, worker lost)."""
+def receipts_sweep_task() -> int:
+    """Beat task (``receipts_sweep``): re-enqueue receipts left pending (broker down, worker lost)."""
     return receipts_sweep()

@@ -19,7 +19,7 @@ PURGE_BATCH_SIZE = 500
 
 
 @shared_task(name="retention.purge", acks_late=True, ignore_result=False)
-def purge_expired(batch_size: int = PURGE_BATCH_SIZE) -> dict[str, Any]:
+def retention_purge_task(batch_size: int = PURGE_BATCH_SIZE) -> dict[str, Any]:
     """Delete one batch of expired rows per table; re-enqueue while any remain.
 
     Idempotent: running it twice deletes nothing more than running it once would have.
@@ -29,5 +29,5 @@ def purge_expired(batch_size: int = PURGE_BATCH_SIZE) -> dict[str, Any]:
     counts = dataclasses.asdict(report)
     logger.info("retention purge batch", extra=counts)
     if report.more:
-        purge_expired.apply_async(kwargs={"batch_size": batch_size}, countdown=1)
+        retention_purge_task.apply_async(kwargs={"batch_size": batch_size}, countdown=1)
     return counts

@@ -16,6 +16,7 @@ from typing import Any
 from decisions.engine.context import DecisionContext
 from decisions.engine.matching import PlaybookCandidate
 from decisions.engine.templates import TemplateProblem, prescriptive_phrases, render
+from mmm_project.vocabulary import Suppression
 
 EVIDENCE_LINKS_LIMIT = 6
 
@@ -97,12 +98,12 @@ def compose_actions(
                 }
         except TemplateProblem:
             suppressed.append(
-                {**_reference(candidate, index, action_type), "reason": "template.render_failed"}
+                {**_reference(candidate, index, action_type), "reason": Suppression.TEMPLATE_RENDER_FAILED}
             )
             continue
         if action_type == "mirror" and prescriptive_phrases(f"{payload['title']} {payload['body']}"):
             suppressed.append(
-                {**_reference(candidate, index, action_type), "reason": "mirror.prescriptive_text"}
+                {**_reference(candidate, index, action_type), "reason": Suppression.PRESCRIPTIVE_MIRROR}
             )
             continue
         tags = tuple(template.get("tags", ()))

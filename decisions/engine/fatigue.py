@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from mmm_project.vocabulary import Suppression
+
 HOUR_TTL_SECONDS = 2 * 3600  # a little over the window, so a key outlives its hour
 DAY_TTL_SECONDS = 26 * 3600  # a little over the window (NFR-2: 24 h), DST days included
 
@@ -64,8 +66,8 @@ def reservation_for(
     hour, day = local.strftime("%Y%m%d%H"), local.strftime("%Y%m%d")
     base = f"mmm:fatigue:{tenant_id}:{actor_id}"
     counters = [
-        (f"{base}:hour:{hour}", max_per_hour, HOUR_TTL_SECONDS, "fatigue.quota_actor_hour"),
-        (f"{base}:day:{day}", max_per_day, DAY_TTL_SECONDS, "fatigue.quota_actor_day"),
+        (f"{base}:hour:{hour}", max_per_hour, HOUR_TTL_SECONDS, Suppression.QUOTA_ACTOR_HOUR),
+        (f"{base}:day:{day}", max_per_day, DAY_TTL_SECONDS, Suppression.QUOTA_ACTOR_DAY),
     ]
     if repo_id:
         counters.append(
@@ -73,7 +75,7 @@ def reservation_for(
                 f"mmm:fatigue:{tenant_id}:repo:{repo_id}:day:{day}",
                 max_per_repo_per_day,
                 DAY_TTL_SECONDS,
-                "fatigue.quota_repo_day",
+                Suppression.QUOTA_REPO_DAY,
             )
         )
     cooldown_key = None

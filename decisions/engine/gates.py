@@ -14,6 +14,7 @@ from typing import Any
 from decisions.engine.compose import ProposedAction
 from decisions.engine.fatigue import in_quiet_hours
 from decisions.engine.policy import PolicyView, PreferencesView
+from mmm_project.vocabulary import Suppression
 
 Gated = tuple[list[ProposedAction], list[dict[str, Any]]]
 
@@ -26,11 +27,11 @@ def policy_gate(actions: Iterable[ProposedAction], policy: PolicyView) -> Gated:
         restricted = policy.restrictions.intersection({action.type, operation, *action.tags})
         surfaces = tuple(s for s in action.surfaces if s in policy.enabled_surfaces)
         if action.type not in policy.enabled_action_types:
-            suppressed.append(action.suppressed("policy.action_type_disabled"))
+            suppressed.append(action.suppressed(Suppression.ACTION_TYPE_DISABLED))
         elif restricted:
-            suppressed.append(action.suppressed("policy.restricted"))
+            suppressed.append(action.suppressed(Suppression.RESTRICTED))
         elif not surfaces:
-            suppressed.append(action.suppressed("policy.surfaces_disabled"))
+            suppressed.append(action.suppressed(Suppression.SURFACES_DISABLED))
         else:
             kept.append(action.with_surfaces(surfaces))
     return kept, suppressed
@@ -45,11 +46,11 @@ def preference_gate(actions: Iterable[ProposedAction], prefs: PreferencesView, *
             s for s in action.surfaces if not prefs.preferred_surfaces or s in prefs.preferred_surfaces
         )
         if snoozed:
-            suppressed.append(action.suppressed("actor.snoozed"))
+            suppressed.append(action.suppressed(Suppression.SNOOZED))
         elif action.type in prefs.opt_out_categories:
-            suppressed.append(action.suppressed("actor.opted_out"))
+            suppressed.append(action.suppressed(Suppression.OPTED_OUT))
         elif not surfaces:
-            suppressed.append(action.suppressed("actor.surfaces_not_preferred"))
+            suppressed.append(action.suppressed(Suppression.SURFACES_NOT_PREFERRED))
         else:
             kept.append(action.with_surfaces(surfaces))
     return kept, suppressed
@@ -59,5 +60,5 @@ def quiet_hours_gate(actions: Iterable[ProposedAction], policy: PolicyView, *, n
     """During the tenant's quiet hours (in its time zone) no action is delivered (FR-7)."""
     actions = list(actions)
     if in_quiet_hours(now, policy.quiet_hours_start, policy.quiet_hours_end, policy.timezone):
-        return [], [action.suppressed("fatigue.quiet_hours") for action in actions]
+        return [], [action.suppressed(Suppression.QUIET_HOURS) for action in actions]
     return actions, []

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from decisions.engine.compose import ProposedAction
 from decisions.engine.context import RECENT_SIGNALS_LIMIT, DecisionContext
-from decisions.models import Severity
+from mmm_project.vocabulary import Severity
 
 TYPE_ORDER = {"mirror": 0, "mentor": 1, "multiplier": 2}
 

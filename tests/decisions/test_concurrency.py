@@ -10,7 +10,7 @@ from django.db import connection
 
 from decisions.fatigue_store import RedisFatigueStore, fatigue_store
 from decisions.models import Action, Decision
-from decisions.services import decision_create
+from decisions.services.decide import decision_create
 from mmm_project.auth.principal import Principal
 from tests.factories import TenantPolicyFactory, mirror_playbook, publish_playbook
 
@@ -36,7 +36,7 @@ def _decide(index: int) -> int:
         },
     }
     try:
-        return decision_create(principal=principal, request=request).decision.actions.count()
+        return decision_create(principal=principal, data=request).decision.actions.count()
     finally:
         connection.close()
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from decisions.models import Action, Decision, Signal
-from decisions.services import decision_create
+from decisions.services.decide import decision_create
 from mmm_project.auth.principal import Principal
 from playbooks.services import playbook_deprecate, playbook_update
 from tests.engine.helpers import MENTOR, MIRROR, MULTIPLIER
@@ -190,7 +190,7 @@ def test_fm_mmm_02_no_individual_performance_scoring(client):
     other = Principal(actor_id="actor-2", tenant_id="tenant-a", scopes=frozenset({"mmm.decide"}))
     request = body(signal={"signal_id": "sig-2"})
     request["signal"]["severity"] = "high"
-    again = decision_create(principal=other, request=request)
+    again = decision_create(principal=other, data=request)
     assert [a.payload["title"] for a in again.decision.actions.all()] == [
         a["payload"]["title"] for a in response.json()["decision"]["actions"]
     ]
@@ -217,7 +217,7 @@ def test_preferred_surfaces_narrow_routing(client):
 def _decide_at(now, signal_id):
     principal = Principal(actor_id="actor-1", tenant_id="tenant-a", scopes=frozenset({"mmm.decide"}))
     request = body(signal={"signal_id": signal_id, "ts": now})
-    return decision_create(principal=principal, request=request, now=now).decision
+    return decision_create(principal=principal, data=request, now=now).decision
 
 
 def test_quiet_hours_in_tenant_time_zone_across_midnight():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from decisions.delivery import deliveries_sweep, delivery_send
+from decisions.delivery.services import deliveries_sweep, delivery_send
 from decisions.models import Delivery
 from mmm_project.clients import PeerUnavailable
 from tests.engine.helpers import MENTOR, MIRROR

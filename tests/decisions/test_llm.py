@@ -8,14 +8,14 @@ import pytest
 from django.utils import timezone
 from werkzeug import Response
 
-from decisions.enrichment import action_enrich
+from decisions.delivery.enrichment import action_enrich
 from decisions.models import Action, ActionRevision, Delivery, LLMUsage
 from mmm_project.celery import app as celery_app
 from mmm_project.clients import llm_gateway
 from playbooks.spec import validate_playbook
 from receipts.models import Receipt
 from receipts.services import receipt_document
-from tasks.llm import enrich_action
+from tasks.llm import action_enrich_task
 from tests.engine.helpers import MENTOR, MIRROR
 from tests.factories import TenantPolicyFactory, publish_playbook
 from tests.ingest.commit import after_commit
@@ -157,7 +157,7 @@ def eager_retries():
 def test_rf_mmm_01_gateway_down_during_enrichment_keeps_the_static_text(decided, gateway, eager_retries):
     client, _, mentor = decided
     gateway.script = [503] * 4
-    assert after_commit(enrich_action.apply, args=[str(mentor.id)], throw=False).get() == "fallback"
+    assert after_commit(action_enrich_task.apply, args=[str(mentor.id)], throw=False).get() == "fallback"
     assert len(gateway.prompts) == 4  # the first call and three retries
     assert _nudge_bodies(client)["mentor"] == MENTOR["body"]
     receipt = receipt_document(Receipt.objects.get(payload__evaluation_point="enrichment"))

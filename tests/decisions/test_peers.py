@@ -17,10 +17,10 @@ from rest_framework.test import APIClient
 from werkzeug import Response
 
 from decisions.models import Decision
-from decisions.peers import policy_cache_keys
-from decisions.services import decision_create
+from decisions.services.decide import decision_create
 from mmm_project.auth.principal import Principal
 from mmm_project.clients import policy as policy_client
+from mmm_project.clients.policy import snapshot_cache_keys
 from receipts.models import Receipt
 from receipts.services import receipt_document
 from tests.engine.helpers import MENTOR, MIRROR
@@ -124,7 +124,7 @@ def test_snapshot_cached_60s_and_push_invalidation_refetches(tenant, policy, cli
 
 def test_rf_mmm_03_policy_down_uses_a_recent_snapshot_marked_stale(tenant, policy):
     decide("p1")
-    cache.delete(policy_cache_keys("tenant-a")[0])  # the 60 s cache ran out
+    cache.delete(snapshot_cache_keys("tenant-a")[0])  # the 60 s cache ran out
     policy.script = [503]
     decision = decide("p2")["decision"]
     assert (decision["policy_stale"], decision["degraded_mode"]) == (True, True)
@@ -135,7 +135,7 @@ def test_rf_mmm_03_policy_down_uses_a_recent_snapshot_marked_stale(tenant, polic
 
 def test_rf_mmm_03_a_snapshot_older_than_5_minutes_is_never_used(tenant, policy):
     decide("p1")
-    fresh, last = policy_cache_keys("tenant-a")
+    fresh, last = snapshot_cache_keys("tenant-a")
     cache.delete(fresh)
     old = cache.get(last)
     cache.set(last, {**old, "fetched_at": old["fetched_at"] - 301})
@@ -216,7 +216,7 @@ def _at(hour_utc: int, signal_id: str, **overrides):
             "ts": now,
         },
     }
-    return decision_create(principal=principal, request=request, now=now).decision
+    return decision_create(principal=principal, data=request, now=now).decision
 
 
 def test_data_governance_quiet_hours_apply_and_default_when_down(tenant, httpserver, settings):

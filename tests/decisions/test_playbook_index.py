@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, transaction
 
 from decisions.engine.matching import event_type_patterns
-from decisions.models import Severity
+from mmm_project.vocabulary import Severity
 from playbooks.models import PlaybookTrigger
 from playbooks.selectors import playbook_candidates
 from tests.factories import mirror_playbook, publish_playbook

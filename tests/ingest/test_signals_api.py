@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from decisions.ingest import signals_sweep
+from decisions.intake.services import signals_sweep
 from decisions.models import RejectedSignal, Signal, WebhookEndpoint
 from receipts.models import Receipt
 from receipts.services import receipt_document
@@ -143,12 +143,12 @@ def test_undecided_signals_are_swept(producer, settings):
 
 
 def test_a_signal_that_cannot_be_decided_is_marked_failed_not_lost(producer, monkeypatch):
-    from decisions import ingest
+    from decisions.services import decide
 
-    def broken(data):
+    def broken(data, **kwargs):
         raise ValueError("unknown severity")
 
-    monkeypatch.setattr(ingest, "decide_stored_signal", broken)
+    monkeypatch.setattr(decide, "evaluate", broken)
     _post(producer, envelope())
     signal = Signal.objects.get()
     assert (signal.status, signal.last_error) == ("failed", "unknown severity")
@@ -226,7 +226,7 @@ def test_endpoint_validation_and_conflicts(client_for):
 
 
 def test_rejections_keep_reason_and_shape_not_content():
-    from decisions.ingest import signal_reject
+    from decisions.intake.services import signal_reject
 
     record = signal_reject(
         tenant_id="t",

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
+from decisions.intake.webhooks import github_sign, webhook_endpoint_create
 from decisions.models import Decision, Signal
-from decisions.webhooks import github_sign, webhook_endpoint_create
 from tests.factories import TenantPolicyFactory
 from tests.ingest.commit import after_commit
 

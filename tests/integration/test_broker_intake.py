@@ -12,7 +12,7 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from kombu import Connection, Queue
 
-from decisions.consumer import TOPICS, SignalConsumer, topic_queue
+from decisions.intake.consumer import TOPICS, SignalConsumer, topic_queue
 from decisions.models import Action, Decision, Delivery, RejectedSignal, Signal
 from mmm_project.events import EXCHANGE
 from receipts.models import Receipt

@@ -14,7 +14,7 @@ from mmm_project.clients import PeerUnavailable
 from receipts.models import Receipt
 from receipts.services import MAX_ATTEMPTS, admin_receipt_create, receipt_send, receipts_sweep
 from receipts.signing import verify_document
-from tasks.receipts import emit_receipt
+from tasks.receipts import receipt_send_task
 from tests.peers import FakeEris
 
 pytestmark = pytest.mark.django_db
@@ -131,7 +131,7 @@ def test_celery_task_retries_until_eris_recovers(eris, eager_retries):
     eris.script = [503, 503, "store_then_503"]
     receipt = _receipt()
     # apply(throw=False) runs the retries in-process (the real worker waits 0.5, 1 and 2 s)
-    assert emit_receipt.apply(args=[str(receipt.receipt_id)], throw=False).get() == "sent"
+    assert receipt_send_task.apply(args=[str(receipt.receipt_id)], throw=False).get() == "sent"
     assert _status(receipt).attempts == 4
     assert eris.delivery_counts()[str(receipt.receipt_id)] == 4
     assert list(eris.stored) == [str(receipt.receipt_id)]  # stored once despite the lost answer
@@ -144,7 +144,7 @@ def test_retries_wait_half_a_second_then_one_then_two(eris):
         eris.script = [503]
         Receipt.objects.filter(pk=receipt.pk).update(status="pending")
         with pytest.raises(Retry) as info:
-            emit_receipt.apply(args=[str(receipt.receipt_id)], retries=retries, throw=True).get()
+            receipt_send_task.apply(args=[str(receipt.receipt_id)], retries=retries, throw=True).get()
         waits.append(info.value.when)
     assert waits == [0.5, 1.0, 2.0]
 
@@ -152,7 +152,7 @@ def test_retries_wait_half_a_second_then_one_then_two(eris):
 def test_after_the_last_retry_the_receipt_waits_for_the_sweep(eris, eager_retries):
     eris.script = [503] * 4
     receipt = _receipt()
-    assert emit_receipt.apply(args=[str(receipt.receipt_id)], throw=False).get() == "pending"
+    assert receipt_send_task.apply(args=[str(receipt.receipt_id)], throw=False).get() == "pending"
     assert (_status(receipt).status, receipt.attempts) == ("pending", 4)
 
 

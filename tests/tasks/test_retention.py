@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from decisions.models import Action, ActionRevision, Decision, Delivery, Outcome, RejectedSignal, Signal
 from decisions.retention import retention_purge_batch
-from tasks.retention import purge_expired
+from tasks.retention import retention_purge_task
 from tests.factories import (
     ActionFactory,
     ActionRevisionFactory,
@@ -100,7 +100,7 @@ def test_task_reenqueues_until_backlog_is_empty():
     for _ in range(5):
         DecisionFactory(created_at=days_ago(120))
     # when the task runs with a batch of 2
-    result = purge_expired.delay(batch_size=2).get()
+    result = retention_purge_task.delay(batch_size=2).get()
     # then re-enqueued runs cleared the backlog; the first run reports its own batch
     assert result == {"decisions": 2, "outcomes": 0, "signals": 0, "rejected_signals": 0, "more": True}
     assert Decision.objects.count() == 0

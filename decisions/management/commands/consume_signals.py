@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from kombu import Connection
 
-from decisions.consumer import TOPICS, SignalConsumer
+from decisions.intake.consumer import TOPICS, SignalConsumer
 
 
 class Command(BaseCommand):

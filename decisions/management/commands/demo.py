@@ -16,9 +16,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from decisions.intake.replay import Sender, github_route_keys, replay
+from decisions.intake.webhooks import webhook_endpoints_for_replay
 from decisions.models import Decision, Signal, SignalStatus
-from decisions.replay import Sender, github_route_keys, replay
-from decisions.webhooks import webhook_endpoints_for_replay
 from mmm_project.auth.tokens import mint_token
 from preferences.services import tenant_policy_update
 from receipts.models import Receipt

@@ -14,8 +14,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from decisions.replay import Sender, github_route_keys, replay
-from decisions.webhooks import webhook_endpoints_for_replay
+from decisions.intake.replay import Sender, github_route_keys, replay
+from decisions.intake.webhooks import webhook_endpoints_for_replay
 from mmm_project.auth.tokens import mint_token
 
 REPLAY_ACTOR = "replay"

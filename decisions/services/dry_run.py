@@ -1,6 +1,6 @@
 """Dry run of a playbook draft (FR-13): what it would have proposed and what the gates would drop.
 
-Runs the real decision steps (``decisions.services.evaluate``) with the draft as the only
+Runs the real decision steps (``decisions.services.evaluate.evaluate``) with the draft as the only
 candidate, the tenant's policy and the actor's preferences, and fatigue *checked* but never
 reserved. Nothing is written: no signal, decision, receipt or counter.
 """
@@ -12,13 +12,13 @@ from typing import Any
 from django.utils import timezone
 
 from decisions.engine.matching import PlaybookCandidate, trigger_fits
-from decisions.models import Severity, Signal
-from decisions.services import DecideInput, decide_input, evaluate
+from decisions.models import Signal
+from decisions.services.evaluate import DecideInput, decide_input, evaluate
 from mmm_project.auth.principal import Principal
 from mmm_project.errors import ApplicationError
-from playbooks.serializers import problems_output
+from mmm_project.vocabulary import Severity
 from playbooks.services import raise_problems
-from playbooks.spec import validate_playbook
+from playbooks.spec import problems_output, validate_playbook
 
 DRY_RUN_ID = "dry-run"
 
@@ -41,23 +41,8 @@ def _stored_inputs(principal: Principal, signal_ids: list[str]) -> list[DecideIn
     for signal_id in signal_ids:
         row = signals[signal_id]
         recorded = getattr(row, "decision", None)
-        context = recorded.context if recorded is not None else {}
-        inputs.append(
-            DecideInput(
-                tenant_id=principal.tenant_id,
-                actor_id=row.actor_id,
-                actor_type=row.actor_type,
-                roles=tuple(context.get("actor", {}).get("roles", [])),
-                request_context=dict(context.get("context", {})),
-                signal={
-                    "signal_id": row.signal_id,
-                    "source": row.source,
-                    "event_type": row.event_type,
-                    "severity": row.severity,
-                },
-                signal_ts=row.ts,
-            )
-        )
+        # Replayed with the context its decision recorded (roles, repository...), when it has one.
+        inputs.append(DecideInput.from_signal(row, context=recorded.context if recorded else {}))
     return inputs
 
 

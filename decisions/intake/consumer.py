@@ -21,9 +21,9 @@ from django.db import DatabaseError, close_old_connections, connections
 from kombu import Connection, Exchange, Queue
 from kombu.mixins import ConsumerMixin
 
-from decisions.ingest import signal_reject, signals_ingest
-from decisions.models import Severity
-from decisions.serializers import SignalEnvelopeSerializer
+from decisions.intake.envelope import envelope_validate
+from decisions.intake.services import signal_reject, signals_ingest
+from mmm_project.vocabulary import Severity
 
 logger = logging.getLogger(__name__)
 
@@ -45,13 +45,12 @@ def handle_message(topic: str, body: Any, *, ubi_tenants: Iterable[str] = ()) ->
         DatabaseError: storage failed; the caller requeues the message.
     """
     channel = f"broker:{topic}"
-    serializer = SignalEnvelopeSerializer(data=body) if isinstance(body, dict) else None
-    if serializer is None or not serializer.is_valid():
-        reason = "not a JSON object" if serializer is None else f"invalid envelope: {serializer.errors}"
+    envelope, errors = envelope_validate(body) if isinstance(body, dict) else (None, {})
+    if envelope is None:
+        reason = f"invalid envelope: {errors}" if isinstance(body, dict) else "not a JSON object"
         tenant = body.get("tenant_id", "") if isinstance(body, dict) else ""
         signal_reject(tenant_id=str(tenant)[:128], channel=channel, reason=reason, message=body)
         return "rejected"
-    envelope = serializer.validated_data
     tenants = set(ubi_tenants)
     if topic == "ubi.behavioural_signals" and tenants and envelope["tenant_id"] not in tenants:
         return "filtered"

@@ -15,15 +15,15 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from decisions.models import Action, Delivery, DeliveryStatus, LLMStatus, Surface
+from decisions.delivery.models import Delivery, DeliveryStatus
+from decisions.models import Action, LLMStatus
 from mmm_project import metrics
 from mmm_project.clients import alerting, surfaces
 from mmm_project.clients.alerting import send_notification
 from mmm_project.outbox import Outbox
-from mmm_project.queueing import enqueue
+from mmm_project.vocabulary import Surface
 
 logger = logging.getLogger(__name__)
 
@@ -40,16 +40,16 @@ def _pushed(surface: str) -> bool:
 def _initial_status(action: Action, surface: str) -> str:
     if not _pushed(surface):
         return DeliveryStatus.RECORDED
-    # Content an LLM is still writing goes out once enrichment settles (decisions.enrichment).
+    # Content an LLM is still writing goes out once enrichment settles (decisions.delivery.enrichment).
     return DeliveryStatus.HELD if action.llm_status == LLMStatus.PENDING else DeliveryStatus.PENDING
 
 
-def _enqueue(delivery_ids: list[str], *, from_request: bool = True) -> bool:
-    from tasks.delivery import send_delivery
-
-    # Requests never push inline (they would wait on the peer); the sweep, a background job, does
-    # in the embedded default, where it is the only sender.
-    return enqueue(send_delivery, delivery_ids, from_request=from_request, run_eagerly=not from_request)
+OUTBOX = Outbox(
+    model=Delivery,
+    done_field="delivered_at",
+    max_attempts=MAX_ATTEMPTS,
+    task_name="delivery.send",
+)
 
 
 def deliveries_create(*, actions: Iterable[Action]) -> list[Delivery]:
@@ -70,9 +70,7 @@ def deliveries_create(*, actions: Iterable[Action]) -> list[Delivery]:
     for delivery in deliveries:
         if delivery.status == DeliveryStatus.RECORDED:
             metrics.ACTIONS_DELIVERED.labels(delivery.tenant_id, delivery.surface, "recorded").inc()
-    pending = [str(d.id) for d in deliveries if d.status == DeliveryStatus.PENDING]
-    if pending:
-        transaction.on_commit(lambda: _enqueue(pending))
+    OUTBOX.enqueue_after_commit(d.id for d in deliveries if d.status == DeliveryStatus.PENDING)
     return deliveries
 
 
@@ -107,14 +105,6 @@ def _push(delivery: Delivery) -> None:
 
 def _delivery_result(delivery: Delivery, result: str) -> None:
     metrics.ACTIONS_DELIVERED.labels(delivery.tenant_id, delivery.surface, result).inc()
-
-
-OUTBOX = Outbox(
-    model=Delivery,
-    done_field="delivered_at",
-    max_attempts=MAX_ATTEMPTS,
-    enqueue=lambda ids, from_request: _enqueue(ids, from_request=from_request),
-)
 
 
 def delivery_send(*, delivery_id: str) -> str:

@@ -15,7 +15,6 @@ Any of these sets ``degraded_mode`` on the decision and its receipt, logs a line
 from __future__ import annotations
 
 import logging
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -34,14 +33,12 @@ from mmm_project.clients import (
     policy,
     ubi,
 )
-from mmm_project.clients.policy import PolicySnapshot
 from mmm_project.errors import ApplicationError
 from receipts.documents import refusal_body
 from receipts.services import receipt_create
 
 logger = logging.getLogger(__name__)
 
-POLICY_FRESH_SECONDS = 60  # spec 12.7: snapshots cached 60 s
 POLICY_STALE_LIMIT_SECONDS = 300  # FR-11: a stale snapshot is usable for at most 5 minutes
 UBI_CACHE_SECONDS = 30  # NFR-1
 DATA_GOVERNANCE_CACHE_SECONDS = 60
@@ -68,44 +65,6 @@ def _pool() -> ThreadPoolExecutor:
     if _executor is None:
         _executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="mmm-peer")
     return _executor
-
-
-def policy_cache_keys(tenant_id: str) -> tuple[str, str]:
-    return f"policy:fresh:{tenant_id}", f"policy:last:{tenant_id}"
-
-
-def policy_invalidate(*, tenant_id: str) -> None:
-    """Push invalidation (spec 12.7): the next decision fetches a new snapshot.
-
-    The last good snapshot is kept: it is what a later outage may fall back on.
-    """
-    cache.delete(policy_cache_keys(tenant_id)[0])
-
-
-@dataclass(frozen=True)
-class PolicyFetch:
-    snapshot: PolicySnapshot | None  # None: unavailable and no earlier snapshot
-    unavailable: bool  # the Policy service did not answer; ``snapshot`` is the last one, if any
-    age_seconds: float  # how old ``snapshot`` is
-
-
-def _fetch_policy(tenant_id: str, context: dict[str, Any]) -> PolicyFetch:
-    fresh_key, last_key = policy_cache_keys(tenant_id)
-    cached = cache.get(fresh_key)
-    if cached is not None:
-        return PolicyFetch(PolicySnapshot.parse(cached), unavailable=False, age_seconds=0.0)
-    try:
-        snapshot = policy.evaluate(tenant_id=tenant_id, context=context)
-    except PEER_ERRORS as exc:
-        logger.warning("policy unavailable", extra={"tenant_id": tenant_id, "error": str(exc)})
-        last = cache.get(last_key)
-        if last is None:
-            return PolicyFetch(None, unavailable=True, age_seconds=float("inf"))
-        age = time.time() - last["fetched_at"]
-        return PolicyFetch(PolicySnapshot.parse(last["snapshot"]), unavailable=True, age_seconds=age)
-    cache.set(fresh_key, snapshot.as_dict(), timeout=POLICY_FRESH_SECONDS)
-    cache.set(last_key, {"snapshot": snapshot.as_dict(), "fetched_at": time.time()}, timeout=24 * 3600)
-    return PolicyFetch(snapshot, unavailable=False, age_seconds=0.0)
 
 
 def _fetch_quiet_hours(tenant_id: str) -> dict[str, Any] | None:
@@ -186,7 +145,7 @@ def gather(
     if gold_standards.client.configured:
         calls["gold_standards"] = (_fetch_standards, tenant_id, str(policy_context.get("repo_id", "")))
     if policy.client.configured:
-        calls["policy"] = (_fetch_policy, tenant_id, policy_context)
+        calls["policy"] = (policy.snapshot_fetch, tenant_id, policy_context)
     if data_governance.client.configured:
         calls["data_governance"] = (_fetch_quiet_hours, tenant_id)
     if ubi.client.configured:
@@ -217,7 +176,7 @@ def gather(
         else:
             view = replace(view, restrictions=view.restrictions | frozenset(standards))
     if "policy" in results:
-        fetch: PolicyFetch = results["policy"]
+        fetch: policy.PolicyFetch = results["policy"]
         snapshot = fetch.snapshot
         if fetch.unavailable:
             degraded.append("policy")

@@ -21,8 +21,8 @@ import httpx
 from django.conf import settings
 from django.test import Client
 
-from decisions.adapters.github import tenant_keys
-from decisions.webhooks import github_sign
+from decisions.intake.adapters.github import tenant_keys
+from decisions.intake.webhooks import github_sign
 
 NAMESPACE = uuid.UUID("6f1c1f9e-8a4b-4c55-9a44-6d6d6d6d6d6d")
 

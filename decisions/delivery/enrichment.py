@@ -25,12 +25,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from decisions.delivery.models import ActionRevision, Delivery, DeliveryStatus, LLMUsage
 from decisions.engine.compose import ProposedAction
 from decisions.engine.routing import surface_payloads
-from decisions.models import Action, ActionRevision, Delivery, DeliveryStatus, LLMStatus, LLMUsage
+from decisions.models import Action, LLMStatus
 from mmm_project import metrics
 from mmm_project.clients import PeerRejected, PeerUnavailable, llm_gateway
-from mmm_project.queueing import enqueue
+from mmm_project.queueing import enqueue_after_commit
+from mmm_project.vocabulary import Suppression
 from preferences.selectors import tenant_policy_get
 from receipts.documents import enrichment_body
 from receipts.services import receipt_create
@@ -53,7 +55,7 @@ def plan_enrichment(
         elif not llm_gateway.client.configured:
             kept.append(ProposedAction(**{**action.__dict__, "llm_prompt": ""}))
         elif llm_gateway.client.state == "open":
-            suppressed.append(action.suppressed("llm.unavailable"))
+            suppressed.append(action.suppressed(Suppression.LLM_UNAVAILABLE))
             degraded = True
         else:
             kept.append(action)
@@ -63,10 +65,8 @@ def plan_enrichment(
 
 
 def enqueue_enrichment(action_ids: list[str]) -> None:
-    from tasks.llm import enrich_action
-
-    if action_ids:
-        transaction.on_commit(lambda: enqueue(enrich_action, action_ids))
+    """Ask for LLM content for these actions once the decision commits (``llm.enrich``)."""
+    enqueue_after_commit("llm.enrich", action_ids)
 
 
 def _release_deliveries(action: Action, *, cancel: bool) -> None:
@@ -78,11 +78,8 @@ def _release_deliveries(action: Action, *, cancel: bool) -> None:
         return
     ids = [str(pk) for pk in held.values_list("pk", flat=True)]
     held.update(status=DeliveryStatus.PENDING, updated_at=timezone.now())
-    if ids:
-        from tasks.delivery import send_delivery
-
-        # Called from the enrichment task (background): without a broker, send right here.
-        transaction.on_commit(lambda: enqueue(send_delivery, ids, from_request=False, run_eagerly=True))
+    # Called from the enrichment task (background): without a broker, send right here.
+    enqueue_after_commit("delivery.send", ids, from_request=False, run_eagerly=True)
 
 
 def _settle(action: Action, status: str, *, safety: dict[str, Any] | None, result: str) -> str:

@@ -17,10 +17,10 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from decisions.models import WebhookEndpoint, WebhookProvider, WebhookRoute
-from mmm_project import secrets as secret_box
+from decisions.intake.models import WebhookEndpoint, WebhookProvider, WebhookRoute
+from mmm_project import secret_box
 from mmm_project.errors import ApplicationError
-from receipts.services import admin_receipt_create
+from receipts.services import AdminAudit
 
 ROUTE_KEY = re.compile(r"^(installation|owner|org):\d+$")
 
@@ -40,16 +40,7 @@ def endpoint_state(endpoint: WebhookEndpoint) -> dict[str, Any]:
     }
 
 
-def _audit(endpoint: WebhookEndpoint, actor_id: str, operation: str, before: dict[str, Any] | None) -> None:
-    admin_receipt_create(
-        tenant_id=endpoint.tenant_id,
-        actor_id=actor_id,
-        resource_type="webhook_endpoint",
-        resource_id=str(endpoint.id),
-        operation=operation,
-        before=before,
-        after=endpoint_state(endpoint),
-    )
+ENDPOINT_AUDIT = AdminAudit("webhook_endpoint", endpoint_state)
 
 
 def _set_secret(endpoint: WebhookEndpoint) -> str:
@@ -91,7 +82,7 @@ def webhook_endpoint_create(
             WebhookRoute.objects.bulk_create(
                 WebhookRoute(tenant_id=tenant_id, endpoint=endpoint, key=key) for key in dict.fromkeys(routes)
             )
-            _audit(endpoint, actor_id, "create", None)
+            ENDPOINT_AUDIT.record(endpoint, actor_id=actor_id, operation="create", before=None)
     except IntegrityError as exc:
         raise ApplicationError(
             "CONFLICT",
@@ -109,7 +100,7 @@ def webhook_endpoint_rotate(*, endpoint: WebhookEndpoint, actor_id: str) -> str:
         before = endpoint_state(locked)
         secret = _set_secret(locked)
         locked.save()
-        _audit(locked, actor_id, "rotate_secret", before)
+        ENDPOINT_AUDIT.record(locked, actor_id=actor_id, operation="rotate_secret", before=before)
     return secret
 
 
@@ -119,7 +110,7 @@ def webhook_endpoint_deactivate(*, endpoint: WebhookEndpoint, actor_id: str) -> 
         before = endpoint_state(locked)
         locked.active = False
         locked.save()
-        _audit(locked, actor_id, "deactivate", before)
+        ENDPOINT_AUDIT.record(locked, actor_id=actor_id, operation="deactivate", before=before)
     return locked
 
 

@@ -15,12 +15,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from decisions.engine.approvals import InvalidTransition, transition
-from decisions.models import Action, ActionType, ApprovalStatus, DualChannelApproval
+from decisions.models import Action, ApprovalStatus, DualChannelApproval
 from mmm_project.auth.principal import Principal
 from mmm_project.errors import ApplicationError
 from mmm_project.tenancy import get_for_tenant
+from mmm_project.vocabulary import ActionType
 from preferences.selectors import tenant_policy_get
-from receipts.services import admin_receipt_create
+from receipts.services import AdminAudit
 
 
 def _conflict(message: str) -> ApplicationError:
@@ -38,7 +39,9 @@ def _locked_action(principal: Principal, action_id: str) -> Action:
     return Action.objects.select_for_update().select_related("decision").get(pk=action.pk)
 
 
-def _approval_of(action: Action) -> DualChannelApproval:
+def _approval_moved(action: Action, event: str) -> DualChannelApproval:
+    """The action's approval (created on first use) moved by ``event`` (``decisions.engine.approvals``);
+    not saved yet. Raises ``INVALID_STATE`` (409) for a move its state does not allow."""
     approval, _ = DualChannelApproval.objects.get_or_create(
         action=action,
         defaults={
@@ -47,6 +50,10 @@ def _approval_of(action: Action) -> DualChannelApproval:
             "actor_id": action.decision.actor_id,
         },
     )
+    try:
+        approval.status = transition(approval.status, event)
+    except InvalidTransition as exc:
+        raise _conflict(str(exc)) from exc
     return approval
 
 
@@ -58,16 +65,7 @@ def _state(action: Action) -> dict[str, Any]:
     }
 
 
-def _receipt(action: Action, principal: Principal, operation: str, before: dict[str, Any]) -> None:
-    admin_receipt_create(
-        tenant_id=action.tenant_id,
-        actor_id=principal.actor_id,
-        resource_type="action_approval",
-        resource_id=str(action.id),
-        operation=operation,
-        before=before,
-        after=_state(action),
-    )
+APPROVAL_AUDIT = AdminAudit("action_approval", _state)
 
 
 def action_consent(*, principal: Principal, action_id: str) -> Action:
@@ -88,16 +86,12 @@ def action_consent(*, principal: Principal, action_id: str) -> Action:
             raise _conflict("Consent is already recorded.")
         before = _state(action)
         if action.requires_dual_channel:
-            approval = _approval_of(action)
-            try:
-                approval.status = transition(approval.status, "actor_approve")
-            except InvalidTransition as exc:
-                raise _conflict(str(exc)) from exc
+            approval = _approval_moved(action, "actor_approve")
             approval.first_approval_at = timezone.now()
             approval.save()
         action.consented_at = timezone.now()
         action.save(update_fields=["consented_at"])
-        _receipt(action, principal, "consent", before)
+        APPROVAL_AUDIT.record(action, actor_id=principal.actor_id, operation="consent", before=before)
     return action
 
 
@@ -125,15 +119,11 @@ def action_approve(*, principal: Principal, action_id: str) -> DualChannelApprov
         if not _is_designated_approver(principal):
             raise _forbidden("Only a designated approver can give the second approval.")
         before = _state(action)
-        approval = _approval_of(action)
-        try:
-            approval.status = transition(approval.status, "approver_approve")
-        except InvalidTransition as exc:
-            raise _conflict(str(exc)) from exc
+        approval = _approval_moved(action, "approver_approve")
         approval.approver_id = principal.actor_id
         approval.second_approval_at = timezone.now()
         approval.save()
-        _receipt(action, principal, "approve", before)
+        APPROVAL_AUDIT.record(action, actor_id=principal.actor_id, operation="approve", before=before)
     return approval
 
 
@@ -146,15 +136,11 @@ def action_reject(*, principal: Principal, action_id: str, reason: str) -> DualC
         if principal.actor_id != action.decision.actor_id and not _is_designated_approver(principal):
             raise _forbidden("Only the actor or a designated approver can reject.")
         before = _state(action)
-        approval = _approval_of(action)
-        try:
-            approval.status = transition(approval.status, "reject")
-        except InvalidTransition as exc:
-            raise _conflict(str(exc)) from exc
+        approval = _approval_moved(action, "reject")
         approval.rejected_by = principal.actor_id
         approval.rejection_reason = reason[:1000]
         approval.save()
-        _receipt(action, principal, "reject", before)
+        APPROVAL_AUDIT.record(action, actor_id=principal.actor_id, operation="reject", before=before)
     return approval
 
 

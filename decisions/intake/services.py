@@ -1,0 +1,134 @@
+"""Signal ingestion (FR-1): persist envelopes idempotently; a worker decides on each afterwards.
+
+``signals_ingest`` answers once the signals are in the database (the 202 of ``POST
+/v1/mmm/signals``, the webhooks and the broker consumer) and enqueues the ``ingest.decide`` task
+(``decisions.services.decide.signal_decide``) for each after commit; ``signals_sweep`` (beat)
+re-enqueues any left undecided, so nothing accepted is lost. ``signal_get_or_create`` is the one
+place a ``Signal`` row is written, for ingestion and for ``POST /v1/mmm/decide`` alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from decisions.intake.models import RejectedSignal, Signal, SignalStatus
+from mmm_project import metrics
+from mmm_project.queueing import enqueue
+
+logger = logging.getLogger(__name__)
+
+SWEEP_BATCH = 500  # signals re-enqueued per sweep
+# What of a producer's context is stored with the signal (NFR-3 data minimisation).
+CONTEXT_KEYS = ("repo_id", "branch", "file_path", "environment", "team_id", "roles")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    accepted: list[str]  # signal ids stored now
+    duplicates: list[str]  # signal ids already stored (replays): not stored twice
+
+
+def signal_get_or_create(
+    *, tenant_id: str, envelope: dict[str, Any], status: str = SignalStatus.RECEIVED
+) -> tuple[Signal, bool]:
+    """Store one validated envelope (``SignalEnvelopeSerializer`` data, FR-1) unless its
+    ``(tenant_id, signal_id)`` is already stored; return the row and whether it is new.
+
+    Runs in the caller's transaction; ``status`` is the new row's (``decided`` for a signal decided
+    in the same transaction by ``POST /v1/mmm/decide``).
+    """
+    context = envelope.get("context") or {}
+    return Signal.objects.get_or_create(
+        tenant_id=tenant_id,
+        signal_id=envelope["signal_id"],
+        defaults={
+            "actor_id": envelope["actor_id"],
+            "actor_type": envelope["actor_type"],
+            "source": envelope["source"],
+            "event_type": envelope["event_type"],
+            "severity": envelope["severity"],
+            "ts": envelope["ts"],
+            "payload": envelope.get("payload", {}),
+            "context": {key: context[key] for key in CONTEXT_KEYS if key in context},
+            "status": status,
+        },
+    )
+
+
+def _enqueue_decisions(signal_pks: list[str], *, from_request: bool = True) -> bool:
+    # Embedded default: decide right here (no worker); services mode: through the broker.
+    return enqueue("ingest.decide", signal_pks, from_request=from_request, run_eagerly=True)
+
+
+def signals_ingest(*, tenant_id: str, envelopes: list[dict[str, Any]], channel: str) -> IngestResult:
+    """Store validated envelopes (``SignalEnvelopeSerializer`` data) of ``tenant_id``.
+
+    A ``signal_id`` already stored for the tenant is a duplicate: not stored, not decided again.
+    Decisions are enqueued after commit.
+    """
+    accepted, duplicates, new_pks = [], [], []
+    with transaction.atomic():
+        for envelope in envelopes:
+            signal, created = signal_get_or_create(tenant_id=tenant_id, envelope=envelope)
+            (accepted if created else duplicates).append(envelope["signal_id"])
+            if created:
+                new_pks.append(str(signal.pk))
+                metrics.SIGNALS_RECEIVED.labels(tenant_id, envelope["source"], envelope["event_type"]).inc()
+        transaction.on_commit(lambda: _enqueue_decisions(new_pks))
+    logger.info(
+        "signals ingested",
+        extra={
+            "tenant_id": tenant_id,
+            "channel": channel,
+            "accepted": len(accepted),
+            "duplicates": len(duplicates),
+        },
+    )
+    return IngestResult(accepted=accepted, duplicates=duplicates)
+
+
+def signal_reject(*, tenant_id: str, channel: str, reason: str, message: Any) -> RejectedSignal:
+    """Record a message that could not become a signal: its reason and shape, not its content."""
+    keys = sorted(message)[:50] if isinstance(message, dict) else []
+    size = len(str(message).encode()) if message is not None else 0
+    logger.warning(
+        "signal rejected", extra={"tenant_id": tenant_id, "channel": channel, "reason": reason[:200]}
+    )
+    return RejectedSignal.objects.create(
+        tenant_id=tenant_id or "",
+        channel=channel[:100],
+        reason=reason[:1000],
+        message_keys=keys,
+        message_bytes=size,
+    )
+
+
+def signal_fail(*, signal_pk: str, reason: str) -> str:
+    """Mark a waiting signal ``failed`` with its reason (kept for operators, never retried)."""
+    Signal.objects.filter(pk=signal_pk, status=SignalStatus.RECEIVED).update(
+        status=SignalStatus.FAILED, last_error=reason[:500]
+    )
+    logger.error("signal could not be decided", extra={"signal_pk": signal_pk, "error": reason[:200]})
+    return SignalStatus.FAILED
+
+
+def signals_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH) -> int:
+    """Re-enqueue signals still undecided after ``INGEST_SWEEP_AGE_SECONDS``; return how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.INGEST_SWEEP_AGE_SECONDS)
+    pks = [
+        str(pk)
+        for pk in Signal.objects.filter(status=SignalStatus.RECEIVED, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:batch_size]
+    ]
+    if pks and not _enqueue_decisions(pks, from_request=False):
+        return 0
+    return len(pks)

@@ -1,0 +1,213 @@
+"""Decisions (``POST /v1/mmm/decide``, spec 11.1, and every ingested signal): the decision flow of
+DESIGN.md end to end, steps 2 and 10 here, steps 3 to 9 in ``decisions.services.evaluate``.
+
+``decision_create`` answers a decide request; ``signal_decide`` decides on a signal that intake
+stored (the ``ingest.decide`` task). Both persist the signal, the decision, its actions, their
+deliveries and the signed decision receipt in one transaction, and record the same metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from decisions.delivery.enrichment import enqueue_enrichment
+from decisions.delivery.services import deliveries_create
+from decisions.intake.services import signal_fail, signal_get_or_create
+from decisions.models import Action, Decision, LLMStatus, Signal, SignalStatus
+from decisions.selectors import decision_for_signal
+from decisions.services.evaluate import DecideInput, Evaluation, decide_input, evaluate
+from mmm_project import metrics
+from mmm_project.auth.principal import Principal
+from mmm_project.errors import ApplicationError
+from mmm_project.events import publish_after_commit
+from receipts.documents import decision_body
+from receipts.services import receipt_create
+
+logger = logging.getLogger(__name__)
+
+# NFR-1 latency targets, seconds: IDE calls and CI/PR calls.
+LATENCY_BUDGET = {"ide": 0.150, "ci": 0.500}
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    """The decision and whether it was an idempotent replay of an earlier one for the signal."""
+
+    decision: Decision
+    replayed: bool
+
+
+def decision_create(
+    *, principal: Principal, data: dict[str, Any], now: datetime | None = None
+) -> DecisionResult:
+    """Decide on one signal for one actor (``POST /v1/mmm/decide``, spec 11.1).
+
+    Args:
+        principal: the authenticated caller; its tenant is the decision's tenant.
+        data: validated ``DecideInputSerializer`` data.
+        now: the decision time (tests pass it; defaults to the current time).
+    Returns:
+        The persisted decision with its actions. A signal id already decided returns the first
+        decision (``replayed=True``): the same signal never decides twice (FR-1).
+    Raises:
+        ApplicationError: ``FORBIDDEN`` (403) when the body's ``tenant_id`` is not the token's.
+    """
+    started = time.perf_counter()
+    now = now or timezone.now()
+    decide = decide_input(principal=principal, request=data, now=now)
+    tenant_id = decide.tenant_id
+    metrics.SIGNALS_RECEIVED.labels(tenant_id, decide.signal["source"], decide.signal["event_type"]).inc()
+
+    earlier = decision_for_signal(tenant_id=tenant_id, signal_id=decide.signal["signal_id"])
+    if earlier is not None:
+        return DecisionResult(earlier, replayed=True)
+
+    result = evaluate(decide, now=now, reserve=True)
+    elapsed = time.perf_counter() - started
+    budget = LATENCY_BUDGET.get(decide.request_context.get("surface", "ide"), LATENCY_BUDGET["ide"])
+    try:
+        decision = _persist(
+            data=decide, result=result, latency_ms=elapsed * 1000, latency_warning=elapsed > budget, now=now
+        )
+    except IntegrityError:
+        # A concurrent request decided the same signal first: answer with its decision.
+        earlier = decision_for_signal(tenant_id=tenant_id, signal_id=decide.signal["signal_id"])
+        if earlier is None:
+            raise
+        return DecisionResult(earlier, replayed=True)
+
+    if elapsed > budget:
+        logger.warning(
+            "decision over latency budget",
+            extra={"decision_id": str(decision.id), "latency_ms": elapsed * 1000},
+        )
+    _record_metrics(decide, result, seconds=time.perf_counter() - started)
+    return DecisionResult(decision, replayed=False)
+
+
+def signal_decide(*, signal_pk: str, now: datetime | None = None) -> str:
+    """Decide on one stored signal (the ``ingest.decide`` task); return its status afterwards
+    (``"skipped"`` when it is not waiting).
+
+    Errors in the signal's own data mark it ``failed`` with the reason; unexpected errors
+    (database down) propagate so the task is retried.
+    """
+    signal = Signal.objects.filter(pk=signal_pk, status=SignalStatus.RECEIVED).first()
+    if signal is None:
+        return "skipped"
+    if Decision.objects.filter(signal=signal).exists():
+        Signal.objects.filter(pk=signal.pk).update(status=SignalStatus.DECIDED)
+        return SignalStatus.DECIDED
+    started = time.perf_counter()
+    now = now or timezone.now()
+    decide = DecideInput.from_signal(signal)
+    try:
+        result = evaluate(decide, now=now, reserve=True)
+        elapsed = time.perf_counter() - started
+        _persist(data=decide, result=result, latency_ms=elapsed * 1000, latency_warning=False, now=now)
+    except (ApplicationError, ValueError, KeyError) as exc:
+        return signal_fail(signal_pk=signal_pk, reason=str(exc))
+    _record_metrics(decide, result, seconds=time.perf_counter() - started)
+    return SignalStatus.DECIDED
+
+
+def _record_metrics(data: DecideInput, result: Evaluation, *, seconds: float) -> None:
+    """One decision's metrics (FR-15), the same for a decide request and a worker's decision."""
+    tenant_id = data.tenant_id
+    metrics.DECISIONS.labels(tenant_id, data.actor_type).inc()
+    metrics.DECISION_LATENCY.labels(tenant_id).observe(seconds)
+    for action in result.delivered:
+        metrics.ACTIONS.labels(tenant_id, action.type).inc()
+    for record in result.suppressed:
+        metrics.ACTIONS_SUPPRESSED.labels(tenant_id, record["reason"].split(":")[0]).inc()
+
+
+def _persist(
+    *, data: DecideInput, result: Evaluation, latency_ms: float, latency_warning: bool, now: datetime
+) -> Decision:
+    """Signal (if new), decision, actions and the decision receipt in one transaction (step 10)."""
+    signal_in = data.signal
+    with transaction.atomic():
+        signal, _ = signal_get_or_create(
+            tenant_id=data.tenant_id,
+            envelope={
+                **signal_in,
+                "actor_id": data.actor_id,
+                "actor_type": data.actor_type,
+                "ts": data.signal_ts,
+                "context": data.request_context,
+            },
+            status=SignalStatus.DECIDED,
+        )
+        if signal.status != SignalStatus.DECIDED:  # an ingested signal, decided now
+            Signal.objects.filter(pk=signal.pk).update(status=SignalStatus.DECIDED, last_error="")
+        decision = Decision.objects.create(
+            tenant_id=data.tenant_id,
+            actor_id=data.actor_id,
+            actor_type=data.actor_type,
+            signal=signal,
+            context=result.context.as_dict(),
+            playbooks_fired=[
+                {"playbook_id": c.playbook_id, "playbook_version": c.version} for c in result.matched
+            ],
+            policy_snapshot_id=result.policy.snapshot_id,
+            policy_version_ids=list(result.policy.version_ids or (result.policy.snapshot_id,)),
+            degraded_mode=result.degraded_mode,
+            policy_stale=result.policy_stale,
+            suppressed_actions=result.suppressed,
+            experiment_assignments=result.experiment_assignments,
+            latency_ms=round(latency_ms, 3),
+            latency_warning=latency_warning,
+            created_at=now,
+        )
+        actions = Action.objects.bulk_create(
+            Action(
+                tenant_id=data.tenant_id,
+                decision=decision,
+                playbook_version_id=action.version_id,
+                type=action.type,
+                surfaces=list(action.surfaces),
+                payload=action.payload,
+                surface_payloads=action.surface_payloads,
+                requires_consent=action.requires_consent,
+                requires_dual_channel=action.requires_dual_channel,
+                priority=action.priority,
+                position=position,
+                experiment_id=action.experiment_id,
+                variant=action.variant,
+                llm_status=LLMStatus.PENDING if action.llm_prompt else "",
+                llm_prompt=action.llm_prompt,
+                created_at=now,
+            )
+            for position, action in enumerate(result.delivered)
+        )
+        deliveries_create(actions=actions)
+        enqueue_enrichment([str(a.id) for a in actions if a.llm_status == LLMStatus.PENDING])
+        # The signed decision receipt joins the same transaction (FR-12 outbox).
+        receipt_create(
+            build=lambda rid: decision_body(receipt_id=rid, decision=decision, actions=actions, now=now)
+        )
+        publish_after_commit(
+            topic="mmm.decisions",
+            tenant_id=data.tenant_id,
+            event_type="decision.created",
+            payload={
+                "decision_id": str(decision.id),
+                "actor_type": data.actor_type,
+                "signal": {k: signal_in[k] for k in ("signal_id", "source", "event_type", "severity")},
+                "actions": [
+                    {"action_id": str(a.id), "type": a.type, "surfaces": list(a.surfaces)} for a in actions
+                ],
+                "suppressed": len(result.suppressed),
+                "degraded_mode": decision.degraded_mode,
+                "policy_snapshot_id": decision.policy_snapshot_id,
+            },
+        )
+    return Decision.objects.prefetch_related("actions").get(pk=decision.pk)

@@ -1,0 +1,267 @@
+"""The decision flow's evaluation, steps 3 to 9 of DESIGN.md (FR-2..FR-8, FR-10, FR-11, FR-14).
+
+``evaluate`` loads what a decision needs (policy, preferences, recent signals, candidate
+playbooks; peers through ``decisions.services.peers``), runs the engine's pure steps
+(``decisions.engine``) in order, and takes fatigue slots. It writes nothing else: persisting is
+``decisions.services.decide``; a dry run calls it with ``reserve=False``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from decisions.delivery.enrichment import plan_enrichment
+from decisions.engine.compose import ProposedAction, compose_actions
+from decisions.engine.context import RECENT_SIGNALS_LIMIT, DecisionContext, assemble_context
+from decisions.engine.fatigue import reservation_for
+from decisions.engine.gates import policy_gate, preference_gate, quiet_hours_gate
+from decisions.engine.matching import PlaybookCandidate, match_playbooks
+from decisions.engine.policy import PolicyView
+from decisions.engine.prioritise import prioritise
+from decisions.engine.routing import surface_payloads
+from decisions.fatigue_store import fatigue_store
+from decisions.selectors import recent_signal_metadata
+from decisions.services.peers import gather
+from experiments.selectors import apply_experiments
+from mmm_project import metrics
+from mmm_project.auth.principal import Principal
+from mmm_project.errors import ApplicationError
+from mmm_project.vocabulary import Suppression
+from playbooks.selectors import playbook_candidates
+from preferences.selectors import actor_preferences_view, tenant_policy_view
+
+
+@dataclass(frozen=True)
+class DecideInput:
+    """Who and what a decision is about, resolved from the request and the caller's token."""
+
+    tenant_id: str
+    actor_id: str
+    actor_type: str
+    roles: tuple[str, ...]
+    request_context: dict[str, Any]
+    signal: dict[str, Any]  # the envelope, with signal_id and severity filled in
+    signal_ts: datetime
+
+    @classmethod
+    def from_signal(cls, signal: Any, *, context: dict[str, Any] | None = None) -> DecideInput:
+        """The input for deciding again on a stored ``Signal`` row (worker, dry run).
+
+        ``context``: the ``{"actor": {"roles"}, "context": {...}}`` a decision recorded for the
+        signal, when it should win over what the signal row kept (dry runs of decided signals).
+        """
+        if context is not None:
+            roles = context.get("actor", {}).get("roles", [])
+            request_context = dict(context.get("context", {}))
+        else:
+            roles = signal.context.get("roles", [])
+            request_context = {k: v for k, v in signal.context.items() if k != "roles"}
+        return cls(
+            tenant_id=signal.tenant_id,
+            actor_id=signal.actor_id,
+            actor_type=signal.actor_type,
+            roles=tuple(roles),
+            request_context=request_context,
+            signal={
+                "signal_id": signal.signal_id,
+                "source": signal.source,
+                "event_type": signal.event_type,
+                "severity": signal.severity,
+                "payload": signal.payload,
+            },
+            signal_ts=signal.ts,
+        )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything the decision flow worked out, before anything is written."""
+
+    context: DecisionContext
+    policy: PolicyView
+    matched: tuple[PlaybookCandidate, ...]
+    delivered: list[ProposedAction]
+    suppressed: list[dict[str, Any]]
+    experiment_assignments: dict[str, dict[str, str]]
+    degraded_mode: bool = False
+    policy_stale: bool = False
+
+
+def decide_input(*, principal: Principal, request: dict[str, Any], now: datetime) -> DecideInput:
+    """Resolve the actor, roles and envelope of a validated decide request.
+
+    Raises:
+        ApplicationError: ``FORBIDDEN`` (403) when the body's ``tenant_id`` is not the token's.
+    """
+    if request["tenant_id"] != principal.tenant_id:
+        raise ApplicationError(
+            "FORBIDDEN",
+            "tenant_id does not match the token.",
+            status_code=403,
+            fields={"tenant_id": ["must be the token's tenant"]},
+        )
+    own = request.get("actor_id", principal.actor_id) == principal.actor_id
+    request_context = dict(request.get("context") or {})
+    signal = dict(request["signal"])
+    signal.setdefault("signal_id", f"mmm-{uuid.uuid4()}")
+    return DecideInput(
+        tenant_id=principal.tenant_id,
+        actor_id=request.get("actor_id") or principal.actor_id,
+        actor_type=request.get("actor_type") or (principal.actor_type if own else "human"),
+        roles=tuple(request_context.get("roles", list(principal.roles) if own else [])),
+        request_context=request_context,
+        signal=signal,
+        signal_ts=signal.get("ts") or now,
+    )
+
+
+def fatigue_reserve(
+    ranked: list[ProposedAction],
+    *,
+    data: DecideInput,
+    policy: PolicyView,
+    repo_id: str,
+    now: datetime,
+    reserve: bool,
+) -> tuple[list[ProposedAction], list[dict[str, Any]]]:
+    """Cap per decision and take each action's fatigue slots, in priority order (FR-7).
+
+    Returns ``(kept, suppressed)``: actions past ``max_actions_per_decision`` or whose quota or
+    cool-down is spent are suppressed with the reason; kept ones get their surface payloads (FR-8).
+    ``reserve=False`` only checks the counters (dry runs): nothing is consumed.
+    """
+    store = fatigue_store()
+    delivered, suppressed = [], []
+    cooled: set[str] = set()  # one cool-down per playbook and decision, not per action
+    for action in ranked:
+        if len(delivered) >= policy.max_actions_per_decision:
+            suppressed.append(action.suppressed(Suppression.CAP_PER_DECISION))
+            continue
+        cooldown = action.cooldown_minutes if action.cooldown_minutes is not None else policy.cooldown_minutes
+        reservation = reservation_for(
+            tenant_id=data.tenant_id,
+            actor_id=data.actor_id,
+            repo_id=repo_id,
+            playbook_id=action.playbook_id,
+            now=now,
+            timezone=policy.timezone,
+            max_per_hour=policy.max_actions_per_hour,
+            max_per_day=policy.max_actions_per_day,
+            max_per_repo_per_day=policy.max_actions_per_repo_per_day,
+            cooldown_minutes=0 if action.playbook_id in cooled else cooldown,
+        )
+        reason = store.reserve(reservation) if reserve else store.check(reservation)
+        if reason is not None:
+            suppressed.append(action.suppressed(reason))
+            continue
+        cooled.add(action.playbook_id)
+        severity = data.signal["severity"]
+        delivered.append(replace(action, surface_payloads=surface_payloads(action, severity=severity)))
+    return delivered, suppressed
+
+
+def evaluate(
+    data: DecideInput, *, candidates: list[PlaybookCandidate] | None = None, now: datetime, reserve: bool
+) -> Evaluation:
+    """Run the decision flow's steps 3 to 9 (DESIGN.md) for ``data``; write nothing else.
+
+    ``candidates`` defaults to the tenant's published playbooks that fit the signal; a dry run
+    passes a draft instead. With ``reserve=True`` fatigue slots are taken for the delivered
+    actions (a real decision); with False they are only checked.
+    """
+    local_policy = tenant_policy_view(tenant_id=data.tenant_id)
+    peers = gather(
+        tenant_id=data.tenant_id,
+        actor_id=data.actor_id,
+        actor_type=data.actor_type,
+        signal_id=data.signal["signal_id"],
+        local_policy=local_policy,
+        limit=RECENT_SIGNALS_LIMIT,
+        policy_context={  # metadata only (NFR-3)
+            "actor_type": data.actor_type,
+            "event_type": data.signal["event_type"],
+            "source": data.signal["source"],
+            "severity": data.signal["severity"],
+            "repo_id": data.request_context.get("repo_id", ""),
+            "environment": data.request_context.get("environment", ""),
+        },
+    )
+    policy = peers.policy
+    prefs = actor_preferences_view(tenant_id=data.tenant_id, actor_id=data.actor_id)
+    recent = peers.recent_signals
+    if recent is None:
+        recent = recent_signal_metadata(
+            tenant_id=data.tenant_id, actor_id=data.actor_id, limit=RECENT_SIGNALS_LIMIT
+        )
+    roles = peers.roles if peers.roles is not None else data.roles  # the IAM's, when configured
+    context = assemble_context(
+        tenant_id=data.tenant_id,
+        actor_id=data.actor_id,
+        actor_type=data.actor_type,
+        actor_roles=roles,
+        request_context=data.request_context,
+        signal=data.signal,
+        signal_ts=data.signal_ts,
+        recent_signals=recent,
+        policy={
+            "quiet_hours": policy.quiet_hours,
+            "enabled_action_types": sorted(policy.enabled_action_types),
+            "enabled_surfaces": sorted(policy.enabled_surfaces),
+            "policy_snapshot_id": policy.snapshot_id,
+        },
+    )
+    if candidates is None:
+        candidates = playbook_candidates(
+            tenant_id=data.tenant_id,
+            event_type=data.signal["event_type"],
+            source=data.signal["source"],
+            severity=data.signal["severity"],
+        )
+    match = match_playbooks(candidates, actor_roles=frozenset(roles), context=context.as_dict())
+    matched, assignments = apply_experiments(
+        list(match.matched),
+        tenant_id=data.tenant_id,
+        actor_id=data.actor_id,
+        team_id=str(data.request_context.get("team_id") or data.request_context.get("repo_id") or ""),
+    )
+    proposed: list[ProposedAction] = []
+    suppressed: list[dict[str, Any]] = list(match.errors)
+    for candidate in matched:
+        actions, dropped = compose_actions(
+            candidate, context=context, dual_channel_tags=policy.dual_channel_tags
+        )
+        proposed += actions
+        suppressed += dropped
+    proposed, dropped, llm_degraded = plan_enrichment(proposed)
+    suppressed += dropped
+    if llm_degraded:
+        metrics.DEGRADED_DECISIONS.labels(data.tenant_id, "llm_gateway").inc()
+    if peers.fail_closed:
+        # FR-11: a safety-critical tenant without a fresh policy gets no actions at all.
+        suppressed += [action.suppressed(Suppression.POLICY_FAIL_CLOSED) for action in proposed]
+        proposed = []
+    kept, dropped = policy_gate(proposed, policy)
+    suppressed += dropped
+    kept, dropped = preference_gate(kept, prefs, now=now)
+    suppressed += dropped
+    kept, dropped = quiet_hours_gate(kept, policy, now=now)
+    suppressed += dropped
+    ranked = prioritise(
+        kept, context=context, priorities=policy.priorities, signal_ts=data.signal_ts, now=now
+    )
+    delivered, dropped = fatigue_reserve(
+        ranked, data=data, policy=policy, repo_id=context.repo_id, now=now, reserve=reserve
+    )
+    return Evaluation(
+        context=context,
+        policy=policy,
+        matched=match.matched,
+        delivered=delivered,
+        suppressed=suppressed + dropped,
+        experiment_assignments=assignments,
+        degraded_mode=bool(peers.degraded) or llm_degraded,
+        policy_stale=peers.policy_stale,
+    )
