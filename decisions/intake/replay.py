@@ -28,7 +28,9 @@ NAMESPACE = uuid.UUID("6f1c1f9e-8a4b-4c55-9a44-6d6d6d6d6d6d")
 
 
 @dataclass
-class Delivery:
+class Recording:
+    """One recorded request: a webhook delivery or a CloudEvents body, as a file."""
+
     path: Path
     kind: str  # github | alertmanager | cloudevents
     event: str  # GitHub event, or the kind
@@ -37,28 +39,28 @@ class Delivery:
 
 @dataclass
 class Sent:
-    delivery: Delivery
+    recording: Recording
     status: int
     response: dict[str, Any] = field(default_factory=dict)
 
 
-def deliveries(root: Path) -> Iterator[Delivery]:
+def recordings(root: Path) -> Iterator[Recording]:
     """Every recorded delivery under ``root``, in a stable order; schemas and notes are skipped."""
     for path in sorted((root / "github").glob("*/*.json")):
-        yield Delivery(path, "github", path.parent.name, path.read_bytes())
+        yield Recording(path, "github", path.parent.name, path.read_bytes())
     for path in sorted((root / "alertmanager").glob("*.json")):
-        yield Delivery(path, "alertmanager", "alertmanager", path.read_bytes())
+        yield Recording(path, "alertmanager", "alertmanager", path.read_bytes())
     for path in sorted((root / "cloudevents").glob("*.json")):
         if "schema" not in path.name:
-            yield Delivery(path, "cloudevents", "cloudevents", path.read_bytes())
+            yield Recording(path, "cloudevents", "cloudevents", path.read_bytes())
 
 
 def github_route_keys(root: Path) -> list[str]:
     """The installation and owner ids the recorded GitHub deliveries come from."""
     keys: dict[str, None] = {}
-    for delivery in deliveries(root):
-        if delivery.kind == "github":
-            for key in tenant_keys(json.loads(delivery.body))[:2]:  # installation, then owner
+    for recording in recordings(root):
+        if recording.kind == "github":
+            for key in tenant_keys(json.loads(recording.body))[:2]:  # installation, then owner
                 keys[key] = None
     return list(keys)
 
@@ -96,25 +98,25 @@ def replay(
 ) -> list[Sent]:
     """Send every delivery under ``root``; return each with its HTTP status and answer."""
     results = []
-    for delivery in deliveries(root):
-        relative = delivery.path.relative_to(root).as_posix()
-        if delivery.kind == "github":
+    for recording in recordings(root):
+        relative = recording.path.relative_to(root).as_posix()
+        if recording.kind == "github":
             headers = {
-                "X-GitHub-Event": delivery.event,
+                "X-GitHub-Event": recording.event,
                 "X-GitHub-Delivery": str(uuid.uuid5(NAMESPACE, relative)),
-                "X-Hub-Signature-256": github_sign(github_secret, delivery.body),
+                "X-Hub-Signature-256": github_sign(github_secret, recording.body),
                 "User-Agent": "GitHub-Hookshot/replay",
             }
-            status, body = sender.post("/v1/mmm/webhooks/github", delivery.body, headers, "application/json")
-        elif delivery.kind == "alertmanager":
+            status, body = sender.post("/v1/mmm/webhooks/github", recording.body, headers, "application/json")
+        elif recording.kind == "alertmanager":
             headers = {"Authorization": f"Bearer {alertmanager_token}"}
             status, body = sender.post(
-                "/v1/mmm/webhooks/alertmanager", delivery.body, headers, "application/json"
+                "/v1/mmm/webhooks/alertmanager", recording.body, headers, "application/json"
             )
         else:
-            batch = delivery.body.lstrip().startswith(b"[")
+            batch = recording.body.lstrip().startswith(b"[")
             content_type = "application/cloudevents-batch+json" if batch else "application/cloudevents+json"
             headers = {"Authorization": f"Bearer {bearer_token}"}
-            status, body = sender.post("/v1/mmm/signals", delivery.body, headers, content_type)
-        results.append(Sent(delivery, status, body))
+            status, body = sender.post("/v1/mmm/signals", recording.body, headers, content_type)
+        results.append(Sent(recording, status, body))
     return results

@@ -74,7 +74,7 @@ class Command(BaseCommand):
         self.line(f"{'source event':<58} {'signal':<36} {'decision / actions'}")
         self.line("-" * 140)
         for sent in results:
-            source = sent.delivery.path.relative_to(root).as_posix().removesuffix(".json")
+            source = sent.recording.path.relative_to(root).as_posix().removesuffix(".json")
             if not 200 <= sent.status < 300:
                 errors += 1
                 self.line(f"{source:<58} HTTP {sent.status} {sent.response.get('error', {}).get('code', '')}")

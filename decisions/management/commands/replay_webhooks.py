@@ -65,6 +65,6 @@ class Command(BaseCommand):
                 ok = 200 <= sent.status < 300
                 failures += not ok
                 summary = sent.response.get("status") or sent.response.get("error", {}).get("code") or ""
-                self.stdout.write(f"{sent.status} {sent.delivery.path.relative_to(root)} {summary}".rstrip())
+                self.stdout.write(f"{sent.status} {sent.recording.path.relative_to(root)} {summary}".rstrip())
         if failures:
             raise CommandError(f"{failures} delivery(ies) were not accepted")
