@@ -10,10 +10,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import kombu.exceptions
+import redis.exceptions
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
+from django_redis.exceptions import ConnectionInterrupted
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -106,6 +110,22 @@ def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
+# Infrastructure failures by the component they name (the keys of /v1/mmm/ready's checks).
+INFRASTRUCTURE = (
+    ((OperationalError, InterfaceError), "database"),
+    ((redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, ConnectionInterrupted), "cache"),
+    ((kombu.exceptions.OperationalError,), "broker"),
+)
+
+
+def unavailable_component(exc: BaseException) -> str | None:
+    """``"database"``, ``"cache"`` or ``"broker"`` when ``exc`` says that component is unreachable."""
+    for classes, component in INFRASTRUCTURE:
+        if isinstance(exc, classes):
+            return component
+    return None
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF exception handler: every exception becomes the error body, unknown ones a logged 500."""
     if isinstance(exc, RequestDataTooBig):
@@ -133,6 +153,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             fields = {}
         return Response(error_body(code, message, fields), status=exc.status_code, headers=headers)
 
+    component = unavailable_component(exc)
+    if component is not None:
+        # The database, cache or broker is down: the same answer /v1/mmm/ready gives, never a 500.
+        logger.warning("%s unavailable", component, extra={"error": type(exc).__name__})
+        return Response(
+            error_body("NOT_READY", f"Unavailable: {component}.", {component: ["unavailable"]}),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
     # Never a bare 500 page: log the traceback (no request body) and answer the error body.
     view = context.get("view")
     logger.exception("unhandled error in %s", type(view).__name__ if view else "view")

@@ -5,6 +5,16 @@ from prometheus_client import Counter, Histogram
 SIGNALS_RECEIVED = Counter(
     "mmm_signals_received_total", "Signals received.", ["tenant_id", "source", "event_type"]
 )
+SIGNALS_FAILED = Counter(
+    "mmm_signals_failed_total",
+    "Stored signals that cannot be decided (permanent errors: invalid data, unknown tenant).",
+    ["reason"],
+)
+SIGNALS_DEFERRED = Counter(
+    "mmm_signals_deferred_total",
+    "Decisions of stored signals put off by a transient error (peer, database or cache); retried.",
+    ["reason"],
+)
 DECISIONS = Counter("mmm_decisions_total", "Decisions made.", ["tenant_id", "actor_type"])
 ACTIONS = Counter("mmm_actions_total", "Actions proposed to actors.", ["tenant_id", "action_type"])
 ACTIONS_SUPPRESSED = Counter(

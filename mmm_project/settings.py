@@ -291,6 +291,9 @@ INGEST_UBI_TENANTS = env.list("INGEST_UBI_TENANTS", default=[])
 # --- Ingestion (FR-1) --------------------------------------------------------------------------------
 # Seconds a stored signal may wait undecided before the sweep re-enqueues it.
 INGEST_SWEEP_AGE_SECONDS = env.int("INGEST_SWEEP_AGE_SECONDS", default=60)
+# A worker's claim on a signal (status "deciding") older than this is released by the sweep: the
+# worker died mid-decision (longer than the task hard time limit, so never a live claim).
+INGEST_CLAIM_TIMEOUT_SECONDS = env.int("INGEST_CLAIM_TIMEOUT_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30)
 
 # --- Request limits ----------------------------------------------------------------------------------
 # Bytes. Signals and webhook payloads larger than this are refused with a 400 before parsing.

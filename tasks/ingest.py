@@ -4,21 +4,30 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from decisions.intake.models import SignalStatus
 from decisions.intake.services import signal_fail, signals_sweep
-from decisions.services.decide import signal_decide
+from decisions.services.decide import SignalDeferred, signal_decide
 
-RETRY_COUNTDOWNS = (1, 5, 30)  # seconds: database or cache trouble usually passes
+# Seconds before each retry: peer, database or cache trouble usually passes; after the last one
+# the signal waits for the sweep (a minute later), and the sweep keeps trying for as long as the
+# trouble lasts. Nothing accepted is given up on for a transient reason.
+RETRY_COUNTDOWNS = (1, 5, 30)
 
 
 @shared_task(name="ingest.decide", bind=True, acks_late=True, max_retries=len(RETRY_COUNTDOWNS))
 def signal_decide_task(self, signal_pk: str) -> str:
-    """Decide on one stored signal (``signal_decide``; a decided signal is skipped).
+    """Decide on one stored signal (``signal_decide``); idempotent through its claim.
 
-    Bad data is marked failed inside ``signal_decide``; any other error is retried, and after
-    the last retry the signal is marked failed with the error, so the sweep does not loop on it.
+    Transient failures are retried, then left ``received`` for the sweep; an unexpected error (a
+    bug) is retried as often, then the signal is marked failed with the error's class so the
+    sweep does not loop on it. Returns the signal's status (or ``skipped``).
     """
     try:
         return signal_decide(signal_pk=signal_pk)
+    except SignalDeferred as exc:
+        if self.request.retries >= self.max_retries:
+            return SignalStatus.RECEIVED
+        raise self.retry(exc=exc, countdown=RETRY_COUNTDOWNS[self.request.retries]) from exc
     except Exception as exc:
         if self.request.retries >= self.max_retries:
             return signal_fail(signal_pk=signal_pk, reason=f"{type(exc).__name__} after retries")

@@ -18,6 +18,7 @@ from mmm_project.vocabulary import ActorType, Severity
 
 class SignalStatus(models.TextChoices):
     RECEIVED = "received", "Received, not yet decided"
+    DECIDING = "deciding", "Claimed by a worker, being decided"
     DECIDED = "decided", "Decided"
     FAILED = "failed", "Could not be decided"
 
@@ -41,6 +42,9 @@ class Signal(models.Model):
     status = models.CharField(max_length=16, choices=SignalStatus.choices, default=SignalStatus.RECEIVED)
     last_error = models.CharField(max_length=500, blank=True)
     received_at = models.DateTimeField(default=timezone.now, editable=False)
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker claimed it (status deciding)."
+    )
     legal_hold = models.BooleanField(default=False)
 
     objects = TenantQuerySet.as_manager()

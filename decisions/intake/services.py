@@ -110,18 +110,36 @@ def signal_reject(*, tenant_id: str, channel: str, reason: str, message: Any) ->
     )
 
 
-def signal_fail(*, signal_pk: str, reason: str) -> str:
-    """Mark a waiting signal ``failed`` with its reason (kept for operators, never retried)."""
-    Signal.objects.filter(pk=signal_pk, status=SignalStatus.RECEIVED).update(
-        status=SignalStatus.FAILED, last_error=reason[:500]
+def signal_fail(*, signal_pk: str, reason: str, claimed: bool = False) -> str:
+    """Mark a waiting (or, with ``claimed``, a claimed) signal ``failed`` with its reason: kept for
+    operators, never retried. For permanent failures only: invalid data, an unknown tenant, a bug
+    that outlived its retries."""
+    waiting = SignalStatus.DECIDING if claimed else SignalStatus.RECEIVED
+    Signal.objects.filter(pk=signal_pk, status=waiting).update(
+        status=SignalStatus.FAILED, last_error=reason[:500], claimed_at=None
     )
     logger.error("signal could not be decided", extra={"signal_pk": signal_pk, "error": reason[:200]})
     return SignalStatus.FAILED
 
 
+def signal_release(*, signal_pk: str) -> None:
+    """Hand a claimed signal back (``deciding -> received``) for a retry or the sweep."""
+    Signal.objects.filter(pk=signal_pk, status=SignalStatus.DECIDING).update(
+        status=SignalStatus.RECEIVED, claimed_at=None
+    )
+
+
 def signals_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH) -> int:
-    """Re-enqueue signals still undecided after ``INGEST_SWEEP_AGE_SECONDS``; return how many."""
+    """Re-enqueue signals still undecided after ``INGEST_SWEEP_AGE_SECONDS``; return how many.
+
+    Claims older than ``INGEST_CLAIM_TIMEOUT_SECONDS`` (a worker died mid-decision) are released
+    first, so their signals are re-enqueued too.
+    """
     now = now or timezone.now()
+    Signal.objects.filter(
+        status=SignalStatus.DECIDING,
+        claimed_at__lt=now - timedelta(seconds=settings.INGEST_CLAIM_TIMEOUT_SECONDS),
+    ).update(status=SignalStatus.RECEIVED, claimed_at=None)
     cutoff = now - timedelta(seconds=settings.INGEST_SWEEP_AGE_SECONDS)
     pks = [
         str(pk)

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from decisions.delivery.enrichment import enqueue_enrichment
 from decisions.delivery.services import deliveries_create
-from decisions.intake.services import signal_fail, signal_get_or_create
+from decisions.intake.services import signal_fail, signal_get_or_create, signal_release
 from decisions.models import Action, Decision, LLMStatus, Signal, SignalStatus
 from decisions.selectors import decision_for_signal
 from decisions.services.evaluate import DecideInput, Evaluation, decide_input, evaluate
@@ -27,6 +27,7 @@ from mmm_project import metrics
 from mmm_project.auth.principal import Principal
 from mmm_project.errors import ApplicationError
 from mmm_project.events import publish_after_commit
+from mmm_project.transient import transient_reason
 from receipts.documents import decision_body
 from receipts.services import receipt_create
 
@@ -92,28 +93,56 @@ def decision_create(
     return DecisionResult(decision, replayed=False)
 
 
-def signal_decide(*, signal_pk: str, now: datetime | None = None) -> str:
-    """Decide on one stored signal (the ``ingest.decide`` task); return its status afterwards
-    (``"skipped"`` when it is not waiting).
+class SignalDeferred(Exception):
+    """A stored signal could not be decided now for a transient reason (``reason``); its claim was
+    released, so a retry or the sweep decides it later. Never a lost signal (FR-1, NFR-6)."""
 
-    Errors in the signal's own data mark it ``failed`` with the reason; unexpected errors
-    (database down) propagate so the task is retried.
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def signal_decide(*, signal_pk: str, now: datetime | None = None) -> str:
+    """Decide on one stored signal (the ``ingest.decide`` task); return its status afterwards, or
+    ``"skipped"`` when it is not waiting (decided, failed, or claimed by another worker).
+
+    The signal is claimed first (``received -> deciding``, a conditional update), so a redelivered
+    task never decides it twice; the decision commits with the status ``decided``.
+
+    Raises:
+        SignalDeferred: a transient failure (peer 503, database, cache or broker down, timeout);
+            the claim is released and the signal stays ``received``.
+        Exception: anything unexpected (a bug), after releasing the claim; the task retries a
+            bounded number of times, then marks the signal failed.
+    Permanent failures (the signal's own data, an unknown tenant) mark it ``failed`` with the reason.
     """
-    signal = Signal.objects.filter(pk=signal_pk, status=SignalStatus.RECEIVED).first()
-    if signal is None:
+    now = now or timezone.now()
+    claimed = Signal.objects.filter(pk=signal_pk, status=SignalStatus.RECEIVED).update(
+        status=SignalStatus.DECIDING, claimed_at=now
+    )
+    if claimed != 1:
         return "skipped"
+    signal = Signal.objects.get(pk=signal_pk)
     if Decision.objects.filter(signal=signal).exists():
         Signal.objects.filter(pk=signal.pk).update(status=SignalStatus.DECIDED)
         return SignalStatus.DECIDED
     started = time.perf_counter()
-    now = now or timezone.now()
     decide = DecideInput.from_signal(signal)
     try:
         result = evaluate(decide, now=now, reserve=True)
         elapsed = time.perf_counter() - started
         _persist(data=decide, result=result, latency_ms=elapsed * 1000, latency_warning=False, now=now)
-    except (ApplicationError, ValueError, KeyError) as exc:
-        return signal_fail(signal_pk=signal_pk, reason=str(exc))
+    except Exception as exc:
+        reason = transient_reason(exc)
+        if reason is None and isinstance(exc, ApplicationError | ValueError | KeyError):
+            metrics.SIGNALS_FAILED.labels(type(exc).__name__).inc()
+            return signal_fail(signal_pk=signal_pk, reason=str(exc), claimed=True)
+        signal_release(signal_pk=signal_pk)
+        if reason is None:
+            raise
+        metrics.SIGNALS_DEFERRED.labels(reason).inc()
+        logger.warning("signal decision deferred", extra={"signal_pk": signal_pk, "error": reason})
+        raise SignalDeferred(reason) from exc
     _record_metrics(decide, result, seconds=time.perf_counter() - started)
     return SignalStatus.DECIDED
 

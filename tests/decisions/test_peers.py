@@ -7,12 +7,14 @@ the real clients, caches, breakers and degraded modes run.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.cache import cache
 from prometheus_client import REGISTRY as PROMETHEUS
+from pytest_httpserver import HTTPServer
 from rest_framework.test import APIClient
 from werkzeug import Response
 
@@ -274,18 +276,57 @@ def test_ubi_recent_signals_feed_conditions_and_none_when_down(tenant, httpserve
     assert _receipt_of(without)["degraded"] is True and _receipt_of(with_ubi)["degraded"] is False
 
 
-def test_peers_are_asked_in_parallel(tenant, httpserver, settings):
-    settings.UBI_URL = settings.DATA_GOVERNANCE_URL = httpserver.url_for("/").rstrip("/")
-    ubi = Peer(httpserver, "/v1/ubi/signals/recent", {"signals": []})
-    dg = Peer(
-        httpserver,
-        "/v1/data-governance/tenants/tenant-a/config",
-        {"quiet_hours": {"start": 0, "end": 0, "timezone": "UTC"}},
+class Rendezvous:
+    """Two peers that answer only once both requests are in flight: asked one after the other,
+    the first waits in vain (the barrier breaks) and answers 503. Records the overlap it saw."""
+
+    def __init__(self, server, paths: dict[str, object]) -> None:
+        self.barrier = threading.Barrier(len(paths), timeout=5)
+        self.overlapped: list[bool] = []
+        for path, body in paths.items():
+            server.expect_request(path).respond_with_handler(self._handler(body))
+
+    def _handler(self, body):
+        def handle(request):
+            try:
+                self.barrier.wait()
+            except threading.BrokenBarrierError:
+                self.overlapped.append(False)
+                return Response(status=503)
+            self.overlapped.append(True)
+            return Response(json.dumps(body), content_type="application/json")
+
+        return handle
+
+
+@pytest.fixture
+def threaded_server():
+    # pytest-httpserver's default server answers one request at a time, which would serialise
+    # the very calls this checks; this one has a thread per request.
+    server = HTTPServer(threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+def test_peers_are_asked_in_parallel(tenant, threaded_server, settings):
+    # given UBI and Data Governance that answer only when both requests overlap
+    settings.UBI_URL = settings.DATA_GOVERNANCE_URL = threaded_server.url_for("/").rstrip("/")
+    peers = Rendezvous(
+        threaded_server,
+        {
+            "/v1/ubi/signals/recent": {"signals": []},
+            "/v1/data-governance/tenants/tenant-a/config": {
+                "quiet_hours": {"start": 0, "end": 0, "timezone": "UTC"}
+            },
+        },
     )
-    ubi.script, dg.script = [0.6], [0.6]
-    started = time.monotonic()
-    _at(10, "par-1")
-    assert time.monotonic() - started < 1.1  # 0.6 + 0.6 in sequence
+    # when a decision asks them
+    decision = _at(10, "par-1")
+    # then both requests were in flight together, and neither peer counted as down
+    assert peers.overlapped == [True, True]
+    assert decision.degraded_mode is False
 
 
 # --- IAM and Gold Standards ---------------------------------------------------------------------------
