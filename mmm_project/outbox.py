@@ -1,10 +1,16 @@
 """The outbox pattern, once: rows written with the business change, sent by tasks, swept by beat.
 
 A row model has ``status`` (pending, sending, sent, failed), ``attempts``, ``last_error``,
-``updated_at`` and a timestamp set on success. ``send`` claims a pending row with a conditional
-update (so concurrent or repeated tasks send it at most once), calls the peer, and records the
-result; ``sweep`` hands back rows stuck in ``sending`` and re-enqueues rows left pending.
-Receipts to ERIS and deliveries to surfaces use it.
+``next_attempt_at``, ``updated_at`` and a timestamp set on success. ``send`` claims a pending row
+with a conditional update (so concurrent or repeated tasks send it at most once), calls the peer,
+and records the result; ``sweep`` hands back rows stuck in ``sending`` and re-enqueues pending rows
+whose next attempt is due. Receipts to ERIS and deliveries to surfaces use it.
+
+A row is never given up on for a transient failure (NFR-6, RF-MMM-02): each one pushes its next
+attempt back exponentially (``OUTBOX_BACKOFF_BASE_SECONDS`` doubling per attempt, capped at
+``OUTBOX_BACKOFF_MAX_SECONDS``, an hour by default), so a peer down for hours gets its backlog once
+it is back, well inside the retention window. Only a permanent refusal (``PeerRejected``: a 4xx)
+marks a row ``failed`` for an operator.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -26,12 +33,23 @@ STUCK_SENDING = timedelta(minutes=5)  # longer than the task hard time limit (90
 SWEEP_BATCH = 500  # rows re-enqueued per sweep: one query, N publishes of a few ms
 
 
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next attempt after ``attempts`` failures: base * 2^(attempts-1), capped."""
+    base = settings.OUTBOX_BACKOFF_BASE_SECONDS
+    seconds = min(settings.OUTBOX_BACKOFF_MAX_SECONDS, base * 2 ** min(max(attempts - 1, 0), 30))
+    return timedelta(seconds=seconds)
+
+
 @dataclass(frozen=True)
 class Outbox:
     model: type[models.Model]
     done_field: str  # the timestamp set when sent ("sent_at", "delivered_at")
-    max_attempts: int  # transient failures before a row is marked failed for an operator
+    sweep_age_setting: str  # seconds a new row waits for its task before the sweep sends it
     task_name: str  # the task that sends one row, by id ("receipts.emit", "delivery.send")
+
+    def first_attempt_due(self, now: datetime) -> datetime:
+        """``next_attempt_at`` of a new row: its task sends it at once; the sweep only if it did not."""
+        return now + timedelta(seconds=getattr(settings, self.sweep_age_setting))
 
     def enqueue(self, ids: Iterable[str], *, from_request: bool = True) -> bool:
         """Queue the send task for each row; False if the broker cannot take them (the sweep will).
@@ -71,9 +89,14 @@ class Outbox:
             on_result(row, "rejected")
             return FAILED
         except PeerUnavailable as exc:
-            status = FAILED if row.attempts + 1 >= self.max_attempts else PENDING
-            self._record(pk, status=status, attempts=F("attempts") + 1, last_error=str(exc)[:500])
-            on_result(row, "retry" if status == PENDING else "failed")
+            self._record(
+                pk,
+                status=PENDING,
+                attempts=F("attempts") + 1,
+                last_error=str(exc)[:500],
+                next_attempt_at=timezone.now() + backoff(row.attempts + 1),
+            )
+            on_result(row, "retry")
             raise
         self._record(
             pk, status=SENT, attempts=F("attempts") + 1, last_error="", **{self.done_field: timezone.now()}
@@ -81,21 +104,22 @@ class Outbox:
         on_result(row, "sent")
         return SENT
 
-    def sweep(self, *, min_age: timedelta, now: datetime | None = None) -> int:
-        """Re-enqueue rows pending for ``min_age`` (and rows stuck sending); return how many."""
+    def sweep(self, *, min_age: timedelta, now: datetime | None = None, due_only: bool = True) -> int:
+        """Re-enqueue pending rows whose next attempt is due (every pending row with
+        ``due_only=False``) and rows stuck sending; return how many. A queued row's next attempt
+        moves ``min_age`` on, so it is queued once per sweep age."""
         now = now or timezone.now()
-        cutoff = now - min_age
         self.model.objects.filter(status=SENDING, updated_at__lt=now - STUCK_SENDING).update(
-            status=PENDING, updated_at=cutoff - timedelta(seconds=1)
+            status=PENDING, updated_at=now, next_attempt_at=now
         )
         ids = [
             str(pk)
-            for pk in self.model.objects.filter(status=PENDING, updated_at__lt=cutoff)
-            .order_by("updated_at")
+            for pk in self.model.objects.filter(status=PENDING)
+            .filter(**({"next_attempt_at__lte": now} if due_only else {}))
+            .order_by("next_attempt_at")
             .values_list("pk", flat=True)[:SWEEP_BATCH]
         ]
         if not ids or not self.enqueue(ids, from_request=False):
             return 0
-        # Rows now queued wait for their task; the next sweep leaves them alone for a while.
-        self.model.objects.filter(pk__in=ids, status=PENDING).update(updated_at=now)
+        self.model.objects.filter(pk__in=ids, status=PENDING).update(next_attempt_at=now + min_age)
         return len(ids)

@@ -216,6 +216,10 @@ ERIS_URL = env.str("ERIS_URL", default="")
 ERIS_TIMEOUT_SECONDS = env.float("ERIS_TIMEOUT_SECONDS", default=2.0)
 # Seconds a pending receipt waits before the sweep re-enqueues it (broker down, worker killed).
 RECEIPT_SWEEP_AGE_SECONDS = env.int("RECEIPT_SWEEP_AGE_SECONDS", default=60)
+# Outboxes (receipts to ERIS, deliveries to surfaces): after each transient failure the next attempt
+# waits base * 2^(attempts-1) seconds, at most the cap; a row is never given up for a transient error.
+OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=30.0)
+OUTBOX_BACKOFF_MAX_SECONDS = env.float("OUTBOX_BACKOFF_MAX_SECONDS", default=3600.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["mmm_project.auth.authentication.BearerJWTAuthentication"],

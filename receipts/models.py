@@ -43,6 +43,9 @@ class Receipt(models.Model):
     kid = models.CharField(max_length=100)
     status = models.CharField(max_length=16, choices=ReceiptStatus.choices, default=ReceiptStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        default=timezone.now, help_text="Pending: when the sweep sends it next (backoff after failures)."
+    )
     last_error = models.CharField(max_length=500, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     legal_hold = models.BooleanField(default=False)
@@ -56,6 +59,7 @@ class Receipt(models.Model):
         indexes = [
             models.Index(fields=["tenant_id", "created_at"], name="mmm_receipt_tenant_created"),
             models.Index(fields=["status", "updated_at"], name="mmm_receipt_status_updated"),
+            models.Index(fields=["status", "next_attempt_at"], name="mmm_receipt_status_next"),
             models.Index(fields=["decision_id"], name="mmm_receipt_decision"),
         ]
 

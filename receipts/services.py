@@ -1,9 +1,9 @@
 """Receipt writes: sign and store (the outbox), send to ERIS, sweep what was left behind (FR-12, NFR-6).
 
 Statuses: ``local`` (no ERIS configured: the local ledger), ``pending`` (waiting to be sent),
-``sending`` (claimed by a worker), ``sent``, ``failed`` (ERIS refused it, or ``MAX_ATTEMPTS``
-transient failures). A receipt accepted into the outbox is in the database before the request
-that made it answers; Celery only moves it forward.
+``sending`` (claimed by a worker), ``sent``, ``failed`` (ERIS refused it with a 4xx; a transient
+failure only pushes the next attempt back, see ``mmm_project.outbox``). A receipt accepted into
+the outbox is in the database before the request that made it answers; Celery only moves it on.
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ from receipts.signing import ALGORITHM, sign
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 20  # transient failures before a receipt is marked failed for an operator
-
 
 def receipt_document(receipt: Receipt) -> dict[str, Any]:
     """The receipt as ERIS receives it: the signed body plus ``signature`` {algorithm, kid, value}."""
@@ -48,6 +46,7 @@ def receipt_create(*, build: Callable[[str], dict[str, Any]]) -> Receipt:
     Returns the stored receipt: ``pending`` with ``ERIS_URL`` set, else ``local``.
     """
     receipt_id = uuid.uuid4()
+    now = timezone.now()
     body = build(str(receipt_id))
     signature, kid = sign(body)
     receipt = Receipt.objects.create(
@@ -59,8 +58,9 @@ def receipt_create(*, build: Callable[[str], dict[str, Any]]) -> Receipt:
         signature=signature,
         kid=kid,
         status=ReceiptStatus.PENDING if settings.ERIS_URL else ReceiptStatus.LOCAL,
-        created_at=timezone.now(),
-        updated_at=timezone.now(),
+        created_at=now,
+        updated_at=now,
+        next_attempt_at=OUTBOX.first_attempt_due(now),
     )
     if receipt.status == ReceiptStatus.PENDING:
         OUTBOX.enqueue_after_commit([receipt_id])
@@ -156,7 +156,7 @@ def _emission_result(receipt: Receipt, result: str) -> None:
 OUTBOX = Outbox(
     model=Receipt,
     done_field="sent_at",
-    max_attempts=MAX_ATTEMPTS,
+    sweep_age_setting="RECEIPT_SWEEP_AGE_SECONDS",
     task_name="receipts.emit",
 )
 
@@ -176,9 +176,9 @@ def receipt_send(*, receipt_id: str) -> str:
     )
 
 
-def receipts_sweep(*, now: datetime | None = None, min_age: timedelta | None = None) -> int:
-    """Re-enqueue receipts left pending for ``min_age`` (default ``RECEIPT_SWEEP_AGE_SECONDS``)
-    or stuck sending; in the embedded default (no worker) send them here."""
-    if min_age is None:
-        min_age = timedelta(seconds=settings.RECEIPT_SWEEP_AGE_SECONDS)
-    return OUTBOX.sweep(min_age=min_age, now=now)
+def receipts_sweep(*, now: datetime | None = None, due_only: bool = True) -> int:
+    """Re-enqueue pending receipts whose next attempt is due (all pending ones with
+    ``due_only=False``) and receipts stuck sending; in the embedded default (no worker) send them
+    here. Returns how many were queued."""
+    min_age = timedelta(seconds=settings.RECEIPT_SWEEP_AGE_SECONDS)
+    return OUTBOX.sweep(min_age=min_age, now=now, due_only=due_only)

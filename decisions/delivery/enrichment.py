@@ -26,6 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from decisions.delivery.models import ActionRevision, Delivery, DeliveryStatus, LLMUsage
+from decisions.delivery.services import OUTBOX
 from decisions.engine.compose import ProposedAction
 from decisions.engine.routing import surface_payloads
 from decisions.models import Action, LLMStatus
@@ -77,7 +78,8 @@ def _release_deliveries(action: Action, *, cancel: bool) -> None:
         )
         return
     ids = [str(pk) for pk in held.values_list("pk", flat=True)]
-    held.update(status=DeliveryStatus.PENDING, updated_at=timezone.now())
+    now = timezone.now()
+    held.update(status=DeliveryStatus.PENDING, updated_at=now, next_attempt_at=OUTBOX.first_attempt_due(now))
     # Called from the enrichment task (background): without a broker, send right here.
     enqueue_after_commit("delivery.send", ids, from_request=False, run_eagerly=True)
 

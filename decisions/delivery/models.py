@@ -30,6 +30,9 @@ class Delivery(models.Model):
     surface = models.CharField(max_length=16, choices=Surface.choices)
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        default=timezone.now, help_text="Pending: when the sweep sends it next (backoff after failures)."
+    )
     last_error = models.CharField(max_length=500, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -42,7 +45,10 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["action", "surface"], name="mmm_delivery_action_surface_uniq"),
         ]
-        indexes = [models.Index(fields=["status", "updated_at"], name="mmm_delivery_status_updated")]
+        indexes = [
+            models.Index(fields=["status", "updated_at"], name="mmm_delivery_status_updated"),
+            models.Index(fields=["status", "next_attempt_at"], name="mmm_delivery_status_next"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.surface} {self.status}"

@@ -27,8 +27,6 @@ from mmm_project.vocabulary import Surface
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 20  # transient failures before a delivery is marked failed for an operator
-
 
 def _pushed(surface: str) -> bool:
     """Whether ``surface`` has a peer to push to (else the delivery is recorded for pulling)."""
@@ -47,7 +45,7 @@ def _initial_status(action: Action, surface: str) -> str:
 OUTBOX = Outbox(
     model=Delivery,
     done_field="delivered_at",
-    max_attempts=MAX_ATTEMPTS,
+    sweep_age_setting="DELIVERY_SWEEP_AGE_SECONDS",
     task_name="delivery.send",
 )
 
@@ -63,6 +61,7 @@ def deliveries_create(*, actions: Iterable[Action]) -> list[Delivery]:
             status=_initial_status(action, surface),
             created_at=now,
             updated_at=now,
+            next_attempt_at=OUTBOX.first_attempt_due(now),
         )
         for action in actions
         for surface in action.surfaces
@@ -120,8 +119,6 @@ def delivery_send(*, delivery_id: str) -> str:
     )
 
 
-def deliveries_sweep(*, now: datetime | None = None, min_age: timedelta | None = None) -> int:
-    """Re-enqueue deliveries left pending (or stuck sending); return how many."""
-    if min_age is None:
-        min_age = timedelta(seconds=settings.DELIVERY_SWEEP_AGE_SECONDS)
-    return OUTBOX.sweep(min_age=min_age, now=now)
+def deliveries_sweep(*, now: datetime | None = None) -> int:
+    """Re-enqueue pending deliveries whose next attempt is due (or stuck sending); return how many."""
+    return OUTBOX.sweep(min_age=timedelta(seconds=settings.DELIVERY_SWEEP_AGE_SECONDS), now=now)

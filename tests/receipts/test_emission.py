@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from mmm_project.celery import app as celery_app
 from mmm_project.clients import PeerUnavailable
+from mmm_project.clients import base as peer_clients
 from receipts.models import Receipt
-from receipts.services import MAX_ATTEMPTS, admin_receipt_create, receipt_send, receipts_sweep
+from receipts.services import admin_receipt_create, receipt_send, receipts_sweep
 from receipts.signing import verify_document
 from tasks.receipts import receipt_send_task
 from tests.peers import FakeEris
@@ -91,13 +92,29 @@ def test_conflict_on_the_idempotency_key_counts_as_delivered(eris):
     assert receipt_send(receipt_id=str(_receipt().receipt_id)) == "sent"
 
 
-def test_too_many_transient_failures_mark_failed(eris):
+def test_transient_failures_never_give_up_and_back_off_up_to_the_cap(eris, settings):
+    # given a receipt that already failed many times
+    settings.OUTBOX_BACKOFF_BASE_SECONDS, settings.OUTBOX_BACKOFF_MAX_SECONDS = 30, 3600
     receipt = _receipt()
-    Receipt.objects.filter(pk=receipt.pk).update(attempts=MAX_ATTEMPTS - 1)
-    eris.script = [503]
-    with pytest.raises(PeerUnavailable):
-        receipt_send(receipt_id=str(receipt.receipt_id))
-    assert _status(receipt).status == "failed"
+    waits = []
+    for attempts in (0, 1, 5, 40):
+        Receipt.objects.filter(pk=receipt.pk).update(attempts=attempts, status="pending")
+        eris.script = [503]
+        # when ERIS fails once more
+        before = timezone.now()
+        with pytest.raises(PeerUnavailable):
+            receipt_send(receipt_id=str(receipt.receipt_id))
+        peer_clients.REGISTRY["eris"].reset()
+        row = _status(receipt)
+        # then it stays pending, its next attempt pushed back
+        assert (row.status, row.attempts) == ("pending", attempts + 1)
+        waits.append(round((row.next_attempt_at - before).total_seconds()))
+    assert waits == [30, 60, 960, 3600]  # 30 s doubling per failure, capped at an hour
+    # and the sweep leaves it alone until then, then sends it
+    assert receipts_sweep() == 0
+    Receipt.objects.filter(pk=receipt.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert receipts_sweep() == 1
+    assert _status(receipt).status == "sent"
 
 
 def test_a_claimed_receipt_is_not_sent_twice(eris):
@@ -159,7 +176,7 @@ def test_after_the_last_retry_the_receipt_waits_for_the_sweep(eris, eager_retrie
 def test_sweep_sends_old_pending_and_stuck_sending_receipts(eris):
     old, fresh, stuck = _receipt(), _receipt(), _receipt()
     long_ago = timezone.now() - timedelta(minutes=10)
-    Receipt.objects.filter(pk=old.pk).update(updated_at=long_ago)
+    Receipt.objects.filter(pk=old.pk).update(next_attempt_at=long_ago)
     Receipt.objects.filter(pk=stuck.pk).update(status="sending", updated_at=long_ago)
     assert receipts_sweep() == 2
     assert [_status(r).status for r in (old, fresh, stuck)] == ["sent", "pending", "sent"]
@@ -168,7 +185,7 @@ def test_sweep_sends_old_pending_and_stuck_sending_receipts(eris):
 def test_sweep_stops_while_eris_is_down(eris):
     eris.script = [503] * 3
     receipts = [_receipt() for _ in range(3)]
-    Receipt.objects.update(updated_at=timezone.now() - timedelta(minutes=5))
+    Receipt.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=5))
     receipts_sweep()
     assert len(eris.deliveries) == 1  # the first failure ends this sweep
     assert {_status(r).status for r in receipts} == {"pending"}
