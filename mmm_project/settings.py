@@ -294,6 +294,8 @@ INGEST_UBI_TENANTS = env.list("INGEST_UBI_TENANTS", default=[])
 
 # --- Ingestion (FR-1) --------------------------------------------------------------------------------
 # Seconds a stored signal may wait undecided before the sweep re-enqueues it.
+# A signed GitHub body seen again under another X-GitHub-Delivery within this window is a replay.
+GITHUB_DEDUPE_WINDOW_SECONDS = env.int("GITHUB_DEDUPE_WINDOW_SECONDS", default=7 * 24 * 3600)
 INGEST_SWEEP_AGE_SECONDS = env.int("INGEST_SWEEP_AGE_SECONDS", default=60)
 # A worker's claim on a signal (status "deciding") older than this is released by the sweep: the
 # worker died mid-decision (longer than the task hard time limit, so never a live claim).

@@ -127,20 +127,26 @@ class WebhookEndpoint(models.Model):
 
 
 class WebhookRoute(models.Model):
-    """Which GitHub installation or owner belongs to which endpoint (and so to which tenant).
+    """Which GitHub installation or owner a tenant's endpoint takes deliveries for.
 
-    ``key`` is ``installation:<id>``, ``owner:<id>`` or ``org:<id>``, GitHub's numeric ids.
+    ``key`` is ``installation:<id>``, ``owner:<id>`` or ``org:<id>``, GitHub's numeric ids. Unique
+    per tenant, not globally: registering a key never tells a tenant that another one has it. A
+    delivery goes to the endpoint whose secret its signature verifies with (only the tenant that
+    configured the webhook in GitHub holds it).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant_id = tenant_id_field()
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="routes")
-    key = models.CharField(max_length=100, unique=True)
+    key = models.CharField(max_length=100, db_index=True)
 
     objects = TenantQuerySet.as_manager()
 
     class Meta:
         db_table = "mmm_webhook_routes"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant_id", "key"], name="mmm_webhook_route_tenant_key_uniq"),
+        ]
 
     def __str__(self) -> str:
         return self.key

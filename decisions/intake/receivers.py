@@ -6,10 +6,13 @@ envelopes (``decisions.intake.adapters``), validate them and store them (``signa
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from decisions.intake.adapters import github
@@ -18,7 +21,7 @@ from decisions.intake.envelope import envelope_validate
 from decisions.intake.services import signal_reject, signals_ingest
 from decisions.intake.webhooks import (
     alertmanager_endpoint_for,
-    github_endpoint_for,
+    github_endpoints_for,
     github_signature_valid,
 )
 from mmm_project.errors import ApplicationError
@@ -48,13 +51,25 @@ def _invalid(field_name: str, message: str) -> ApplicationError:
     return ApplicationError("VALIDATION_ERROR", message, fields={field_name: [message]})
 
 
+def _first_delivery_of(body: bytes, *, tenant_id: str, signal_id: str) -> str | None:
+    """The signal id an identical signed body already arrived under within the de-duplication
+    window (``GITHUB_DEDUPE_WINDOW_SECONDS``), if it was another one; else None (remembering it)."""
+    key = f"github:body:{tenant_id}:{hashlib.sha256(body).hexdigest()}"
+    if cache.add(key, signal_id, timeout=settings.GITHUB_DEDUPE_WINDOW_SECONDS):
+        return None
+    earlier = cache.get(key)
+    return earlier if earlier and earlier != signal_id else None
+
+
 def github_delivery_ingest(*, body: bytes, event: str, delivery_id: str, signature: str) -> GitHubResult:
     """Verify and store one GitHub delivery (``X-GitHub-Event``, ``X-GitHub-Delivery``,
     ``X-Hub-Signature-256`` over the raw ``body``).
 
     The tenant is found from the payload's installation, owner or organization id; the signature
     is checked with that tenant's secret (constant time). Mapped events become a signal; others are
-    ``ignored`` with the reason (``docs/event-taxonomy.md``).
+    ``ignored`` with the reason (``docs/event-taxonomy.md``). A redelivery (same
+    ``X-GitHub-Delivery``) or a replay (the same signed body under a new delivery id, within
+    ``GITHUB_DEDUPE_WINDOW_SECONDS``) is a ``duplicate``: stored once.
 
     Raises:
         ApplicationError: ``UNAUTHENTICATED`` (401) for a missing or wrong signature or an unknown
@@ -78,8 +93,9 @@ def github_delivery_ingest(*, body: bytes, event: str, delivery_id: str, signatu
         raise ApplicationError("MALFORMED_REQUEST", "The request body is not valid JSON.") from exc
     if not isinstance(payload, dict):
         raise _invalid("body", "must be a JSON object")
-    endpoint = github_endpoint_for(github.tenant_keys(payload))
-    if endpoint is None or not github_signature_valid(endpoint, body, signature):
+    candidates = github_endpoints_for(github.tenant_keys(payload))
+    endpoint = next((e for e in candidates if github_signature_valid(e, body, signature)), None)
+    if endpoint is None:
         raise _unauthorized("The signature does not match a registered webhook secret.")
     mapped = github.map_event(event, payload)
     if isinstance(mapped, github.Ignored):
@@ -92,6 +108,10 @@ def github_delivery_ingest(*, body: bytes, event: str, delivery_id: str, signatu
         tenant_id=endpoint.tenant_id,
         received_at=timezone.now().isoformat(),
     )
+    earlier = _first_delivery_of(body, tenant_id=endpoint.tenant_id, signal_id=raw["signal_id"])
+    if earlier is not None:
+        # The same signed body under another X-GitHub-Delivery (the header is not signed): a replay.
+        return GitHubResult("duplicate", signal_id=earlier)
     envelope, errors = envelope_validate(raw)
     if envelope is None:
         signal_reject(

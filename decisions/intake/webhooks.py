@@ -59,7 +59,7 @@ def webhook_endpoint_create(
 
     Raises:
         ApplicationError: ``VALIDATION_ERROR`` for a malformed route or routes on Alertmanager;
-            ``CONFLICT`` (409) when a route already belongs to an endpoint.
+            ``CONFLICT`` (409) when one of the tenant's endpoints already has the route.
     """
     bad = [key for key in routes if not ROUTE_KEY.match(key)]
     if bad:
@@ -86,7 +86,7 @@ def webhook_endpoint_create(
     except IntegrityError as exc:
         raise ApplicationError(
             "CONFLICT",
-            "A route already belongs to a webhook endpoint.",
+            "A route is already registered for one of your webhook endpoints.",
             status_code=409,
             fields={"routes": ["already registered"]},
         ) from exc
@@ -114,15 +114,14 @@ def webhook_endpoint_deactivate(*, endpoint: WebhookEndpoint, actor_id: str) -> 
     return locked
 
 
-def github_endpoint_for(keys: list[str]) -> WebhookEndpoint | None:
-    """The active GitHub endpoint of the most specific matching route key, if any."""
-    routes = {
-        route.key: route.endpoint
-        for route in WebhookRoute.objects.filter(
-            key__in=keys, endpoint__active=True, endpoint__provider=WebhookProvider.GITHUB
-        ).select_related("endpoint")
-    }
-    return next((routes[key] for key in keys if key in routes), None)
+def github_endpoints_for(keys: list[str]) -> list[WebhookEndpoint]:
+    """The active GitHub endpoints, of any tenant, with a route among ``keys`` (most specific key
+    first): the candidates a delivery's signature is checked against."""
+    routes = WebhookRoute.objects.filter(
+        key__in=keys, endpoint__active=True, endpoint__provider=WebhookProvider.GITHUB
+    ).select_related("endpoint")
+    rank = {key: index for index, key in enumerate(keys)}
+    return [route.endpoint for route in sorted(routes, key=lambda route: rank[route.key])]
 
 
 def github_signature_valid(endpoint: WebhookEndpoint, body: bytes, header: str) -> bool:
@@ -163,7 +162,9 @@ def webhook_endpoints_for_replay(*, tenant_id: str, route_keys: list[str], actor
         )
     else:
         github_secret = webhook_endpoint_rotate(endpoint=github, actor_id=actor_id)
-    taken = set(WebhookRoute.objects.filter(key__in=route_keys).values_list("key", flat=True))
+    taken = set(
+        WebhookRoute.objects.for_tenant(tenant_id).filter(key__in=route_keys).values_list("key", flat=True)
+    )
     WebhookRoute.objects.bulk_create(
         WebhookRoute(tenant_id=tenant_id, endpoint=github, key=key) for key in route_keys if key not in taken
     )

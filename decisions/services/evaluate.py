@@ -93,8 +93,13 @@ class Evaluation:
 def decide_input(*, principal: Principal, request: dict[str, Any], now: datetime) -> DecideInput:
     """Resolve the actor, roles and envelope of a validated decide request.
 
+    The token's ``actor_type`` is the caller's own (IAM's word): a body deciding for the caller
+    itself may repeat it but not contradict it. Deciding for another actor (a service deciding on a
+    developer's behalf), the body's ``actor_type`` describes that actor (default ``human``).
+
     Raises:
-        ApplicationError: ``FORBIDDEN`` (403) when the body's ``tenant_id`` is not the token's.
+        ApplicationError: ``FORBIDDEN`` (403) when the body's ``tenant_id`` is not the token's, or
+            when it decides for the caller with an ``actor_type`` other than the token's.
     """
     if request["tenant_id"] != principal.tenant_id:
         raise ApplicationError(
@@ -104,13 +109,20 @@ def decide_input(*, principal: Principal, request: dict[str, Any], now: datetime
             fields={"tenant_id": ["must be the token's tenant"]},
         )
     own = request.get("actor_id", principal.actor_id) == principal.actor_id
+    if own and request.get("actor_type", principal.actor_type) != principal.actor_type:
+        raise ApplicationError(
+            "FORBIDDEN",
+            "actor_type does not match the token.",
+            status_code=403,
+            fields={"actor_type": ["must be the token's actor_type when deciding for yourself"]},
+        )
     request_context = dict(request.get("context") or {})
     signal = dict(request["signal"])
     signal.setdefault("signal_id", f"mmm-{uuid.uuid4()}")
     return DecideInput(
         tenant_id=principal.tenant_id,
         actor_id=request.get("actor_id") or principal.actor_id,
-        actor_type=request.get("actor_type") or (principal.actor_type if own else "human"),
+        actor_type=principal.actor_type if own else request.get("actor_type", "human"),
         roles=tuple(request_context.get("roles", list(principal.roles) if own else [])),
         request_context=request_context,
         signal=signal,

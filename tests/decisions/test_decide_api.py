@@ -365,3 +365,35 @@ def test_minimum_severity_trigger(client):
     critical = client.post(DECIDE, body(signal={"signal_id": "s2", "severity": "critical"}), format="json")
     assert low["actions"] == []
     assert len(critical.json()["decision"]["actions"]) == 1
+
+
+def test_the_tokens_actor_type_wins_over_the_body(client_for):
+    # given an AI agent's token
+    agent = client_for(tenant_id="tenant-a", actor_id="bot-1", actor_type="ai_agent")
+    # when it decides for itself claiming to be human
+    refused = agent.post(DECIDE, body(actor_type="human"), format="json")
+    # then it is refused naming the field, and nothing is written
+    assert refused.status_code == 403
+    assert refused.json()["error"]["fields"] == {
+        "actor_type": ["must be the token's actor_type when deciding for yourself"]
+    }
+    assert _rows() == (0, 0, 0)
+    # repeating its own type, or saying nothing, records the token's
+    assert agent.post(DECIDE, body(actor_type="ai_agent"), format="json").json()["decision"][
+        "actor_type"
+    ] == ("ai_agent")
+    again = agent.post(
+        DECIDE, body(signal={"signal_id": "sig-2", "source": "github", "event_type": "ci.x"}), format="json"
+    )
+    assert again.json()["decision"]["actor_type"] == "ai_agent"
+    # deciding for another actor, the body describes that actor
+    other = agent.post(
+        DECIDE,
+        body(
+            actor_id="dev-9",
+            actor_type="human",
+            signal={"signal_id": "sig-3", "source": "github", "event_type": "ci.x"},
+        ),
+        format="json",
+    )
+    assert (other.status_code, other.json()["decision"]["actor_type"]) == (200, "human")

@@ -213,14 +213,21 @@ def test_endpoint_validation_and_conflicts(client_for):
         {"provider": "github", "name": "a", "routes": ["owner:1"]},
         format="json",
     )
+    taken = admin.post(
+        "/v1/mmm/webhooks/endpoints",
+        {"provider": "github", "name": "a2", "routes": ["owner:1"]},
+        format="json",
+    )
+    assert taken.status_code == 409  # the tenant's own route, registered twice
+    # another tenant may register the same key: nothing tells it that tenant-a has it
     other = client_for(tenant_id="tenant-b", roles=["tenant_admin"])
-    taken = other.post(
+    theirs = other.post(
         "/v1/mmm/webhooks/endpoints",
         {"provider": "github", "name": "b", "routes": ["owner:1"]},
         format="json",
     )
-    assert taken.status_code == 409
-    endpoint_id = WebhookEndpoint.objects.get().id
+    assert theirs.status_code == 201
+    endpoint_id = WebhookEndpoint.objects.get(tenant_id="tenant-a").id
     assert other.delete(f"/v1/mmm/webhooks/endpoints/{endpoint_id}").status_code == 404
     assert client_for().get("/v1/mmm/webhooks/endpoints").status_code == 403
 

@@ -10,7 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from decisions.intake.webhooks import github_sign, webhook_endpoint_create
-from decisions.models import Decision, Signal
+from decisions.models import Decision, Signal, WebhookRoute
 from tests.factories import TenantPolicyFactory
 from tests.ingest.commit import after_commit
 
@@ -175,6 +175,33 @@ def test_a_redelivery_is_not_a_second_signal(github_secret):
     again = _deliver(path.read_bytes(), "workflow_job", github_secret, delivery="same-delivery")
     assert (first.json()["status"], again.json()["status"]) == ("accepted", "duplicate")
     assert Signal.objects.count() == 1 and Decision.objects.count() == 1
+
+
+def test_the_same_signed_body_under_a_new_delivery_id_is_a_replay(github_secret):
+    # given a captured delivery (the signature covers the body, not X-GitHub-Delivery)
+    path = ROOT / "github" / "workflow_job" / "completed.failure.with-organization.payload.json"
+    first = _deliver(path.read_bytes(), "workflow_job", github_secret, delivery="original")
+    # when it is sent again under a new delivery id
+    replayed = _deliver(path.read_bytes(), "workflow_job", github_secret, delivery="forged-new-id")
+    # then it is the first delivery's duplicate: one signal, one decision
+    assert replayed.json() == {"status": "duplicate", "signal_id": first.json()["signal_id"]}
+    assert Signal.objects.count() == 1 and Decision.objects.count() == 1
+
+
+def test_two_tenants_may_route_one_installation_and_the_signature_decides(github_secret):
+    # given another tenant registering the same installation and owner ids with its own secret
+    path = ROOT / "github" / "workflow_job" / "completed.failure.with-organization.payload.json"
+    keys = [key for key in WebhookRoute.objects.values_list("key", flat=True)]
+    _, other_secret = webhook_endpoint_create(
+        tenant_id="other", provider="github", name="gh", routes=keys, actor_id="lead"
+    )
+    # when each tenant's secret signs a delivery
+    mine = _deliver(path.read_bytes(), "workflow_job", github_secret)
+    theirs = _deliver(path.read_bytes().replace(b'"id"', b'"id" ', 1), "workflow_job", other_secret)
+    # then each lands in the tenant whose secret verified it, and a wrong secret in none
+    assert (mine.status_code, theirs.status_code) == (202, 202)
+    assert sorted(Signal.objects.values_list("tenant_id", flat=True)) == ["acme", "other"]
+    assert _deliver(path.read_bytes(), "workflow_job", "not-a-secret").status_code == 401
 
 
 def test_malformed_json_is_400_and_missing_headers_are_named(github_secret):

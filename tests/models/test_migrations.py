@@ -30,6 +30,7 @@ RECORDED = [
 ADDED_SINCE = [
     ("decisions", "0007_signal_claim"),
     ("decisions", "0008_outbox_backoff"),
+    ("decisions", "0009_webhook_routes_per_tenant"),
     ("receipts", "0002_outbox_backoff"),
 ]
 
