@@ -11,6 +11,9 @@ from decisions.models import Action, Decision, Outcome, Signal
 from mmm_project.tenancy import get_for_tenant
 from mmm_project.vocabulary import ActionType, OutcomeResult
 
+# What reading a decision with its actions prefetches: the actions and their approvals (status).
+DECISION_ACTIONS = ("actions", "actions__dual_channel_approval")
+
 
 def decision_get(*, tenant_id: str, decision_id: object) -> Decision:
     """Return one decision of ``tenant_id`` with its actions prefetched.
@@ -18,7 +21,7 @@ def decision_get(*, tenant_id: str, decision_id: object) -> Decision:
     Raises:
         NotFound: unknown id, malformed id, or a decision of another tenant (404).
     """
-    queryset = Decision.objects.prefetch_related("actions")
+    queryset = Decision.objects.prefetch_related(*DECISION_ACTIONS)
     return get_for_tenant(queryset, tenant_id=tenant_id, pk=decision_id, resource="Decision")
 
 
@@ -46,7 +49,7 @@ def decision_for_signal(*, tenant_id: str, signal_id: str) -> Decision | None:
     return (
         Decision.objects.for_tenant(tenant_id)
         .filter(signal__signal_id=signal_id)
-        .prefetch_related("actions")
+        .prefetch_related(*DECISION_ACTIONS)
         .first()
     )
 

@@ -56,6 +56,12 @@ class ActionOutputSerializer(serializers.Serializer):
     surface_payloads = serializers.DictField()
     requires_consent = serializers.BooleanField()
     requires_dual_channel = serializers.BooleanField()
+    status = serializers.ChoiceField(
+        choices=["active", "pending_content", "suppressed", "rejected"],
+        help_text="suppressed: the LLM safety check failed after the decision (never shown); rejected: "
+        "dual-channel approval refused; pending_content: LLM content being written.",
+    )
+    status_reason = serializers.CharField(allow_null=True)
 
 
 class DecisionOutputSerializer(serializers.Serializer):

@@ -9,6 +9,8 @@ the exception class, never connection strings or credentials.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import uuid
 from collections.abc import Callable
 
@@ -120,12 +122,36 @@ class ReadyApi(_PublicApi):
         )
 
 
+def metrics_allowed(request: Request) -> bool:
+    """Whether ``request`` may read the metrics: from ``METRICS_ALLOWED_NETWORKS`` (CIDRs; loopback by
+    default) or with ``Authorization: Bearer <METRICS_TOKEN>``. Metrics carry tenant ids and activity
+    (NFR-5): never public."""
+    token = settings.METRICS_TOKEN
+    if token and hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
+        return True
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(
+        address in ipaddress.ip_network(net, strict=False) for net in settings.METRICS_ALLOWED_NETWORKS
+    )
+
+
 class MetricsApi(_PublicApi):
-    """Prometheus metrics in the text exposition format (django-prometheus)."""
+    """Prometheus metrics in the text exposition format (django-prometheus), for scrapers from an
+    allowed network or with the metrics token; 403 ``FORBIDDEN`` otherwise."""
 
     @extend_schema(
-        responses={(200, "text/plain"): OpenApiResponse(response=str, description="Prometheus text format")},
+        responses={
+            (200, "text/plain"): OpenApiResponse(response=str, description="Prometheus text format"),
+            403: ErrorSerializer,
+        },
         tags=["operations"],
     )
     def get(self, request: Request) -> HttpResponse:
+        if not metrics_allowed(request):
+            return JsonResponse(
+                error_body("FORBIDDEN", "Metrics need an allowed network or the metrics token."), status=403
+            )
         return ExportToDjangoView(request)

@@ -1,6 +1,46 @@
-"""Prometheus metrics named by FR-15 and NFR-1. Labels never carry actor ids or content."""
+"""Prometheus metrics named by FR-15 and NFR-1. Labels never carry actor ids or content.
+
+Label values a caller chooses (a signal's ``source`` and ``event_type``) are bounded: known values
+(``docs/event-taxonomy.md``) are kept, anything else is counted as ``other``, so no request can add
+series without limit.
+"""
+
+import re
 
 from prometheus_client import Counter, Histogram
+
+KNOWN_SOURCES = frozenset(
+    {
+        "github",
+        "alertmanager",
+        "ci",
+        "ubi",
+        "detection",
+        "pm3",
+        "edge_agent",
+        "health_reliability",
+        "cloudevents",
+    }
+)
+KNOWN_EVENT_TYPES = re.compile(
+    r"ci\.(check_run|check_suite|workflow_run|workflow_job|status)\.(failed|cancelled|succeeded)"
+    r"|deploy\.(failed|succeeded|rolled_back)"
+    r"|review\.pull_request\.(opened|reopened|synchronize|ready_for_review|closed|merged)"
+    r"|review\.(changes_requested|approved|commented|dismissed)"
+    r"|security\.(code_scanning|dependabot|secret_scanning)\.(opened|resolved)"
+    r"|vcs\.push|incident\.(firing|resolved)|ci\.test\.flaky"
+)
+
+
+def source_label(source: str) -> str:
+    """``source`` if it is a known producer, else ``other``."""
+    return source if source in KNOWN_SOURCES else "other"
+
+
+def event_type_label(event_type: str) -> str:
+    """``event_type`` if it is in the taxonomy, else ``other``."""
+    return event_type if KNOWN_EVENT_TYPES.fullmatch(event_type) else "other"
+
 
 SIGNALS_RECEIVED = Counter(
     "mmm_signals_received_total", "Signals received.", ["tenant_id", "source", "event_type"]

@@ -323,6 +323,12 @@ TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
 
+# --- Metrics access (NFR-5: they carry tenant ids) ------------------------------------------------
+# Scrapers from these networks (CIDRs, comma-separated) or with "Authorization: Bearer METRICS_TOKEN".
+# Behind a reverse proxy REMOTE_ADDR is the proxy's: use the token there.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 # --- Logging: JSON lines on stdout; no payloads, e-mails, names or secrets (FR-15, NFR-7) --------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

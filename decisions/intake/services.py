@@ -80,7 +80,11 @@ def signals_ingest(*, tenant_id: str, envelopes: list[dict[str, Any]], channel: 
             (accepted if created else duplicates).append(envelope["signal_id"])
             if created:
                 new_pks.append(str(signal.pk))
-                metrics.SIGNALS_RECEIVED.labels(tenant_id, envelope["source"], envelope["event_type"]).inc()
+                metrics.SIGNALS_RECEIVED.labels(
+                    tenant_id,
+                    metrics.source_label(envelope["source"]),
+                    metrics.event_type_label(envelope["event_type"]),
+                ).inc()
         transaction.on_commit(lambda: _enqueue_decisions(new_pks))
     logger.info(
         "signals ingested",

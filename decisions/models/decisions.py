@@ -122,6 +122,27 @@ class Action(models.Model):
     def __str__(self) -> str:
         return f"{self.type} {self.id}"
 
+    @property
+    def status(self) -> str:
+        """``active``; ``pending_content`` while the LLM writes it; ``suppressed`` after the LLM safety
+        check failed (FR-5, never shown); ``rejected`` when dual-channel approval was refused (FR-6)."""
+        return self._status()[0]
+
+    @property
+    def status_reason(self) -> str | None:
+        """Why the action is not active (``llm.unsafe``, ``dual_channel.rejected``), else None."""
+        return self._status()[1]
+
+    def _status(self) -> tuple[str, str | None]:
+        if self.llm_status == LLMStatus.UNSAFE:
+            return "suppressed", "llm.unsafe"
+        approval = getattr(self, "dual_channel_approval", None)
+        if approval is not None and approval.status == "rejected":
+            return "rejected", "dual_channel.rejected"
+        if self.llm_status in (LLMStatus.PENDING, LLMStatus.REQUESTING):
+            return "pending_content", None
+        return "active", None
+
 
 class Outcome(models.Model):
     """How the actor or system responded to an action (spec 10.1 MMMOutcome, 11.3).

@@ -21,7 +21,7 @@ from decisions.delivery.enrichment import enqueue_enrichment
 from decisions.delivery.services import deliveries_create
 from decisions.intake.services import signal_fail, signal_get_or_create, signal_release
 from decisions.models import Action, Decision, LLMStatus, Signal, SignalStatus
-from decisions.selectors import decision_for_signal
+from decisions.selectors import DECISION_ACTIONS, decision_for_signal
 from decisions.services.evaluate import DecideInput, Evaluation, decide_input, evaluate
 from mmm_project import metrics
 from mmm_project.auth.principal import Principal
@@ -64,7 +64,11 @@ def decision_create(
     now = now or timezone.now()
     decide = decide_input(principal=principal, request=data, now=now)
     tenant_id = decide.tenant_id
-    metrics.SIGNALS_RECEIVED.labels(tenant_id, decide.signal["source"], decide.signal["event_type"]).inc()
+    metrics.SIGNALS_RECEIVED.labels(
+        tenant_id,
+        metrics.source_label(decide.signal["source"]),
+        metrics.event_type_label(decide.signal["event_type"]),
+    ).inc()
 
     earlier = decision_for_signal(tenant_id=tenant_id, signal_id=decide.signal["signal_id"])
     if earlier is not None:
@@ -239,4 +243,4 @@ def _persist(
                 "policy_snapshot_id": decision.policy_snapshot_id,
             },
         )
-    return Decision.objects.prefetch_related("actions").get(pk=decision.pk)
+    return Decision.objects.prefetch_related(*DECISION_ACTIONS).get(pk=decision.pk)

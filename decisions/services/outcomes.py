@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from decisions.models import Decision, Outcome
 from mmm_project import metrics
-from mmm_project.auth.principal import Principal
+from mmm_project.auth.principal import SERVICE_SCOPES, Principal
 from mmm_project.errors import ApplicationError, NotFound
 from mmm_project.events import publish_after_commit
 from mmm_project.tenancy import parse_uuid
@@ -18,22 +18,40 @@ from mmm_project.vocabulary import OutcomeResult
 from receipts.documents import outcome_body
 from receipts.services import receipt_create
 
+OUTCOMES_FOR_ANY_ACTOR = SERVICE_SCOPES[0]  # service principals reporting for any actor
+
 
 def outcome_create(
     *, principal: Principal, decision_id: str, data: dict[str, Any], now: datetime | None = None
 ) -> Outcome:
     """Record how the actor responded to one action (spec 11.3), with its signed outcome receipt.
 
+    Only the decision's actor reports its outcomes, or a service principal holding the scope
+    ``mmm.outcome.any`` (an Edge Agent or CI reporting ``shown``/``ignored``): outcomes feed metrics
+    and experiment results, so nobody reports in another actor's name. The outcome is always
+    recorded for the decision's actor.
+
     Raises:
         NotFound: no such decision for the caller's tenant (another tenant's is 404 too).
-        ApplicationError: ``VALIDATION_ERROR`` (400, field ``action_id``) when the action is not
-            one of this decision's.
+        ApplicationError: ``FORBIDDEN`` (403) for another actor without ``mmm.outcome.any``;
+            ``VALIDATION_ERROR`` (400, field ``action_id``) when the action is not one of this
+            decision's, (field ``actor_id``) when it names someone other than the decision's actor.
     """
     now = now or timezone.now()
     tenant_id = principal.tenant_id
     decision = Decision.objects.for_tenant(tenant_id).filter(pk=parse_uuid(decision_id)).first()
     if decision is None:
         raise NotFound("Decision")
+    if principal.actor_id != decision.actor_id and not principal.has_scope(OUTCOMES_FOR_ANY_ACTOR):
+        raise ApplicationError(
+            "FORBIDDEN", "Only the decision's actor may report its outcomes.", status_code=403
+        )
+    if data.get("actor_id", decision.actor_id) != decision.actor_id:
+        raise ApplicationError(
+            "VALIDATION_ERROR",
+            "The outcome is the decision's actor's.",
+            fields={"actor_id": ["must be the decision's actor"]},
+        )
     action = decision.actions.filter(pk=data["action_id"]).first()
     if action is None:
         raise ApplicationError(
@@ -52,7 +70,7 @@ def outcome_create(
             decision=decision,
             action=action,
             action_type=action.type,
-            actor_id=data.get("actor_id") or principal.actor_id,
+            actor_id=decision.actor_id,
             result=result,
             reason=data.get("reason", ""),
             created_at=now,

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 ACTOR_TYPES = ("human", "ai_agent")
 SCOPES = ("mmm.decide", "mmm.read", "mmm.outcome")
+# Scopes only service principals get: mmm.outcome.any reports outcomes for any actor of the tenant
+# (an Edge Agent or CI saying an action was shown or ignored).
+SERVICE_SCOPES = ("mmm.outcome.any",)
 ADMIN_ROLES = frozenset({"mmm_admin", "tenant_admin"})
 
 

@@ -125,6 +125,14 @@ def test_rejection_is_final(multiplier, client_for):
     assert (rejected["approval_status"], rejected["may_execute"]) == ("rejected", False)
     assert approver.post(f"/v1/mmm/actions/{dual}/approve").status_code == 409
     assert approver.post(f"/v1/mmm/actions/{dual}/reject", {}, format="json").status_code == 400
+    # the decision's read API says so
+    from decisions.models import Action
+
+    decision_id = Action.objects.get(pk=dual).decision_id
+    listed = actor.get(f"/v1/mmm/decisions/{decision_id}").json()["decision"]["actions"]
+    assert [(a["status"], a["status_reason"]) for a in listed if a["action_id"] == str(dual)] == [
+        ("rejected", "dual_channel.rejected")
+    ]
 
 
 @pytest.mark.parametrize(

@@ -92,3 +92,39 @@ def test_health_and_ready_without_token():
     assert ready.json()["status"] == "ready"
     assert ready.json()["checks"]["database"] == "ok"
     assert ready.json()["checks"]["cache"] == "ok"
+
+
+def test_metrics_need_an_allowed_network_or_the_token(settings):
+    settings.METRICS_TOKEN = "scrape-secret"
+    remote = {"REMOTE_ADDR": "203.0.113.7"}
+    # from elsewhere without the token: refused, no tenant ids leak
+    refused = APIClient().get("/v1/mmm/metrics", **remote)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "FORBIDDEN"
+    assert b"tenant_id" not in refused.content
+    assert APIClient().get("/v1/mmm/metrics", HTTP_AUTHORIZATION="Bearer wrong", **remote).status_code == 403
+    # with the token, or from an allowed network
+    assert (
+        APIClient().get("/v1/mmm/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret", **remote).status_code
+        == 200
+    )
+    settings.METRICS_ALLOWED_NETWORKS = ["203.0.113.0/24"]
+    assert APIClient().get("/v1/mmm/metrics", **remote).status_code == 200
+
+
+def test_caller_chosen_labels_are_bounded(client_for):
+    from mmm_project.metrics import SIGNALS_RECEIVED
+
+    client = client_for(actor_id="dev-1")
+    before = len(SIGNALS_RECEIVED.collect()[0].samples)
+    for index in range(20):
+        signal = {"signal_id": f"card-{index}", "source": f"src-{index}", "event_type": f"custom.type{index}"}
+        assert (
+            client.post(
+                "/v1/mmm/decide", {"tenant_id": "tenant-a", "signal": signal}, format="json"
+            ).status_code
+            == 200
+        )
+    labels = {(s.labels["source"], s.labels["event_type"]) for s in SIGNALS_RECEIVED.collect()[0].samples}
+    assert ("other", "other") in labels
+    assert not any(source.startswith("src-") or event.startswith("custom.") for source, event in labels)
+    assert len(SIGNALS_RECEIVED.collect()[0].samples) <= before + 2  # _total and _created of one series

@@ -90,7 +90,10 @@ def test_decide_returns_the_spec_shape_and_persists_everything(client):
             "surface_payloads",
             "requires_consent",
             "requires_dual_channel",
+            "status",
+            "status_reason",
         }
+        assert (action["status"], action["status_reason"]) == ("active", None)
         assert set(action["surface_payloads"]) == set(action["surfaces"])
         assert action["payload"]["evidence_links"] == ["sig-1"]
     assert decision["actions"][2]["requires_consent"] is True

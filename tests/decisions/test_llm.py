@@ -126,6 +126,12 @@ def test_it_mmm_03_unsafe_content_never_reaches_a_surface(decided, gateway):
     assert receipt["llm_safety"]["status"] == "fail" and receipt["safety_checks_passed"] is False
     assert receipt["risk_flags"] == ["harmful_instruction"]
     assert "force-push" not in json.dumps(receipt)
+    # the decision still lists the action, saying it was suppressed after the decision
+    listed = client.get(f"/v1/mmm/decisions/{mentor.decision_id}").json()["decision"]["actions"]
+    assert {a["type"]: (a["status"], a["status_reason"]) for a in listed} == {
+        "mirror": ("active", None),
+        "mentor": ("suppressed", "llm.unsafe"),
+    }
 
 
 def test_warn_is_delivered_with_the_warning_in_the_receipt(decided, gateway):

@@ -44,6 +44,26 @@ def test_outcome_is_accepted_with_202_and_stored(decided):
     assert outcome.action_type == "mirror"
 
 
+def test_only_the_actor_or_a_service_with_the_scope_reports_outcomes(decided, client_for):
+    _, decision = decided
+    payload = {"action_id": decision["actions"][0]["action_id"], "result": "accepted"}
+    url = _url(decision["decision_id"])
+    # another developer cannot report in actor-1's name
+    other = client_for(actor_id="dev-2")
+    refused = other.post(url, payload, format="json")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "FORBIDDEN")
+    assert other.post(url, {**payload, "actor_id": "actor-1"}, format="json").status_code == 403
+    # a service principal holding mmm.outcome.any may; the outcome is actor-1's
+    edge = client_for(actor_id="edge-agent", actor_type="ai_agent", scopes=["mmm.outcome", "mmm.outcome.any"])
+    shown = edge.post(url, {**payload, "result": "shown"}, format="json")
+    assert shown.status_code == 202
+    assert Outcome.objects.get(pk=shown.json()["outcome_id"]).actor_id == "actor-1"
+    # naming someone else as the actor is refused, naming the field
+    wrong = edge.post(url, {**payload, "actor_id": "dev-2"}, format="json")
+    assert (wrong.status_code, list(wrong.json()["error"]["fields"])) == (400, ["actor_id"])
+    assert Outcome.objects.count() == 1
+
+
 @pytest.mark.parametrize("result", ["dismissed", "failed"])
 def test_reason_is_required_for_dismissed_and_failed(decided, result):
     client, decision = decided

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mmm_project.auth.principal import ACTOR_TYPES, SCOPES
+from mmm_project.auth.principal import ACTOR_TYPES, SCOPES, SERVICE_SCOPES
 from mmm_project.auth.tokens import mint_token
 
 
@@ -35,7 +35,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         scopes = _csv(options["scopes"])
-        unknown = sorted(set(scopes) - set(SCOPES))
+        unknown = sorted(set(scopes) - set(SCOPES) - set(SERVICE_SCOPES))
         if unknown:
             raise CommandError(f"unknown scopes: {', '.join(unknown)}")
         try:
