@@ -292,6 +292,14 @@ INGEST_UBI_TENANTS = env.list("INGEST_UBI_TENANTS", default=[])
 # Seconds a stored signal may wait undecided before the sweep re-enqueues it.
 INGEST_SWEEP_AGE_SECONDS = env.int("INGEST_SWEEP_AGE_SECONDS", default=60)
 
+# --- Metrics -----------------------------------------------------------------------------------------
+# prometheus_client's multiprocess mode (gunicorn workers) writes one file per process into this
+# folder and fails on a missing one; any process may start first (migrate, a worker, beat), so
+# the folder is created here. gunicorn.conf.py empties it when the web process starts.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+
 # --- Request limits ----------------------------------------------------------------------------------
 # Bytes. Signals and webhook payloads larger than this are refused with a 400 before parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=512 * 1024)
