@@ -53,7 +53,12 @@ class ServiceForm(forms.ModelForm):
 class TenantPolicyForm(ServiceForm):
     class Meta:
         model = TenantPolicy
-        fields = ("tenant_id", *sorted(TenantPolicy.EDITABLE_FIELDS))
+        # In the model's order: what PUT /v1/mmm/tenants/{id}/policy takes, and the tenant on add.
+        fields = tuple(
+            f.name
+            for f in TenantPolicy._meta.fields
+            if f.name == "tenant_id" or f.name in TenantPolicy.EDITABLE_FIELDS
+        )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
