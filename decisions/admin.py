@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from decisions.intake.webhooks import webhook_endpoint_deactivate
 from decisions.models import (
     Action,
     ActionRevision,
@@ -13,7 +16,8 @@ from decisions.models import (
     WebhookEndpoint,
     WebhookRoute,
 )
-from mmm_project.admin import LegalHoldReadOnlyAdmin, ReadOnlyAdmin
+from mmm_project.admin import ActionsOnlyAdmin, ReadOnlyAdmin, admin_actor_id, apply_to_each
+from receipts.admin import LegalHoldReadOnlyAdmin
 
 
 @admin.register(Signal)
@@ -88,31 +92,40 @@ class RejectedSignalAdmin(ReadOnlyAdmin):
 class WebhookRouteInline(admin.TabularInline):
     model = WebhookRoute
     fields = ("key",)
+    readonly_fields = fields
     extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description="Deactivate selected (their secret or token stops working)", permissions=["change"])
+def deactivate_webhook_endpoints(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
+) -> None:
+    actor_id = admin_actor_id(request)
+    apply_to_each(
+        modeladmin,
+        request,
+        queryset.filter(active=True),
+        lambda endpoint: webhook_endpoint_deactivate(endpoint=endpoint, actor_id=actor_id),
+        "deactivated",
+    )
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
-    """Name, routes and the active flag are editable; secrets are never shown (create or rotate
-    them through ``/v1/mmm/webhooks/endpoints``, which shows a new secret once)."""
+class WebhookEndpointAdmin(ActionsOnlyAdmin):
+    """Read-only, as the API has no update: create, rotate and retire endpoints through
+    ``/v1/mmm/webhooks/endpoints`` (a new secret is shown once, never here). Deactivating calls the
+    API's service (``DELETE``): receipt and audit line included."""
 
     list_display = ("name", "tenant_id", "provider", "active", "updated_at")
     list_filter = ("provider", "active")
     search_fields = ("name", "tenant_id")
     fields = ("tenant_id", "provider", "name", "active", "created_at", "updated_at")
-    readonly_fields = ("tenant_id", "provider", "created_at", "updated_at")
     inlines = [WebhookRouteInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def save_formset(self, request, form, formset, change):
-        routes = formset.save(commit=False)
-        for route in routes:
-            route.tenant_id = form.instance.tenant_id
-            route.save()
-        for route in formset.deleted_objects:
-            route.delete()
+    actions = [deactivate_webhook_endpoints]
 
 
 @admin.register(WebhookRoute)

@@ -1,4 +1,4 @@
-"""ASGI entry point."""
+"""ASGI entry point; refuses to load with bad production secrets."""
 
 import os
 
@@ -6,3 +6,7 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mmm_project.settings")
 application = get_asgi_application()
+
+from mmm_project.checks import refuse_to_start  # noqa: E402 - needs the apps loaded above
+
+refuse_to_start()

@@ -1,8 +1,9 @@
 """The Celery application: configuration from Django settings (``CELERY_*``), tasks from ``tasks/``."""
 
 import os
+import sys
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mmm_project.settings")
 
@@ -10,3 +11,23 @@ app = Celery("mmm_project")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Tasks live in the top-level ``tasks`` package (DESIGN.md layout), not in the apps.
 app.autodiscover_tasks(lambda: ["tasks"], related_name=None)
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _refuse_to_start(**kwargs: object) -> None:
+    """Worker and beat stop before consuming anything when production secrets are missing or bad.
+
+    Celery logs and swallows exceptions raised by signal handlers, so this exits the process.
+    """
+    import django
+    from django.core.management.base import SystemCheckError
+
+    django.setup()
+    from mmm_project.checks import refuse_to_start
+
+    try:
+        refuse_to_start()
+    except SystemCheckError as exc:
+        print(exc, file=sys.__stderr__, flush=True)  # Celery may have redirected sys.stderr
+        raise SystemExit(1) from exc

@@ -10,12 +10,21 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
 
 def local_secret(state_dir: Path, name: str, generate: Callable[[], bytes]) -> bytes:
     """The contents of ``state_dir/keys/name``, created with ``generate()`` (mode 0600) if absent.
 
     O_EXCL makes two processes starting together agree on one file instead of overwriting it.
+
+    Raises:
+        ImproperlyConfigured: ``DEBUG`` was off at start-up (``LOCAL_KEYS``): production never
+            makes up its own secrets, even in a process that skipped the system checks.
     """
+    if not settings.LOCAL_KEYS:
+        raise ImproperlyConfigured(f"{name} is generated only while DEBUG is on; set its variable instead.")
     path = state_dir / "keys" / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,12 @@ Two running modes (DESIGN.md "Running modes"):
 * services: ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (cache, fatigue counters) and
   ``CELERY_BROKER_URL`` (RabbitMQ or Redis) switch each part to its real service.
 
-Every variable is documented in ``.env.example``. With ``DEBUG`` off, the production secrets
-(``SECRET_KEY``, ``JWT_JWKS``) have no default and a missing one stops the process at start-up.
+Every variable is documented in ``.env.example``. Production (``DEBUG`` off) requires, with no
+default, and refuses to start without (``mmm_project/checks.py``: management commands, WSGI/ASGI,
+Celery): ``SECRET_KEY`` (50+ random characters), ``JWT_JWKS`` (the IAM's JSON Web Key Set, JSON
+text or a file path), ``RECEIPT_SIGNING_KEY`` (base64 of a 32-byte Ed25519 seed) and
+``WEBHOOK_ENCRYPTION_KEYS`` (Fernet keys, comma-separated). Set ``ALLOWED_HOSTS`` too (the default
+is loopback only), and in services mode ``DATABASE_URL``, ``REDIS_URL`` and ``CELERY_BROKER_URL``.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -28,10 +31,13 @@ DEBUG = env.bool("DEBUG", default=True)
 # Writable folder for the embedded default's state (SQLite file, generated local keys).
 LOCAL_STATE_DIR = Path(env.str("LOCAL_STATE_DIR", default=str(BASE_DIR / "var")))
 
-if DEBUG:
-    SECRET_KEY = env.str("SECRET_KEY", default="insecure-embedded-default-do-not-use-in-production")
-else:
-    SECRET_KEY = env.str("SECRET_KEY")  # no default: fails loudly when unset
+# Production secrets (here and below) read as empty when unset: the system checks then name every
+# missing one at once instead of the first. The embedded default may generate local keys only
+# while DEBUG is on (LOCAL_KEYS; the test runner's later DEBUG=False does not change it).
+LOCAL_KEYS = DEBUG
+SECRET_KEY = env.str(
+    "SECRET_KEY", default="insecure-embedded-default-do-not-use-in-production" if DEBUG else ""
+)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -202,15 +208,11 @@ JWT_AUDIENCE = env.str("JWT_AUDIENCE", default="")
 JWT_LEEWAY_SECONDS = env.int("JWT_LEEWAY_SECONDS", default=10)
 # HS256 shared secret: honoured only while DEBUG is on (local experiments), never in production.
 JWT_HS256_SECRET = env.str("JWT_HS256_SECRET", default="")
-if not DEBUG and not JWT_JWKS:
-    raise ImproperlyConfigured("JWT_JWKS must be set when DEBUG is off.")
 
 # --- Receipts (FR-12) ----------------------------------------------------------------------------
-# Ed25519 seed (base64 of 32 bytes). Embedded default: generated under LOCAL_STATE_DIR/keys.
-if DEBUG:
-    RECEIPT_SIGNING_KEY = env.str("RECEIPT_SIGNING_KEY", default="")
-else:
-    RECEIPT_SIGNING_KEY = env.str("RECEIPT_SIGNING_KEY")  # no default: fails loudly when unset
+# Ed25519 seed (base64 of 32 bytes), required with DEBUG off. Embedded default: generated under
+# LOCAL_STATE_DIR/keys.
+RECEIPT_SIGNING_KEY = env.str("RECEIPT_SIGNING_KEY", default="")
 # ERIS (spec 12.6). Unset: receipts stay in the local ledger with status "local".
 ERIS_URL = env.str("ERIS_URL", default="")
 ERIS_TIMEOUT_SECONDS = env.float("ERIS_TIMEOUT_SECONDS", default=2.0)
@@ -251,10 +253,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Webhook secrets at rest: Fernet keys, comma-separated, the first encrypts ----------------------
-if DEBUG:
-    WEBHOOK_ENCRYPTION_KEYS = env.str("WEBHOOK_ENCRYPTION_KEYS", default="")
-else:
-    WEBHOOK_ENCRYPTION_KEYS = env.str("WEBHOOK_ENCRYPTION_KEYS")  # no default: fails loudly when unset
+# Required with DEBUG off. Embedded default: a key generated under LOCAL_STATE_DIR/keys.
+WEBHOOK_ENCRYPTION_KEYS = env.str("WEBHOOK_ENCRYPTION_KEYS", default="")
 
 # --- Peers on the decide path (spec 12, NFR-1, NFR-6). Unset URL: the embedded default. -------------
 IAM_URL = env.str("IAM_URL", default="")
@@ -301,6 +301,14 @@ INGEST_SWEEP_AGE_SECONDS = env.int("INGEST_SWEEP_AGE_SECONDS", default=60)
 # worker died mid-decision (longer than the task hard time limit, so never a live claim).
 INGEST_CLAIM_TIMEOUT_SECONDS = env.int("INGEST_CLAIM_TIMEOUT_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30)
 
+# --- Metrics -----------------------------------------------------------------------------------------
+# prometheus_client's multiprocess mode (gunicorn workers) writes one file per process into this
+# folder and fails on a missing one; any process may start first (migrate, a worker, beat), so
+# the folder is created here. gunicorn.conf.py empties it when the web process starts.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+
 # --- Request limits ----------------------------------------------------------------------------------
 # Bytes. Signals and webhook payloads larger than this are refused with a 400 before parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=512 * 1024)
@@ -310,6 +318,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "no-referrer"
 X_FRAME_OPTIONS = "DENY"
 HSTS_SECONDS = 31536000  # sent on every response by SecurityHeadersMiddleware (NFR-7)
+# `check --deploy` looks for HSTS in SECURE_HSTS_SECONDS only; it is sent by the middleware above
+# (max-age only, as NFR-7 states it; Django's setting would add subdomain and preload warnings).
+SILENCED_SYSTEM_CHECKS = ["security.W004"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

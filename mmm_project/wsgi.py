@@ -1,4 +1,4 @@
-"""WSGI entry point (gunicorn ``mmm_project.wsgi``)."""
+"""WSGI entry point (gunicorn ``mmm_project.wsgi``); refuses to load with bad production secrets."""
 
 import os
 
@@ -6,3 +6,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mmm_project.settings")
 application = get_wsgi_application()
+
+from mmm_project.checks import refuse_to_start  # noqa: E402 - needs the apps loaded above
+
+refuse_to_start()

@@ -1,7 +1,35 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from mmm_project.admin import LegalHoldReadOnlyAdmin, ReadOnlyAdmin
+from mmm_project.admin import ActionsOnlyAdmin, ReadOnlyAdmin, admin_actor_id
+from receipts.legal_hold import legal_hold_set
 from receipts.models import Receipt, ReceiptKey
+
+
+def _hold(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, *, hold: bool) -> None:
+    changed = legal_hold_set(queryset=queryset, hold=hold, actor_id=admin_actor_id(request))
+    verb = "placed on" if hold else "released from"
+    modeladmin.message_user(
+        request, f"{sum(changed.values())} {verb} legal hold ({len(changed)} tenant(s), one receipt each)."
+    )
+
+
+@admin.action(description="Place selected on legal hold (exempt from retention)", permissions=["change"])
+def place_legal_hold(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    _hold(modeladmin, request, queryset, hold=True)
+
+
+@admin.action(description="Release legal hold on selected", permissions=["change"])
+def release_legal_hold(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    _hold(modeladmin, request, queryset, hold=False)
+
+
+class LegalHoldReadOnlyAdmin(ActionsOnlyAdmin):
+    """Read-only rows whose only write is placing or releasing a legal hold (NFR-3), through
+    ``legal_hold_set``: one admin receipt per tenant touched."""
+
+    actions = [place_legal_hold, release_legal_hold]
 
 
 @admin.register(Receipt)

@@ -1,4 +1,7 @@
-"""Django admin: every model registered and usable by a superuser; immutable ones read-only."""
+"""Django admin: every model registered and usable by a superuser; immutable ones read-only.
+
+Writes through the admin (services, receipts, legal hold) are tested in tests/admin/test_admin_*.py.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from decisions.models import Decision
+from receipts.models import Receipt
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +24,7 @@ IMMUTABLE = {
     "decisions.Outcome",
     "decisions.DualChannelApproval",
     "decisions.RejectedSignal",
+    "decisions.WebhookEndpoint",  # read-only: the API has no update; deactivate is an action
     "decisions.WebhookRoute",
     "decisions.Delivery",
     "decisions.ActionRevision",
@@ -86,6 +91,7 @@ def test_immutable_models_cannot_be_added_or_edited(admin_client, model):
         assert not editable or not model_admin.has_change_permission(request, row)
     else:
         assert model_admin.has_change_permission(request, row)
+        assert not model_admin.has_delete_permission(request, row)  # the API deletes none of them
 
 
 def test_legal_hold_admin_action(admin_client):
@@ -97,6 +103,7 @@ def test_legal_hold_admin_action(admin_client):
     assert response.status_code == 302
     decision.refresh_from_db()
     assert decision.legal_hold is True
+    assert Receipt.objects.filter(kind="admin_config", tenant_id=decision.tenant_id).count() == 1
 
 
 def test_admin_requires_login(client):
