@@ -21,6 +21,8 @@ from pathlib import Path
 
 import environ
 
+from mmm_project.logging_config import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -340,23 +342,6 @@ USE_TZ = True
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
-# --- Logging: JSON lines on stdout; no payloads, e-mails, names or secrets (FR-15, NFR-7) --------------
+# --- Logging: JSON lines; no payloads, e-mails, names or secrets (FR-15, NFR-7) -----------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            "rename_fields": {"asctime": "timestamp", "levelname": "level"},
-        },
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # 4xx lines would carry request paths, which may hold actor ids: keep only server errors.
-        "django.request": {"level": "ERROR"},
-        "django.server": {"level": "ERROR"},
-    },
-}
+LOGGING = logging_config(LOG_LEVEL)

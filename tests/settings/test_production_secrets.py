@@ -42,7 +42,7 @@ def proper_secrets() -> dict[str, str]:
 
 
 def _ids(**overrides: str) -> list[str]:
-    with override_settings(DEBUG=False, **{**proper_secrets(), **overrides}):
+    with override_settings(DEBUG=False, LOCAL_KEYS=False, **{**proper_secrets(), **overrides}):
         return [error.id for error in production_secrets()]
 
 
@@ -80,7 +80,7 @@ def test_each_empty_or_malformed_secret_is_an_error(name, value, check_id):
 
 def test_errors_name_the_variable_never_the_value():
     bad_seed = base64.b64encode(b"s" * 16).decode()
-    with override_settings(DEBUG=False, **{**proper_secrets(), "RECEIPT_SIGNING_KEY": bad_seed}):
+    with override_settings(DEBUG=False, LOCAL_KEYS=False, **{**proper_secrets(), "RECEIPT_SIGNING_KEY": bad_seed}):
         (error,) = production_secrets()
     assert "RECEIPT_SIGNING_KEY" in error.msg
     assert bad_seed not in error.msg + error.hint
@@ -93,7 +93,7 @@ def test_debug_keeps_the_embedded_defaults():
 
 
 def test_refuse_to_start_lists_every_problem():
-    with override_settings(DEBUG=False, **dict.fromkeys(SECRET_NAMES, "")):
+    with override_settings(DEBUG=False, LOCAL_KEYS=False, **dict.fromkeys(SECRET_NAMES, "")):
         with pytest.raises(SystemCheckError) as raised:
             refuse_to_start()
     assert all(name in str(raised.value) for name in SECRET_NAMES)
