@@ -80,7 +80,9 @@ def test_each_empty_or_malformed_secret_is_an_error(name, value, check_id):
 
 def test_errors_name_the_variable_never_the_value():
     bad_seed = base64.b64encode(b"s" * 16).decode()
-    with override_settings(DEBUG=False, LOCAL_KEYS=False, **{**proper_secrets(), "RECEIPT_SIGNING_KEY": bad_seed}):
+    with override_settings(
+        DEBUG=False, LOCAL_KEYS=False, **{**proper_secrets(), "RECEIPT_SIGNING_KEY": bad_seed}
+    ):
         (error,) = production_secrets()
     assert "RECEIPT_SIGNING_KEY" in error.msg
     assert bad_seed not in error.msg + error.hint
