@@ -68,3 +68,54 @@ def broker_unreachable(app: Celery):
     finally:
         app.conf.broker_write_url = None
         _reset_producers(app)
+
+
+def _rabbitmqctl(*args: str) -> bool:
+    import shutil
+    import subprocess
+
+    command = shutil.which("rabbitmqctl")
+    if command is None:
+        return False
+    done = subprocess.run([command, *args], capture_output=True, timeout=60, check=False)
+    return done.returncode == 0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_broker():
+    """This run's own RabbitMQ virtual host and Redis key prefix, so that runs sharing the brokers
+    (CI next to a developer's run) never consume each other's messages, tasks or queues.
+
+    The vhost is created with ``rabbitmqctl`` (the broker's own admin tool) and deleted after the
+    run; without it (another host's broker) the configured vhost is used as it is.
+    """
+    import os
+    import uuid
+    from urllib.parse import urlsplit, urlunsplit
+
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    run = f"mmm-test-{uuid.uuid4().hex[:8]}"
+    os.environ["MMM_TEST_REDIS_PREFIX"] = f"{run}:"
+    if not url.startswith("amqp://") or not _rabbitmqctl("add_vhost", run):
+        yield None
+        return
+    _rabbitmqctl("set_permissions", "-p", run, urlsplit(url).username or "guest", ".*", ".*", ".*")
+    private = urlunsplit(urlsplit(url)._replace(path=f"/{run}"))
+    saved = {
+        name: getattr(settings, name)
+        for name in ("CELERY_BROKER_URL", "EVENTS_BROKER_URL", "INGEST_BROKER_URL")
+    }
+    for name in saved:
+        setattr(settings, name, private)
+    os.environ["CELERY_BROKER_URL"] = private
+    celery_app.conf.broker_url = private
+    _reset_producers(celery_app)
+    try:
+        yield private
+    finally:
+        for name, value in saved.items():
+            setattr(settings, name, value)
+        os.environ["CELERY_BROKER_URL"] = url
+        celery_app.conf.broker_url = url
+        _reset_producers(celery_app)
+        _rabbitmqctl("delete_vhost", run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections import Counter
@@ -30,7 +31,12 @@ pytestmark = [
 
 
 def _redis_broker() -> str:
-    return settings.REDIS_URL.rsplit("/", 1)[0] + "/13"
+    return settings.REDIS_URL
+
+
+def _transport_options(transport: str) -> dict:
+    # A Redis broker shared with other runs: this run's keys carry its own prefix (conftest).
+    return {"global_keyprefix": os.environ["MMM_TEST_REDIS_PREFIX"]} if transport == "redis" else {}
 
 
 def envelope(signal_id, **overrides):
@@ -96,7 +102,7 @@ def policy():
 def test_consumer_decides_valid_envelopes_and_records_invalid_ones(policy, settings, transport):
     url = settings.CELERY_BROKER_URL if transport == "rabbitmq" else _redis_broker()
     settings.INGEST_UBI_TENANTS = ["tenant-a"]
-    with Connection(url) as connection:
+    with Connection(url, transport_options=_transport_options(transport)) as connection:
         _purge(connection)
         producer = connection.Producer(serializer="json")
 
@@ -130,7 +136,7 @@ def test_consumer_decides_valid_envelopes_and_records_invalid_ones(policy, setti
     assert reasons[0].startswith("invalid envelope") and reasons[1].startswith("undecodable message")
     assert set(RejectedSignal.objects.values_list("channel", flat=True)) == {"broker:pm3.signals.normalized"}
     # nothing is left to loop on
-    with Connection(url) as connection:
+    with Connection(url, transport_options=_transport_options(transport)) as connection:
         for topic in TOPICS:
             assert topic_queue(topic)(connection.default_channel).get(no_ack=True) is None
 
