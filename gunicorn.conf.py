@@ -13,6 +13,11 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))  # seconds
 accesslog = "-"
+# gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl): two services
+# on a host would take each other's. It lives in this instance's state folder instead.
+_state_dir = Path(os.environ.get("LOCAL_STATE_DIR", "var"))
+_state_dir.mkdir(parents=True, exist_ok=True)
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET") or str(_state_dir / "gunicorn.ctl")
 
 _metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(Path("var") / "prometheus"))
 
