@@ -9,6 +9,7 @@ outcome per decision, and verifies every receipt. Exits non-zero on any error.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "path", nargs="?", default=str(Path(settings.BASE_DIR) / "fixtures" / "real-input")
         )
+        parser.add_argument(
+            "--wait",
+            type=float,
+            default=60.0,
+            help="services mode: seconds to wait for the worker to decide the replayed signals",
+        )
 
     def line(self, text: str = "") -> None:
         self.stdout.write(text)
@@ -70,6 +77,11 @@ class Command(BaseCommand):
             root, sender=sender, github_secret=secret, alertmanager_token=token, bearer_token=bearer
         )
 
+        waiting = self._wait_for_worker(
+            [signal_id for sent in results for signal_id in _signal_ids(sent.response)], options["wait"]
+        )
+        if waiting:
+            self.line(f"{waiting} signal(s) still waiting for a worker after {options['wait']} s")
         errors = 0
         self.line(f"{'source event':<58} {'signal':<36} {'decision / actions'}")
         self.line("-" * 140)
@@ -95,6 +107,17 @@ class Command(BaseCommand):
         if errors:
             raise CommandError(f"demo finished with {errors} error(s)")
         self.line("demo finished without errors")
+
+    def _wait_for_worker(self, signal_ids: list[str], seconds: float) -> int:
+        """In services mode a worker decides the signals: wait for it, at most ``seconds``; return
+        how many are still undecided. The embedded default decided them in-process already."""
+        deadline = time.monotonic() + seconds
+        pending = Signal.objects.for_tenant(TENANT).filter(
+            signal_id__in=signal_ids, status__in=[SignalStatus.RECEIVED, SignalStatus.DECIDING]
+        )
+        while (count := pending.count()) and time.monotonic() < deadline:
+            time.sleep(0.25)
+        return count
 
     def _report(self, source: str, signal_id: str, sender: Sender) -> int:
         signal = Signal.objects.for_tenant(TENANT).filter(signal_id=signal_id).first()
