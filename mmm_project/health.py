@@ -20,6 +20,7 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from prometheus_client import generate_latest
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -29,6 +30,7 @@ from mmm_project.celery import app as celery_app
 from mmm_project.clients import alerting, data_governance, eris, policy, ubi  # noqa: F401 - register clients
 from mmm_project.clients.base import REGISTRY
 from mmm_project.errors import error_body
+from mmm_project.metrics import SCRAPE_REGISTRY
 from mmm_project.openapi import ErrorSerializer
 
 
@@ -154,4 +156,6 @@ class MetricsApi(_PublicApi):
             return JsonResponse(
                 error_body("FORBIDDEN", "Metrics need an allowed network or the metrics token."), status=403
             )
-        return ExportToDjangoView(request)
+        response = ExportToDjangoView(request)
+        response.content = response.content + generate_latest(SCRAPE_REGISTRY)
+        return response

@@ -7,7 +7,11 @@ series without limit.
 
 import re
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+# Collectors computed at scrape time from shared state (the database), outside the per-process and
+# multiprocess registries: /v1/mmm/metrics appends their output (apps register into it).
+SCRAPE_REGISTRY = CollectorRegistry()
 
 KNOWN_SOURCES = frozenset(
     {

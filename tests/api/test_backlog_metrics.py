@@ -1,0 +1,67 @@
+"""Backlog gauges in the scrape (NFR-6, FR-15): outbox rows by status, oldest waiting, undecided signals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
+from rest_framework.test import APIClient
+
+from decisions.models import Signal
+from receipts.models import Receipt
+from tests.factories import ReceiptFactory, SignalFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _scrape() -> dict[tuple[str, tuple], float]:
+    text = APIClient().get("/v1/mmm/metrics").content.decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name.startswith(("mmm_outbox", "mmm_signals_undecided", "mmm_signals_oldest"))
+    }
+
+
+def test_the_scrape_shows_what_waits_to_be_sent_or_decided():
+    # given two pending receipts (one an hour old), one failed, and an undecided signal
+    long_ago = timezone.now() - timedelta(hours=1)
+    old = ReceiptFactory(status="pending")
+    Receipt.objects.filter(pk=old.pk).update(created_at=long_ago)
+    ReceiptFactory(status="pending")
+    ReceiptFactory(status="failed")
+    SignalFactory(status="received")
+    Signal.objects.update(received_at=long_ago)
+    SignalFactory(status="decided")
+    # when Prometheus scrapes
+    gauges = _scrape()
+    # then
+    assert gauges[("mmm_outbox_rows", (("outbox", "receipts"), ("status", "pending")))] == 2
+    assert gauges[("mmm_outbox_rows", (("outbox", "receipts"), ("status", "failed")))] == 1
+    assert gauges[("mmm_outbox_rows", (("outbox", "deliveries"), ("status", "pending")))] == 0
+    assert gauges[("mmm_outbox_oldest_pending_seconds", (("outbox", "receipts"),))] >= 3600
+    assert gauges[("mmm_signals_undecided", ())] == 1
+    assert gauges[("mmm_signals_oldest_undecided_seconds", ())] >= 3600
+
+
+def test_every_metric_the_alerting_rules_use_is_exported(client_for):
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    rules = yaml.safe_load((Path(__file__).resolve().parents[2] / "deploy/prometheus/alerts.yml").read_text())
+    used = {
+        name
+        for group in rules["groups"]
+        for rule in group["rules"]
+        for name in re.findall(r"\b(mmm_[a-z_]+)", rule["expr"])
+    }
+    exported = {
+        family.name
+        for family in text_string_to_metric_families(APIClient().get("/v1/mmm/metrics").content.decode())
+    }
+    assert used and used <= exported, used - exported
