@@ -9,6 +9,7 @@ from typing import Any
 from django.core.cache import cache
 
 from decisions.engine.policy import PolicyView, PreferencesView
+from mmm_project.privacy import actor_ref
 from preferences.models import ActorPreferences, TenantPolicy
 
 
@@ -87,7 +88,7 @@ PREFERENCES_CACHE_SECONDS = 300  # NFR-1: actor preferences cached 5 minutes
 
 
 def preferences_cache_key(tenant_id: str, actor_id: str) -> str:
-    return f"prefs:{tenant_id}:{actor_id}"
+    return f"prefs:{tenant_id}:{actor_ref(tenant_id, actor_id)}"
 
 
 def actor_preferences_view(*, tenant_id: str, actor_id: str) -> PreferencesView:

@@ -4,7 +4,7 @@ from django.http import HttpRequest
 
 from mmm_project.admin import ActionsOnlyAdmin, ReadOnlyAdmin, admin_actor_id
 from receipts.legal_hold import legal_hold_set
-from receipts.models import Receipt, ReceiptKey
+from receipts.models import ActorKey, Receipt, ReceiptKey
 
 
 def _hold(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, *, hold: bool) -> None:
@@ -45,3 +45,12 @@ class ReceiptKeyAdmin(ReadOnlyAdmin):
     """Public keys that signed receipts; kept forever so old receipts verify after rotation."""
 
     list_display = ("kid", "created_at")
+
+
+@admin.register(ActorKey)
+class ActorKeyAdmin(ReadOnlyAdmin):
+    """Which actors have a pseudonym key (the key itself is never shown); deleted with the actor."""
+
+    list_display = ("tenant_id", "actor_id", "created_at")
+    search_fields = ("tenant_id", "actor_id")
+    fields = ("tenant_id", "actor_id", "created_at")

@@ -83,3 +83,30 @@ class ReceiptKey(models.Model):
 
     def __str__(self) -> str:
         return self.kid
+
+
+class ActorKey(models.Model):
+    """The random key behind an actor's pseudonym in receipts (NFR-3, PR-MMM-02).
+
+    Receipts never hold an actor id: they hold ``HMAC-SHA-256(key, actor_id)``. Whoever holds this
+    table can link a receipt to its actor; deleting the actor deletes the key (crypto-shredding),
+    after which every receipt still verifies and none can be linked back. A new key is made on
+    first use, so an actor decided on after deletion starts a new, unlinked history.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant_id = tenant_id_field()
+    actor_id = models.CharField(max_length=255)
+    key = models.BinaryField(max_length=32, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "mmm_actor_keys"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant_id", "actor_id"], name="mmm_actor_key_tenant_actor_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"key {self.id}"

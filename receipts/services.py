@@ -24,6 +24,7 @@ from mmm_project.events import publish_after_commit
 from mmm_project.outbox import Outbox
 from receipts.documents import admin_config_body
 from receipts.models import Receipt, ReceiptStatus
+from receipts.pseudonyms import receipt_body_pseudonymise
 from receipts.signing import ALGORITHM, sign
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,8 @@ def receipt_create(*, build: Callable[[str], dict[str, Any]]) -> Receipt:
     """
     receipt_id = uuid.uuid4()
     now = timezone.now()
-    body = build(str(receipt_id))
+    # Receipts never hold an actor id: the signed body carries its pseudonym (NFR-3).
+    body = receipt_body_pseudonymise(build(str(receipt_id)))
     signature, kid = sign(body)
     receipt = Receipt.objects.create(
         receipt_id=receipt_id,

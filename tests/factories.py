@@ -21,7 +21,7 @@ from decisions.models import (
 from experiments.models import Experiment
 from playbooks.models import Playbook, PlaybookStatus, PlaybookTrigger, PlaybookVersion
 from preferences.models import ActorPreferences, TenantPolicy
-from receipts.models import Receipt, ReceiptKey
+from receipts.models import ActorKey, Receipt, ReceiptKey
 
 
 class SignalFactory(factory.django.DjangoModelFactory):
@@ -165,6 +165,15 @@ class ReceiptFactory(factory.django.DjangoModelFactory):
     payload = factory.LazyFunction(lambda: {"gate_id": "mmm"})
     signature = "unsigned-fixture"
     kid = "fixture"
+
+
+class ActorKeyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ActorKey
+
+    tenant_id = "tenant-a"
+    actor_id = factory.Sequence(lambda n: f"actor-{n}")
+    key = factory.LazyFunction(lambda: bytes(32))
 
 
 def publish_playbook(document: dict, tenant_id: str = "tenant-a") -> Playbook:

@@ -4,7 +4,8 @@ Pure functions of ``now`` and the policy; the counters themselves live in the fa
 (``decisions.fatigue_store``), which applies a ``Reservation`` atomically.
 
 Windows are fixed calendar windows in the tenant's time zone: the hour and the day an action
-is delivered in. Counter keys follow ``mmm:fatigue:{tenant_id}:{actor_id}:...`` (NFR-2).
+is delivered in. Counter keys follow ``mmm:fatigue:{tenant_id}:{actor_ref}:...`` (NFR-2), where
+``actor_ref`` hashes the actor id (``mmm_project.privacy``): no Redis key holds an actor id (NFR-3).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from mmm_project.privacy import actor_ref
 from mmm_project.vocabulary import Suppression
 
 HOUR_TTL_SECONDS = 2 * 3600  # a little over the window, so a key outlives its hour
@@ -64,7 +66,8 @@ def reservation_for(
     """Build the reservation for one action of ``playbook_id`` to ``actor_id`` on ``repo_id``."""
     local = now.astimezone(ZoneInfo(timezone))
     hour, day = local.strftime("%Y%m%d%H"), local.strftime("%Y%m%d")
-    base = f"mmm:fatigue:{tenant_id}:{actor_id}"
+    actor = actor_ref(tenant_id, actor_id)
+    base = f"mmm:fatigue:{tenant_id}:{actor}"
     counters = [
         (f"{base}:hour:{hour}", max_per_hour, HOUR_TTL_SECONDS, Suppression.QUOTA_ACTOR_HOUR),
         (f"{base}:day:{day}", max_per_day, DAY_TTL_SECONDS, Suppression.QUOTA_ACTOR_DAY),
@@ -80,7 +83,7 @@ def reservation_for(
         )
     cooldown_key = None
     if cooldown_minutes > 0:
-        cooldown_key = f"mmm:cooldown:{tenant_id}:{playbook_id}:{actor_id}:{repo_id or '-'}"
+        cooldown_key = f"mmm:cooldown:{tenant_id}:{playbook_id}:{actor}:{repo_id or '-'}"
     epoch = now.timestamp()
     return Reservation(
         counters=tuple(counters),

@@ -34,6 +34,7 @@ from mmm_project.clients import (
     ubi,
 )
 from mmm_project.errors import ApplicationError
+from mmm_project.privacy import actor_ref
 from receipts.documents import refusal_body
 from receipts.services import receipt_create
 
@@ -82,7 +83,7 @@ def _fetch_quiet_hours(tenant_id: str) -> dict[str, Any] | None:
 
 
 def _fetch_recent(tenant_id: str, actor_id: str, limit: int) -> list[dict[str, str]] | None:
-    key = f"ubi:recent:{tenant_id}:{actor_id}"
+    key = f"ubi:recent:{tenant_id}:{actor_ref(tenant_id, actor_id)}"
     cached = cache.get(key)
     if cached is not None:
         return cached

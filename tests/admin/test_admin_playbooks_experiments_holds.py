@@ -11,6 +11,7 @@ from experiments.models import Experiment, ExperimentStatus
 from playbooks.models import Playbook, PlaybookStatus, PlaybookTrigger
 from playbooks.services import playbook_create
 from receipts.models import Receipt
+from receipts.pseudonyms import actor_pseudonym
 from receipts.services import receipt_document
 from tests import factories
 from tests.admin.forms import submit
@@ -45,7 +46,9 @@ def test_playbook_metadata_edit_adds_a_version_with_its_receipt(admin_client, ad
     )
     assert playbook.published_version.version == 1  # live until published again, as with the API
     (update,) = [r for r in _receipts("playbook") if r["inputs"]["operation"] == "update"]
-    assert update["actor_id"] == f"django-admin:{admin_user.pk}"
+    assert update["actor_id"] == actor_pseudonym(
+        tenant_id="tenant-a", actor_id=f"django-admin:{admin_user.pk}"
+    )
     assert (update["before"]["owner"], update["after"]["owner"]) == ("", "ci-team")
 
 
@@ -132,7 +135,9 @@ def test_legal_hold_action_writes_one_receipt_per_tenant_touched(admin_client, a
     }
     assert sorted(receipts["tenant-a"]["after"]["ids"]) == sorted([str(a1.pk), str(a2.pk)])
     assert receipts["tenant-a"]["after"]["legal_hold"] is True
-    assert receipts["tenant-b"]["actor_id"] == f"django-admin:{admin_user.pk}"
+    assert receipts["tenant-b"]["actor_id"] == actor_pseudonym(
+        tenant_id="tenant-b", actor_id=f"django-admin:{admin_user.pk}"
+    )
     # and releasing writes the release receipts the same way
     assert _act(admin_client, Decision, "release_legal_hold", [b1]).status_code == 302
     assert Decision.objects.get(pk=b1.pk).legal_hold is False

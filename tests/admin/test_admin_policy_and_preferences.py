@@ -12,6 +12,7 @@ from decisions.models import Decision
 from mmm_project.vocabulary import Suppression
 from preferences.models import ActorPreferences, TenantPolicy
 from receipts.models import Receipt
+from receipts.pseudonyms import actor_pseudonym
 from receipts.services import receipt_document
 from tests.admin.forms import submit
 from tests.factories import ActorPreferencesFactory, TenantPolicyFactory, mirror_playbook, publish_playbook
@@ -68,7 +69,9 @@ def test_policy_edit_writes_one_receipt_and_audit_line_and_the_next_decide_sees_
         "resource_id": "tenant-a",
         "operation": "update",
     }
-    assert receipt["actor_id"] == f"django-admin:{admin_user.pk}"
+    assert receipt["actor_id"] == actor_pseudonym(
+        tenant_id="tenant-a", actor_id=f"django-admin:{admin_user.pk}"
+    )
     assert receipt["before"]["enabled_action_types"] == ["mentor"]
     assert receipt["after"]["enabled_action_types"] == ["mirror", "mentor"]
     audit = [r for r in caplog.records if r.name == "mmm.audit"]
@@ -144,7 +147,9 @@ def test_preferences_edit_writes_a_receipt_and_drops_the_cached_copy(
     assert len(receipts) == before + 1
     assert receipts[-1]["inputs"]["resource_type"] == "actor_preferences"
     assert receipts[-1]["after"]["opt_out_categories"] == ["mirror"]
-    assert receipts[-1]["actor_id"] == f"django-admin:{admin_user.pk}"
+    assert receipts[-1]["actor_id"] == actor_pseudonym(
+        tenant_id="tenant-a", actor_id=f"django-admin:{admin_user.pk}"
+    )
     decision = _decide(actor, "s2")
     assert decision["actions"] == []
     reasons = [s["reason"] for s in Decision.objects.get(pk=decision["decision_id"]).suppressed_actions]

@@ -33,8 +33,10 @@ IMMUTABLE = {
     "playbooks.PlaybookTrigger",
     "receipts.Receipt",
     "receipts.ReceiptKey",
+    "receipts.ActorKey",
 }
 FACTORIES = {
+    "receipts.ActorKey": factories.ActorKeyFactory,
     "decisions.Signal": factories.SignalFactory,
     "decisions.Decision": factories.DecisionFactory,
     "decisions.Action": factories.ActionFactory,

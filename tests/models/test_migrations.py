@@ -32,6 +32,7 @@ ADDED_SINCE = [
     ("decisions", "0008_outbox_backoff"),
     ("decisions", "0009_webhook_routes_per_tenant"),
     ("receipts", "0002_outbox_backoff"),
+    ("receipts", "0003_actor_keys"),
 ]
 
 

@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 
 from decisions.models import Decision
 from receipts.models import Receipt, ReceiptKey
+from receipts.pseudonyms import actor_pseudonym
 from receipts.services import admin_receipt_create, receipt_document
 from receipts.signing import _signer, verify_document
 from tests.engine.helpers import MENTOR, MIRROR, MULTIPLIER
@@ -260,7 +261,9 @@ def test_playbook_changes_write_admin_receipts_with_before_and_after():
     create, publish, deprecate = receipts
     assert create["before"] is None and create["after"]["status"] == "draft"
     assert publish["before"]["status"] == "draft" and publish["after"]["status"] == "published"
-    assert deprecate["after"]["status"] == "deprecated" and deprecate["actor_id"] == "lead-1"
+    assert deprecate["after"]["status"] == "deprecated" and deprecate["actor_id"] == actor_pseudonym(
+        tenant_id="tenant-a", actor_id="lead-1"
+    )
     for document in receipts:
         VALIDATOR.validate(document)
         assert verify_document(document).valid

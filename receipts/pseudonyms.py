@@ -1,0 +1,72 @@
+"""Actor pseudonyms in receipts (NFR-3, PR-MMM-02): ``ap_`` + HMAC-SHA-256 of the actor id under a
+random per-actor key (``ActorKey``), hex. Deleting the key unlinks every receipt from the actor.
+
+Receipts written before pseudonyms held the raw actor id; ``receipt_create`` pseudonymises every
+new one. How those older receipts are treated on actor deletion is ``legacy_receipts_redact``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from django.db import IntegrityError, transaction
+
+from receipts.models import ActorKey
+
+PREFIX = "ap_"
+
+
+def _key(tenant_id: str, actor_id: str) -> bytes:
+    key = (
+        ActorKey.objects.filter(tenant_id=tenant_id, actor_id=actor_id).values_list("key", flat=True).first()
+    )
+    if key is not None:
+        return bytes(key)
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent first use wins, we read its key
+            return bytes(
+                ActorKey.objects.create(
+                    tenant_id=tenant_id, actor_id=actor_id, key=secrets.token_bytes(32)
+                ).key
+            )
+    except IntegrityError:
+        return bytes(ActorKey.objects.get(tenant_id=tenant_id, actor_id=actor_id).key)
+
+
+def actor_pseudonym(*, tenant_id: str, actor_id: str) -> str:
+    """The actor's pseudonym for receipts, creating its key on first use (in the caller's transaction)."""
+    digest = hmac.new(_key(tenant_id, actor_id), actor_id.encode(), hashlib.sha256).hexdigest()
+    return PREFIX + digest
+
+
+# Admin states that list actors (tenant policy): their entries become pseudonyms too.
+ACTOR_LISTS = ("dual_channel_approvers",)
+
+
+def receipt_body_pseudonymise(body: dict) -> dict:
+    """``body`` with its ``actor_id`` and the actor ids of admin ``before``/``after`` states replaced
+    by pseudonyms of the body's tenant (``receipt_create`` signs the result)."""
+    tenant_id = body["tenant_id"]
+    out = {**body, "actor_id": actor_pseudonym(tenant_id=tenant_id, actor_id=str(body["actor_id"]))}
+    for side in ("before", "after"):
+        state = out.get(side)
+        if isinstance(state, dict):
+            out[side] = {
+                key: [actor_pseudonym(tenant_id=tenant_id, actor_id=str(a)) for a in value]
+                if key in ACTOR_LISTS and isinstance(value, list)
+                else value
+                for key, value in state.items()
+            }
+    return out
+
+
+def is_pseudonym(value: str) -> bool:
+    return value.startswith(PREFIX) and len(value) == len(PREFIX) + 64
+
+
+def actor_key_destroy(*, tenant_id: str, actor_id: str) -> int:
+    """Delete the actor's key (crypto-shredding); return how many keys went (0 or 1)."""
+    deleted, _ = ActorKey.objects.filter(tenant_id=tenant_id, actor_id=actor_id).delete()
+    return deleted
