@@ -6,6 +6,7 @@ from decisions.intake.webhooks import webhook_endpoint_deactivate
 from decisions.models import (
     Action,
     ActionRevision,
+    ActorDeletionRequest,
     Decision,
     Delivery,
     DualChannelApproval,
@@ -153,3 +154,14 @@ class LLMUsageAdmin(ReadOnlyAdmin):
     list_display = ("tenant_id", "day", "tokens", "cost", "requests")
     search_fields = ("tenant_id",)
     date_hierarchy = "day"
+
+
+@admin.register(ActorDeletionRequest)
+class ActorDeletionRequestAdmin(ReadOnlyAdmin):
+    """Actor deletions (NFR-3): status, counts and rows kept on legal hold; made through the API,
+    the Data Governance topic or ``manage.py delete_actor``."""
+
+    list_display = ("id", "tenant_id", "status", "requested_via", "created_at", "completed_at")
+    list_filter = ("status", "requested_via")
+    search_fields = ("id", "tenant_id")
+    date_hierarchy = "created_at"

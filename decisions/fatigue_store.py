@@ -93,6 +93,15 @@ class RedisFatigueStore:
     def check(self, reservation: Reservation) -> str | None:
         return self._run(reservation, check_only=True)
 
+    def forget(self, *, tenant_id: str, actor_ref: str) -> int:
+        """Delete the actor's counters and cool-downs (actor deletion); return how many keys."""
+        from django_redis import get_redis_connection
+
+        redis = get_redis_connection("default")
+        patterns = (f"mmm:fatigue:{tenant_id}:{actor_ref}:*", f"mmm:cooldown:{tenant_id}:*:{actor_ref}:*")
+        keys = [key for pattern in patterns for key in redis.scan_iter(match=pattern, count=500)]
+        return redis.delete(*keys) if keys else 0
+
 
 class LocalFatigueStore:
     """Counters in this process (embedded default): the same steps as the Lua script, locked.
@@ -139,6 +148,19 @@ class LocalFatigueStore:
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
+
+    def forget(self, *, tenant_id: str, actor_ref: str) -> int:
+        """Delete the actor's counters and cool-downs (actor deletion); return how many keys."""
+        with self._lock:
+            keys = [
+                key
+                for key in self._values
+                if key.startswith(f"mmm:fatigue:{tenant_id}:{actor_ref}:")
+                or (key.startswith(f"mmm:cooldown:{tenant_id}:") and f":{actor_ref}:" in key)
+            ]
+            for key in keys:
+                del self._values[key]
+            return len(keys)
 
 
 _local_store = LocalFatigueStore()

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from decisions import views
+from decisions.privacy import views as privacy_views
 
 urlpatterns = [
     path("decide", views.DecideApi.as_view(), name="decide"),
@@ -9,6 +10,12 @@ urlpatterns = [
     path("decisions/<str:decision_id>", views.DecisionDetailApi.as_view(), name="decision-detail"),
     path("decisions/<str:decision_id>/outcomes", views.OutcomeCreateApi.as_view(), name="decision-outcomes"),
     path("actors/<str:actor_id>/nudges", views.ActorNudgesApi.as_view(), name="actor-nudges"),
+    path("actors/<str:actor_id>/deletion", privacy_views.ActorDeletionApi.as_view(), name="actor-deletion"),
+    path(
+        "deletion-requests/<str:request_id>",
+        privacy_views.DeletionRequestDetailApi.as_view(),
+        name="deletion-request",
+    ),
     path("actions/<str:action_id>/consent", views.ActionConsentApi.as_view(), name="action-consent"),
     path("actions/<str:action_id>/approve", views.ActionApproveApi.as_view(), name="action-approve"),
     path("actions/<str:action_id>/reject", views.ActionRejectApi.as_view(), name="action-reject"),

@@ -167,6 +167,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # Workers consume all of them (Procfile); split them across worker pools when one needs isolation.
 CELERY_TASK_ROUTES = {
     "retention.*": {"queue": "maintenance"},
+    "privacy.*": {"queue": "maintenance"},
     "receipts.*": {"queue": "receipts"},
     "ingest.*": {"queue": "ingest"},
     "llm.*": {"queue": "llm"},
@@ -191,6 +192,10 @@ CELERY_BEAT_SCHEDULE = {
     "delivery-sweep": {
         "task": "delivery.sweep",
         "schedule": env.int("DELIVERY_SWEEP_INTERVAL_SECONDS", default=60),
+    },
+    "deletion-sweep": {
+        "task": "privacy.sweep",
+        "schedule": env.int("DELETION_SWEEP_INTERVAL_SECONDS", default=300),
     },
     "retention-purge": {
         "task": "retention.purge",
@@ -310,6 +315,10 @@ INGEST_CLAIM_TIMEOUT_SECONDS = env.int("INGEST_CLAIM_TIMEOUT_SECONDS", default=C
 PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
 if PROMETHEUS_MULTIPROC_DIR:
     Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+# They carry tenant ids (NFR-5): scrapers from these CIDRs or with "Authorization: Bearer METRICS_TOKEN"
+# (behind a reverse proxy REMOTE_ADDR is the proxy's: use the token there).
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- Request limits ----------------------------------------------------------------------------------
 # Bytes. Signals and webhook payloads larger than this are refused with a 400 before parsing.
@@ -335,12 +344,6 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
-
-# --- Metrics access (NFR-5: they carry tenant ids) ------------------------------------------------
-# Scrapers from these networks (CIDRs, comma-separated) or with "Authorization: Bearer METRICS_TOKEN".
-# Behind a reverse proxy REMOTE_ADDR is the proxy's: use the token there.
-METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
-METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- Logging: JSON lines; no payloads, e-mails, names or secrets (FR-15, NFR-7) -----------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

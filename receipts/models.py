@@ -49,6 +49,12 @@ class Receipt(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     legal_hold = models.BooleanField(default=False)
+    redacted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A receipt from before pseudonyms whose actor was deleted: its actor id was replaced "
+        "after its signature verified; the signature covers the original body.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, help_text="Last status change (outbox sweep).")
 

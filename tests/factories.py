@@ -8,6 +8,7 @@ from django.utils import timezone
 from decisions.models import (
     Action,
     ActionRevision,
+    ActorDeletionRequest,
     Decision,
     Delivery,
     DualChannelApproval,
@@ -165,6 +166,16 @@ class ReceiptFactory(factory.django.DjangoModelFactory):
     payload = factory.LazyFunction(lambda: {"gate_id": "mmm"})
     signature = "unsigned-fixture"
     kid = "fixture"
+
+
+class ActorDeletionRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ActorDeletionRequest
+
+    tenant_id = "tenant-a"
+    actor_id = "actor-1"
+    anonymous_id = factory.Sequence(lambda n: f"deleted-{n:016x}")
+    requested_via = "api"
 
 
 class ActorKeyFactory(factory.django.DjangoModelFactory):

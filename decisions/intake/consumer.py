@@ -8,6 +8,9 @@ ones are recorded with their reason (``RejectedSignal``) and rejected without re
 message cannot loop. UBI signals are kept only for the tenants in ``INGEST_UBI_TENANTS`` (all
 when empty); detection alerts only at high severity or above. A database failure requeues the
 message (at-least-once; stored signals are de-duplicated on their id).
+
+``data_governance.deletion_requests`` carries Data Governance's actor deletions (NFR-3):
+``{"tenant_id": ..., "actor_id": ...}`` becomes a deletion request (``decisions.privacy``).
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ from kombu.mixins import ConsumerMixin
 
 from decisions.intake.envelope import envelope_validate
 from decisions.intake.services import signal_reject, signals_ingest
+from decisions.privacy.services import actor_deletion_request
 from mmm_project.vocabulary import Severity
 
 logger = logging.getLogger(__name__)
 
-TOPICS = ("pm3.signals.normalized", "ubi.behavioural_signals", "detection.alerts")
+DELETION_TOPIC = "data_governance.deletion_requests"
+TOPICS = ("pm3.signals.normalized", "ubi.behavioural_signals", "detection.alerts", DELETION_TOPIC)
 GROUP = "mmm-engine"
 
 
@@ -45,6 +50,8 @@ def handle_message(topic: str, body: Any, *, ubi_tenants: Iterable[str] = ()) ->
         DatabaseError: storage failed; the caller requeues the message.
     """
     channel = f"broker:{topic}"
+    if topic == DELETION_TOPIC:
+        return _deletion_request(body, channel)
     envelope, errors = envelope_validate(body) if isinstance(body, dict) else (None, {})
     if envelope is None:
         reason = f"invalid envelope: {errors}" if isinstance(body, dict) else "not a JSON object"
@@ -58,6 +65,22 @@ def handle_message(topic: str, body: Any, *, ubi_tenants: Iterable[str] = ()) ->
         return "filtered"
     result = signals_ingest(tenant_id=envelope["tenant_id"], envelopes=[envelope], channel=channel)
     return "accepted" if result.accepted else "duplicate"
+
+
+def _deletion_request(body: Any, channel: str) -> str:
+    """A Data Governance deletion: ``accepted`` once stored, ``rejected`` (recorded) when malformed."""
+    tenant = body.get("tenant_id") if isinstance(body, dict) else None
+    actor = body.get("actor_id") if isinstance(body, dict) else None
+    if not (isinstance(tenant, str) and tenant and isinstance(actor, str) and actor.strip()):
+        signal_reject(
+            tenant_id=str(tenant or "")[:128],
+            channel=channel,
+            reason="a deletion request needs tenant_id and actor_id",
+            message=body,
+        )
+        return "rejected"
+    actor_deletion_request(tenant_id=tenant[:128], actor_id=actor[:255], requested_via="broker")
+    return "accepted"
 
 
 class SignalConsumer(ConsumerMixin):

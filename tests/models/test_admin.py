@@ -34,8 +34,10 @@ IMMUTABLE = {
     "receipts.Receipt",
     "receipts.ReceiptKey",
     "receipts.ActorKey",
+    "decisions.ActorDeletionRequest",
 }
 FACTORIES = {
+    "decisions.ActorDeletionRequest": factories.ActorDeletionRequestFactory,
     "receipts.ActorKey": factories.ActorKeyFactory,
     "decisions.Signal": factories.SignalFactory,
     "decisions.Decision": factories.DecisionFactory,

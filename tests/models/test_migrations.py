@@ -31,8 +31,10 @@ ADDED_SINCE = [
     ("decisions", "0007_signal_claim"),
     ("decisions", "0008_outbox_backoff"),
     ("decisions", "0009_webhook_routes_per_tenant"),
+    ("decisions", "0010_actor_deletion"),
     ("receipts", "0002_outbox_backoff"),
     ("receipts", "0003_actor_keys"),
+    ("receipts", "0004_actor_deletion"),
 ]
 
 

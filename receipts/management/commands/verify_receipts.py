@@ -34,10 +34,19 @@ class Command(BaseCommand):
             if since is None:
                 raise CommandError("--since must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z")
             receipts = receipts.filter(created_at__gte=since)
-        checked = invalid = 0
+        checked = invalid = redacted = 0
         for receipt in receipts.order_by("created_at").iterator(chunk_size=CHUNK):
-            result = verify_document(receipt_document(receipt))
             checked += 1
+            if receipt.redacted_at is not None:
+                # Written before pseudonyms, its actor was deleted: the id was replaced after the
+                # signature verified, so the signature (over the original body) cannot be checked.
+                redacted += 1
+                if options["verbose_ok"]:
+                    self.stdout.write(
+                        f"redacted {receipt.receipt_id} {receipt.kind} at {receipt.redacted_at}"
+                    )
+                continue
+            result = verify_document(receipt_document(receipt))
             if not result.valid:
                 invalid += 1
                 self.stdout.write(
@@ -45,6 +54,10 @@ class Command(BaseCommand):
                 )
             elif options["verbose_ok"]:
                 self.stdout.write(f"ok      {receipt.receipt_id} {receipt.kind} kid={receipt.kid}")
-        self.stdout.write(f"{checked} receipt(s) checked, {checked - invalid} valid, {invalid} invalid")
+        valid = checked - invalid - redacted
+        self.stdout.write(
+            f"{checked} receipt(s) checked, {valid} valid, {invalid} invalid, {redacted} redacted "
+            "(actor deleted; verified before redaction)"
+        )
         if invalid:
             raise CommandError(f"{invalid} receipt(s) failed verification")
