@@ -11,12 +11,9 @@ from django.db import models, transaction
 from django.db.models import Q
 
 from decisions.models import Decision, Outcome, RejectedSignal, Signal
-from preferences.models import TenantPolicy
+from decisions.retention_windows import RetentionWindows, retention_windows
 from receipts.documents import deletion_body
 from receipts.services import receipt_create
-
-DEFAULT_DECISION_RETENTION_DAYS = TenantPolicy._meta.get_field("decision_retention_days").default
-DEFAULT_OUTCOME_RETENTION_DAYS = TenantPolicy._meta.get_field("outcome_retention_days").default
 
 
 @dataclass(frozen=True)
@@ -30,18 +27,52 @@ class PurgeReport:
     more: bool
 
 
-def _expired(now: datetime, column: str, days_field: str, default_days: int) -> Q:
-    """Build ``Q`` matching rows older than their tenant's retention for ``column``.
+def _windows(tenant_id: str | None) -> dict[str, RetentionWindows]:
+    """The windows of every tenant with rows (or of ``tenant_id`` only)."""
+    if tenant_id is not None:
+        return {tenant_id: retention_windows(tenant_id=tenant_id)}
+    tenants: set[str] = set()
+    for model in (Decision, Outcome, Signal, RejectedSignal):
+        tenants.update(model.objects.values_list("tenant_id", flat=True).distinct().order_by())
+    return {tenant: retention_windows(tenant_id=tenant) for tenant in sorted(tenants) if tenant}
 
-    Tenants with a stored policy use its ``days_field``; every other tenant the default.
-    """
-    custom = TenantPolicy.objects.values_list("tenant_id", days_field)
-    condition = Q(**{f"{column}__lt": now - timedelta(days=default_days)}) & ~Q(
-        tenant_id__in=TenantPolicy.objects.values("tenant_id")
-    )
-    for tenant_id, days in custom:
-        condition |= Q(tenant_id=tenant_id, **{f"{column}__lt": now - timedelta(days=days)})
+
+def _expired(now: datetime, column: str, windows: dict[str, RetentionWindows], attribute: str) -> Q:
+    """``Q`` matching rows older than their tenant's window ``attribute`` (days) on ``column``."""
+    condition = Q(pk__in=[])  # nothing, for no tenants
+    for tenant_id, window in windows.items():
+        cutoff = now - timedelta(days=getattr(window, attribute))
+        condition |= Q(tenant_id=tenant_id, **{f"{column}__lt": cutoff})
     return condition
+
+
+def _expired_rows(
+    now: datetime, windows: dict[str, RetentionWindows], tenant_id: str | None
+) -> dict[str, models.QuerySet]:
+    """What retention deletes, per table; legal hold always wins (those rows never match)."""
+    held = Q(legal_hold=True)
+    rejected = RejectedSignal.objects.filter(_expired(now, "received_at", windows, "logs_days"))
+    if tenant_id is None:  # records that named no tenant: the default log window
+        default_cutoff = now - timedelta(days=settings.REJECTED_SIGNAL_RETENTION_DAYS)
+        rejected = rejected | RejectedSignal.objects.filter(tenant_id="", received_at__lt=default_cutoff)
+    return {
+        "decisions": Decision.objects.filter(_expired(now, "created_at", windows, "decisions_days")).exclude(
+            held
+        ),
+        "outcomes": Outcome.objects.filter(_expired(now, "created_at", windows, "outcomes_days")).exclude(
+            held
+        ),
+        "signals": Signal.objects.filter(_expired(now, "received_at", windows, "decisions_days")).exclude(
+            held
+        ),
+        "rejected_signals": rejected,
+    }
+
+
+def retention_preview(*, now: datetime, tenant_id: str | None = None) -> dict[str, int]:
+    """How many rows per table the purge would delete now (``purge_retention --dry-run``); writes nothing."""
+    rows = _expired_rows(now, _windows(tenant_id), tenant_id)
+    return {table: queryset.count() for table, queryset in rows.items()}
 
 
 def _delete_batch(rows: models.QuerySet, batch_size: int) -> Counter[str]:
@@ -64,47 +95,36 @@ def _receipt_deletions(per_table: dict[str, Counter[str]], now: datetime) -> Non
         )
 
 
-def retention_purge_batch(*, now: datetime, batch_size: int) -> PurgeReport:
+def retention_purge_batch(*, now: datetime, batch_size: int, tenant_id: str | None = None) -> PurgeReport:
     """Delete up to ``batch_size`` expired decisions, outcomes and signals each (NFR-3).
 
-    Retention comes from each tenant's policy (``decision_retention_days`` for decisions and
-    signals, ``outcome_retention_days`` for outcomes), defaulting to 90 and 365 days. Rows with
+    Windows are each tenant's (``decisions.retention_windows``: policy, Data Governance, or 90 days
+    for decisions and signals, 365 for outcomes, 30 for rejected-signal records). Rows with
     ``legal_hold=true`` are never deleted. Deleting a decision deletes its actions and approvals;
     its outcomes stay (their links set to NULL) until their own retention ends; deliveries and LLM
     revisions go with their actions. Each tenant that lost rows gets a signed
     ``deletion`` receipt with the counts, in the same transaction.
 
     Rejected-signal records (reason and message shape only, no content) are operational records:
-    they go after ``settings.REJECTED_SIGNAL_RETENTION_DAYS`` (default 30, the spec's log
-    retention), without a receipt.
+    they go after the log window, without a receipt.
 
     Args:
         now: the reference time (timezone-aware).
         batch_size: maximum rows deleted per table in this call; must be positive.
+        tenant_id: only this tenant's rows (``purge_retention --tenant``); every tenant by default.
     Raises:
         ValueError: ``batch_size`` is not positive.
     """
     if batch_size <= 0:
         raise ValueError("batch_size must be positive")
-    decision_days = ("decision_retention_days", DEFAULT_DECISION_RETENTION_DAYS)
-    outcome_days = ("outcome_retention_days", DEFAULT_OUTCOME_RETENTION_DAYS)
+    rows = _expired_rows(now, _windows(tenant_id), tenant_id)
     with transaction.atomic():
         # The deletion receipts commit with the deletions they attest.
-        held = Q(legal_hold=True)
         deleted = {
-            "decisions": _delete_batch(
-                Decision.objects.filter(_expired(now, "created_at", *decision_days)).exclude(held), batch_size
-            ),
-            "outcomes": _delete_batch(
-                Outcome.objects.filter(_expired(now, "created_at", *outcome_days)).exclude(held), batch_size
-            ),
-            "signals": _delete_batch(
-                Signal.objects.filter(_expired(now, "received_at", *decision_days)).exclude(held), batch_size
-            ),
+            table: _delete_batch(rows[table], batch_size) for table in ("decisions", "outcomes", "signals")
         }
         _receipt_deletions(deleted, now)
-        rejected_cutoff = now - timedelta(days=settings.REJECTED_SIGNAL_RETENTION_DAYS)
-        rejected = _delete_batch(RejectedSignal.objects.filter(received_at__lt=rejected_cutoff), batch_size)
+        rejected = _delete_batch(rows["rejected_signals"], batch_size)
     totals = {table: sum(counts.values()) for table, counts in deleted.items()}
     totals["rejected_signals"] = sum(rejected.values())
     return PurgeReport(**totals, more=batch_size in totals.values())

@@ -20,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 from mmm_project.logging_config import logging_config
 
@@ -197,11 +198,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "privacy.sweep",
         "schedule": env.int("DELETION_SWEEP_INTERVAL_SECONDS", default=300),
     },
-    "retention-purge": {
+    "retention-purge": {  # daily at a fixed UTC time (NFR-3), not "every 24 h from beat's start"
         "task": "retention.purge",
-        "schedule": env.int("RETENTION_PURGE_INTERVAL_SECONDS", default=24 * 3600),
+        "schedule": crontab(
+            minute=env.int("RETENTION_PURGE_MINUTE", 30), hour=env.int("RETENTION_PURGE_HOUR", 3)
+        ),
     },
 }
+RETENTION_MAX_BATCHES_PER_RUN = env.int("RETENTION_MAX_BATCHES_PER_RUN", default=200)
 # Days a rejected-signal record (reason and message shape, no content) is kept (spec 8: logs 30 days).
 REJECTED_SIGNAL_RETENTION_DAYS = env.int("REJECTED_SIGNAL_RETENTION_DAYS", default=30)
 
@@ -309,9 +313,8 @@ INGEST_SWEEP_AGE_SECONDS = env.int("INGEST_SWEEP_AGE_SECONDS", default=60)
 INGEST_CLAIM_TIMEOUT_SECONDS = env.int("INGEST_CLAIM_TIMEOUT_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30)
 
 # --- Metrics -----------------------------------------------------------------------------------------
-# prometheus_client's multiprocess mode (gunicorn workers) writes one file per process into this
-# folder and fails on a missing one; any process may start first (migrate, a worker, beat), so
-# the folder is created here. gunicorn.conf.py empties it when the web process starts.
+# prometheus_client's multiprocess mode writes one file per process here and fails on a missing
+# folder; any process may start first, so it is created here (gunicorn.conf.py empties it).
 PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
 if PROMETHEUS_MULTIPROC_DIR:
     Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
@@ -340,10 +343,7 @@ CSRF_COOKIE_SECURE = not DEBUG
 STATIC_URL = "static/"
 STATIC_ROOT = LOCAL_STATE_DIR / "static"
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
-USE_I18N = False
-USE_TZ = True
+LANGUAGE_CODE, TIME_ZONE, USE_I18N, USE_TZ = "en-us", "UTC", False, True
 
 # --- Logging: JSON lines; no payloads, e-mails, names or secrets (FR-15, NFR-7) -----------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from decisions.retention import retention_purge_batch
@@ -19,8 +20,9 @@ PURGE_BATCH_SIZE = 500
 
 
 @shared_task(name="retention.purge", acks_late=True, ignore_result=False)
-def retention_purge_task(batch_size: int = PURGE_BATCH_SIZE) -> dict[str, Any]:
-    """Delete one batch of expired rows per table; re-enqueue while any remain.
+def retention_purge_task(batch_size: int = PURGE_BATCH_SIZE, batch: int = 1) -> dict[str, Any]:
+    """Delete one batch of expired rows per table; re-enqueue while any remain, at most
+    ``RETENTION_MAX_BATCHES_PER_RUN`` batches per daily run (the next day's run goes on).
 
     Idempotent: running it twice deletes nothing more than running it once would have.
     Returns ``{"decisions": n, "outcomes": n, "signals": n, "rejected_signals": n, "more": bool}``.
@@ -28,6 +30,6 @@ def retention_purge_task(batch_size: int = PURGE_BATCH_SIZE) -> dict[str, Any]:
     report = retention_purge_batch(now=timezone.now(), batch_size=batch_size)
     counts = dataclasses.asdict(report)
     logger.info("retention purge batch", extra=counts)
-    if report.more:
-        retention_purge_task.apply_async(kwargs={"batch_size": batch_size}, countdown=1)
+    if report.more and batch < settings.RETENTION_MAX_BATCHES_PER_RUN:
+        retention_purge_task.apply_async(kwargs={"batch_size": batch_size, "batch": batch + 1}, countdown=1)
     return counts

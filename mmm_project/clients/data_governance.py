@@ -1,7 +1,8 @@
 """Data Governance client (spec 12.9, FR-2): ``GET /v1/data-governance/tenants/{id}/config``.
 
 Timeout ``DATA_GOVERNANCE_TIMEOUT_SECONDS`` (0.5 s). Read: ``quiet_hours`` {start, end,
-timezone}; when unavailable the engine uses 22:00-06:00 (NFR-6).
+timezone}; when unavailable the engine uses 22:00-06:00 (NFR-6). ``retention`` {decisions_days,
+outcomes_days, logs_days}: the tenant's retention windows (NFR-3); when unavailable, the defaults.
 """
 
 from __future__ import annotations
@@ -28,3 +29,21 @@ def quiet_hours(*, tenant_id: str) -> dict[str, Any]:
     if not (0 <= start <= 23 and 0 <= end <= 23):
         raise PeerUnavailable("data_governance answered quiet hours out of range")
     return {"start": start, "end": end, "timezone": zone}
+
+
+def retention(*, tenant_id: str) -> dict[str, int]:
+    """``{"decisions_days", "outcomes_days", "logs_days"}`` present in the tenant's config (each
+    optional, positive whole days). Raises PeerUnavailable when unreachable or malformed."""
+    body = client.call("GET", f"/v1/data-governance/tenants/{tenant_id}/config")
+    found = body.get("retention") if isinstance(body, dict) else None
+    if found is None:
+        return {}
+    try:
+        windows = {
+            key: int(found[key]) for key in ("decisions_days", "outcomes_days", "logs_days") if key in found
+        }
+    except (TypeError, ValueError) as exc:
+        raise PeerUnavailable("data_governance answered unusable retention") from exc
+    if any(days <= 0 for days in windows.values()):
+        raise PeerUnavailable("data_governance answered a retention of no days")
+    return windows

@@ -164,3 +164,87 @@ def test_a_full_batch_of_rejected_signal_records_reports_more():
     assert (first.rejected_signals, first.more) == (2, True)
     second = retention_purge_batch(now=NOW, batch_size=2)
     assert (second.rejected_signals, second.more) == (1, False)
+
+
+# --- per-tenant windows from Data Governance, dry run, schedule ---------------------------------------
+
+
+@pytest.fixture
+def governance(httpserver, settings):
+    """A Data Governance server giving tenant "short" 10-day decisions and 20-day outcomes and
+    logs; tenant "down" gets a 503."""
+    import json
+
+    from werkzeug import Response
+
+    settings.DATA_GOVERNANCE_URL = httpserver.url_for("/").rstrip("/")
+    config = {"quiet_hours": {"start": 22, "end": 6, "timezone": "UTC"}}
+    short = {**config, "retention": {"decisions_days": 10, "outcomes_days": 20, "logs_days": 20}}
+    httpserver.expect_request("/v1/data-governance/tenants/short/config").respond_with_json(short)
+    httpserver.expect_request("/v1/data-governance/tenants/down/config").respond_with_handler(
+        lambda request: Response(status=503)
+    )
+    httpserver.expect_request("/v1/data-governance/tenants/plain/config").respond_with_data(
+        json.dumps(config), content_type="application/json"
+    )
+    return httpserver
+
+
+def test_data_governance_windows_apply_per_tenant_and_legal_hold_wins(governance):
+    # given 15-day-old rows in a tenant Data Governance keeps 10 days, one on legal hold,
+    # and in tenants without a DG window (no retention given; DG down)
+    short = DecisionFactory(tenant_id="short", created_at=days_ago(15))
+    held = DecisionFactory(tenant_id="short", created_at=days_ago(15), legal_hold=True)
+    outcome = OutcomeFactory(tenant_id="short", created_at=days_ago(25))
+    rejected = RejectedSignalFactory(tenant_id="short")
+    RejectedSignal.objects.filter(pk=rejected.pk).update(received_at=days_ago(25))
+    plain = DecisionFactory(tenant_id="plain", created_at=days_ago(15))
+    down = DecisionFactory(tenant_id="down", created_at=days_ago(15))
+    # when the purge runs
+    report = retention_purge_batch(now=NOW, batch_size=100)
+    # then only the short tenant's expired rows went; the held one stays
+    assert (report.decisions, report.outcomes, report.rejected_signals) == (1, 1, 1)
+    assert (
+        not Decision.objects.filter(pk=short.pk).exists()
+        and not Outcome.objects.filter(pk=outcome.pk).exists()
+    )
+    assert Decision.objects.filter(pk__in=[held.pk, plain.pk, down.pk]).count() == 3
+
+
+def test_a_policy_value_overrides_data_governance(governance):
+    TenantPolicyFactory(tenant_id="short", decision_retention_days=30)
+    kept = DecisionFactory(tenant_id="short", created_at=days_ago(15))
+    assert retention_purge_batch(now=NOW, batch_size=100).decisions == 0
+    assert Decision.objects.filter(pk=kept.pk).exists()
+
+
+def test_dry_run_counts_per_table_and_writes_nothing(governance):
+    import io
+
+    from django.core.management import call_command
+
+    from receipts.models import Receipt
+
+    expired = DecisionFactory(tenant_id="short", created_at=days_ago(15))
+    outcome = OutcomeFactory(tenant_id="short", created_at=days_ago(25))
+    out = io.StringIO()
+    call_command("purge_retention", "--tenant", "short", "--dry-run", stdout=out)
+    text = out.getvalue()
+    assert "short: decisions 10 d, outcomes 20 d, logs 20 d (data_governance)" in text
+    assert "would delete 1 decisions" in text and "would delete 1 outcomes" in text
+    assert Decision.objects.filter(pk=expired.pk).exists() and Outcome.objects.filter(pk=outcome.pk).exists()
+    assert not Receipt.objects.filter(kind="deletion").exists()
+    # and without --dry-run they go, with their deletion receipt
+    call_command("purge_retention", "--tenant", "short", stdout=io.StringIO())
+    assert not Decision.objects.filter(pk=expired.pk).exists()
+    assert Receipt.objects.filter(kind="deletion").count() == 1
+
+
+def test_the_purge_runs_daily_at_a_fixed_time_with_bounded_follow_ups(settings):
+    from celery.schedules import crontab
+
+    entry = settings.CELERY_BEAT_SCHEDULE["retention-purge"]
+    assert entry["task"] == "retention.purge"
+    assert isinstance(entry["schedule"], crontab)
+    assert entry["schedule"].hour == {3} and entry["schedule"].minute == {30}
+    assert settings.RETENTION_MAX_BATCHES_PER_RUN > 0
