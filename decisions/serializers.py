@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from decisions.intake.envelope import SignalInputSerializer
-from mmm_project.serializers import StrictSerializer
+from mmm_project.serializers import ActorIdField, StrictSerializer
 from mmm_project.vocabulary import ActorType, OutcomeResult, Surface
 from playbooks.serializers import ProblemSerializer
 
@@ -26,7 +26,7 @@ class DecideInputSerializer(StrictSerializer):
     """``POST /v1/mmm/decide`` body (spec 11.1)."""
 
     tenant_id = serializers.CharField(max_length=128)
-    actor_id = serializers.CharField(max_length=255, required=False)
+    actor_id = ActorIdField(required=False)
     actor_type = serializers.ChoiceField(choices=ActorType.values, required=False)
     context = ContextInputSerializer(required=False, default=dict)
     signal = SignalInputSerializer()
@@ -38,7 +38,7 @@ class OutcomeInputSerializer(StrictSerializer):
     action_id = serializers.UUIDField()
     result = serializers.ChoiceField(choices=OutcomeResult.values)
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-    actor_id = serializers.CharField(max_length=255, required=False)
+    actor_id = ActorIdField(required=False)
 
     def validate(self, attrs):
         if attrs["result"] in (OutcomeResult.DISMISSED, OutcomeResult.FAILED) and not attrs["reason"].strip():
@@ -158,7 +158,7 @@ class DryRunInputSerializer(StrictSerializer):
     playbook = serializers.DictField()
     signal = SignalInputSerializer(required=False)
     context = ContextInputSerializer(required=False, default=dict)
-    actor_id = serializers.CharField(max_length=255, required=False)
+    actor_id = ActorIdField(required=False)
     signal_ids = serializers.ListField(
         child=serializers.CharField(max_length=255), required=False, min_length=1, max_length=100
     )

@@ -59,6 +59,9 @@ SIGNALS_DEFERRED = Counter(
     "Decisions of stored signals put off by a transient error (peer, database or cache); retried.",
     ["reason"],
 )
+SECRETS_REDACTED = Counter(
+    "mmm_secrets_redacted_total", "Credentials found and redacted before storage, by kind.", ["kind", "where"]
+)
 DECISIONS = Counter("mmm_decisions_total", "Decisions made.", ["tenant_id", "actor_type"])
 ACTIONS = Counter("mmm_actions_total", "Actions proposed to actors.", ["tenant_id", "action_type"])
 ACTIONS_SUPPRESSED = Counter(

@@ -6,6 +6,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from mmm_project.privacy import EMAIL_MESSAGE, looks_like_email
+
 
 class StrictSerializer(serializers.Serializer):
     """A Serializer that refuses fields it does not declare (typos must not pass silently)."""
@@ -22,4 +24,18 @@ class StrictSerializer(serializers.Serializer):
             errors.update(exc.detail)
         if errors:
             raise serializers.ValidationError(errors)
+        return value
+
+
+class ActorIdField(serializers.CharField):
+    """An actor id: at most 255 characters, never an e-mail address."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 255)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if looks_like_email(value):
+            raise serializers.ValidationError(EMAIL_MESSAGE)
         return value

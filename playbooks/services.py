@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from mmm_project.errors import ApplicationError
+from mmm_project.privacy.secret_scan import redact_secrets
 from mmm_project.vocabulary import Severity
 from playbooks.models import Playbook, PlaybookStatus, PlaybookTrigger, PlaybookVersion
 from playbooks.spec import Problem, validate_playbook
@@ -53,7 +54,8 @@ def raise_problems(problems: list[Problem]) -> None:
 
 
 def _validated(document: Any, *, for_publish: bool = False) -> dict[str, Any]:
-    spec, problems = validate_playbook(document)
+    # Credentials pasted into a playbook's texts are never stored (NFR-3).
+    spec, problems = validate_playbook(redact_secrets(document, where="playbook"))
     if spec is None or (for_publish and problems):
         raise_problems(problems)
     assert spec is not None

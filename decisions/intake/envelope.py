@@ -15,7 +15,7 @@ from rest_framework import serializers
 
 from decisions.intake.adapters.cloudevents import cloudevent_to_envelope, is_cloudevent
 from mmm_project.errors import ApplicationError
-from mmm_project.serializers import StrictSerializer
+from mmm_project.serializers import ActorIdField, StrictSerializer
 from mmm_project.vocabulary import ActorType, Severity
 
 MAX_SIGNAL_PAYLOAD_BYTES = 64 * 1024
@@ -80,7 +80,7 @@ class SignalEnvelopeSerializer(SignalInputSerializer):
 
     signal_id = serializers.CharField(max_length=255)
     tenant_id = serializers.CharField(max_length=128)
-    actor_id = serializers.CharField(max_length=255)
+    actor_id = ActorIdField()
     actor_type = serializers.ChoiceField(
         choices=ActorType.values, required=False, default=ActorType.HUMAN.value
     )

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from decisions.intake.models import RejectedSignal, Signal, SignalStatus
 from mmm_project import metrics
+from mmm_project.privacy.secret_scan import redact_secrets
 from mmm_project.queueing import enqueue
 
 logger = logging.getLogger(__name__)
@@ -55,8 +56,11 @@ def signal_get_or_create(
             "event_type": envelope["event_type"],
             "severity": envelope["severity"],
             "ts": envelope["ts"],
-            "payload": envelope.get("payload", {}),
-            "context": {key: context[key] for key in CONTEXT_KEYS if key in context},
+            # Credentials in what producers send are redacted before storage (NFR-3).
+            "payload": redact_secrets(envelope.get("payload", {}), where="signal"),
+            "context": redact_secrets(
+                {key: context[key] for key in CONTEXT_KEYS if key in context}, where="signal"
+            ),
             "status": status,
         },
     )

@@ -29,6 +29,7 @@ from experiments.selectors import apply_experiments
 from mmm_project import metrics
 from mmm_project.auth.principal import Principal
 from mmm_project.errors import ApplicationError
+from mmm_project.privacy import EMAIL_MESSAGE, looks_like_email
 from mmm_project.vocabulary import Suppression
 from playbooks.selectors import playbook_candidates
 from preferences.selectors import actor_preferences_view, tenant_policy_view
@@ -107,6 +108,12 @@ def decide_input(*, principal: Principal, request: dict[str, Any], now: datetime
             "tenant_id does not match the token.",
             status_code=403,
             fields={"tenant_id": ["must be the token's tenant"]},
+        )
+    if looks_like_email(principal.actor_id):
+        raise ApplicationError(
+            "VALIDATION_ERROR",
+            "The token's actor id is an e-mail address.",
+            fields={"actor_id": [EMAIL_MESSAGE]},
         )
     own = request.get("actor_id", principal.actor_id) == principal.actor_id
     if own and request.get("actor_type", principal.actor_type) != principal.actor_type:

@@ -13,6 +13,7 @@ from mmm_project import metrics
 from mmm_project.auth.principal import SERVICE_SCOPES, Principal
 from mmm_project.errors import ApplicationError, NotFound
 from mmm_project.events import publish_after_commit
+from mmm_project.privacy.secret_scan import redact_secrets
 from mmm_project.tenancy import parse_uuid
 from mmm_project.vocabulary import OutcomeResult
 from receipts.documents import outcome_body
@@ -72,7 +73,7 @@ def outcome_create(
             action_type=action.type,
             actor_id=decision.actor_id,
             result=result,
-            reason=data.get("reason", ""),
+            reason=redact_secrets(data.get("reason", ""), where="outcome"),
             created_at=now,
             **times,
         )

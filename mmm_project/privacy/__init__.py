@@ -8,8 +8,19 @@ key, not a pseudonym for the ledger: receipts use keyed pseudonyms (``receipts.p
 from __future__ import annotations
 
 import hashlib
+import re
 
 
 def actor_ref(tenant_id: str, actor_id: str) -> str:
     """32 hex characters naming ``(tenant_id, actor_id)`` in cache keys."""
     return hashlib.sha256(f"{tenant_id}\x00{actor_id}".encode()).hexdigest()[:32]
+
+
+# An e-mail address anywhere in the value (NFR-3: no PII in the context; actor ids are opaque).
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+EMAIL_MESSAGE = "must be an opaque id, not an e-mail address (NFR-3)"
+
+
+def looks_like_email(value: str) -> bool:
+    """True when ``value`` holds an e-mail address."""
+    return bool(EMAIL.search(value))
