@@ -20,8 +20,9 @@ from tests.integration.helpers import ROOT, child_env
 
 @pytest.fixture(autouse=True)
 def _quiet_http_log():
-    """The test's own HTTP client logs every request at INFO; the figures are what matter."""
+    """The test client and the fake peers log every request at INFO; the figures are what matter."""
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 @pytest.fixture(scope="session")

@@ -149,6 +149,17 @@ class Stack:
         code = self.processes[name].poll()
         assert code is None, f"{name} exited with {code}: {self.log(name)[-3000:]}"
 
+    def wait_for(self, predicate, *, timeout: float, what: str):
+        """``wait_for`` that fails at once, with the log, when one of the stack's processes died
+        (a fault the test did not inject, e.g. a signal from outside)."""
+
+        def check():
+            for name in self.processes:
+                self._alive(name)
+            return predicate()
+
+        return wait_for(check, timeout=timeout, what=what)
+
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Signal the whole process group of ``name`` (SIGKILL: no shutdown, no acks) and reap it."""
         process = self.processes.pop(name)

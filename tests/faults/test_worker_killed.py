@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from tests.faults.instances import query, wait_for
+from tests.faults.instances import query
 from tests.faults.stack import figures
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
@@ -45,7 +45,7 @@ def test_worker_killed_mid_burst_every_signal_decided_once(make_stack):
     # when half the burst is in and the worker is deciding, it is SIGKILLed (no shutdown, no ack)
     for start in range(0, SIGNALS // 2, BATCH):
         send(ids[start : start + BATCH])
-    wait_for(lambda: _decided(conn) >= 10, timeout=60, what="the worker to start deciding")
+    stack.wait_for(lambda: _decided(conn) >= 10, timeout=60, what="the worker to start deciding")
     stack.kill("worker")
     decided_at_kill = _decided(conn)
     # the rest of the burst arrives while no worker runs: accepted all the same
@@ -54,7 +54,7 @@ def test_worker_killed_mid_burst_every_signal_decided_once(make_stack):
     stack.start("worker")
 
     # then every accepted signal is decided, each once
-    wait_for(lambda: _decided(conn) >= SIGNALS, timeout=150, what="all 300 signals decided")
+    stack.wait_for(lambda: _decided(conn) >= SIGNALS, timeout=150, what="all 300 signals decided")
     rows = query(
         conn,
         "SELECT count(*), count(DISTINCT d.signal_id) FROM mmm_decisions d "
