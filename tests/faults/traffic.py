@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,14 +15,15 @@ from tests.faults.stack import Stack
 
 
 def outcome(response: httpx.Response) -> str:
-    """``"200"``, or for an error its status and code: ``"503 NOT_READY"``."""
+    """``"200"``, or for an error its status and code, and what is not ready: ``"503 NOT_READY cache"``."""
     if response.status_code < 400:
         return str(response.status_code)
     try:
-        code = response.json()["error"]["code"]
+        error = response.json()["error"]
     except (ValueError, KeyError, TypeError):
-        code = "non-JSON body"
-    return f"{response.status_code} {code}"
+        return f"{response.status_code} non-JSON body"
+    fields = ",".join(sorted(error.get("fields") or {})) if error["code"] == "NOT_READY" else ""
+    return f"{response.status_code} {error['code']} {fields}".rstrip()
 
 
 def _attempt(call: Callable[[], httpx.Response]) -> str:
@@ -39,15 +41,17 @@ def decide_all(stack: Stack, tenant_id: str, signal_ids: Iterable[str], threads:
 
 
 @dataclass
-class DecideStream:
-    """Decides with fresh signal ids on ``threads`` connections until ``stop()``.
+class Stream:
+    """Requests with fresh signal ids on ``threads`` connections until ``stop()``: decides, or
+    (``kind="signals"``) one-signal posts to ``/v1/mmm/signals``.
 
-    ``marks`` splits the outcomes into phases (``mark("outage")``): each phase counts its own.
-    ``answered`` keeps the signal ids answered 200, the decisions the caller must find stored.
+    ``mark(phase)`` starts a new phase (``"outage"``); each counts its own outcomes. ``answered``
+    keeps the signal ids answered 200 (decided) or 202 (accepted): the ones that must be decided.
     """
 
     stack: Stack
     tenant_id: str
+    kind: str = "decide"
     threads: int = 4
     phases: dict[str, Counter] = field(default_factory=dict)
     answered: list[str] = field(default_factory=list)
@@ -59,7 +63,7 @@ class DecideStream:
         self._lock = threading.Lock()
         self._workers = [threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(self.threads)]
 
-    def start(self) -> DecideStream:
+    def start(self) -> Stream:
         for worker in self._workers:
             worker.start()
         return self
@@ -68,19 +72,26 @@ class DecideStream:
         with self._lock:
             self.phase = phase
 
+    def _call(self, signal_id: str) -> httpx.Response:
+        if self.kind == "signals":
+            return self.stack.post_signals(self.tenant_id, [signal_id])
+        return self.stack.decide(self.tenant_id, signal_id)
+
     def _run(self, number: int) -> None:
         index = 0
         while not self._stop.is_set():
-            signal_id = f"{self.tenant_id}-{number}-{index}"
+            signal_id = f"{self.kind}-{number}-{index}"
             index += 1
             with self._lock:
                 phase = self.phase
                 self.sent += 1
-            result = _attempt(lambda sid=signal_id: self.stack.decide(self.tenant_id, sid))
+            result = _attempt(lambda sid=signal_id: self._call(sid))
             with self._lock:
                 self.phases.setdefault(phase, Counter())[result] += 1
-                if result == "200":
+                if result in ("200", "202"):
                     self.answered.append(signal_id)
+            if result not in ("200", "202"):
+                time.sleep(0.02)  # an error answers at once: do not spin
 
     def stop(self) -> dict[str, Counter]:
         self._stop.set()
@@ -88,6 +99,12 @@ class DecideStream:
             worker.join(timeout=30)
         return self.phases
 
-    def count(self, phase: str, result: str) -> int:
+    def count(self, phase: str, *results: str) -> int:
+        """How many answers of ``phase`` were one of ``results`` (any answer without ``results``)."""
         with self._lock:
-            return self.phases.get(phase, Counter())[result]
+            counter = self.phases.get(phase, Counter())
+            return sum(counter[r] for r in results) if results else sum(counter.values())
+
+    def last(self, phase: str) -> Counter:
+        with self._lock:
+            return Counter(self.phases.get(phase, Counter()))
