@@ -22,9 +22,11 @@ def half_written(conn: psycopg.Connection) -> dict[str, int]:
     mismatch = query(
         conn,
         "SELECT count(*) FROM mmm_decisions d JOIN mmm_receipts r ON r.decision_id = d.id "
-        "AND r.kind = 'decision' WHERE (SELECT coalesce(jsonb_agg(p->>'action_id' ORDER BY p->>'action_id'), "
-        "'[]') FROM jsonb_array_elements(r.payload->'proposed_actions') p) <> (SELECT "
-        "coalesce(jsonb_agg(a.id::text ORDER BY a.id::text), '[]') FROM mmm_actions a WHERE a.decision_id = d.id)",
+        "AND r.kind = 'decision' WHERE "
+        "(SELECT coalesce(jsonb_agg(p->>'action_id' ORDER BY p->>'action_id'), '[]') "
+        " FROM jsonb_array_elements(r.payload->'proposed_actions') p) <> "
+        "(SELECT coalesce(jsonb_agg(a.id::text ORDER BY a.id::text), '[]') "
+        " FROM mmm_actions a WHERE a.decision_id = d.id)",
     )[0][0]
     no_delivery = query(
         conn,

@@ -103,7 +103,9 @@ class PrivatePostgres:
         )
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        )
         log = str(self.root / "postgres.log")
         self._run(["pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "-t", "60", "start"])
 

@@ -55,7 +55,9 @@ def procfile_command(name: str, scratch: Path) -> list[str]:
         if line.startswith(f"{name}:"):
             args = shlex.split(line.split(":", 1)[1])
             args[0] = str(BIN / Path(args[0]).name)
-            return [str(scratch / "celerybeat-schedule") if a == "var/celerybeat-schedule" else a for a in args]
+            return [
+                str(scratch / "celerybeat-schedule") if a == "var/celerybeat-schedule" else a for a in args
+            ]
     raise LookupError(f"no {name} process in the Procfile")
 
 

@@ -120,7 +120,9 @@ def test_eris_down_fifteen_minutes_time_compressed(make_stack, eris):
     fake.down = False
 
     # then nothing was given up on, and everything is delivered once after ERIS returns
-    stack.wait_for(lambda: _all_delivered(conn, fake), timeout=150, what="every receipt delivered after the outage")
+    stack.wait_for(
+        lambda: _all_delivered(conn, fake), timeout=150, what="every receipt delivered after the outage"
+    )
     line, counts = _report(
         "ERIS down 15 min (x120)",
         conn,

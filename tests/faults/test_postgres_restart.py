@@ -43,7 +43,9 @@ def test_postgres_restarted_during_traffic(make_stack):
         stack.pg.start()
         for stream in streams:
             stream.mark("after")
-        stack.wait_for(lambda: decides.count("after", "200") >= 40, timeout=90, what="decides to succeed again")
+        stack.wait_for(
+            lambda: decides.count("after", "200") >= 40, timeout=90, what="decides to succeed again"
+        )
         for stream in streams:
             stream.mark("settled")
         stack.wait_for(lambda: decides.count("settled") >= 20, timeout=60, what="decides after recovery")

@@ -37,7 +37,9 @@ def test_redis_killed_during_decides_then_back(make_stack):
         # and started again on the same port (empty: no persistence)
         stack.cache.start()
         stream.mark("after")
-        stack.wait_for(lambda: stream.count("after", "200") >= 40, timeout=90, what="decides to succeed again")
+        stack.wait_for(
+            lambda: stream.count("after", "200") >= 40, timeout=90, what="decides to succeed again"
+        )
         stream.mark("settled")
         stack.wait_for(lambda: stream.count("settled") >= 20, timeout=60, what="decides after recovery")
     finally:
