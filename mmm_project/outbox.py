@@ -121,5 +121,9 @@ class Outbox:
         ]
         if not ids or not self.enqueue(ids, from_request=False):
             return 0
-        self.model.objects.filter(pk__in=ids, status=PENDING).update(next_attempt_at=now + min_age)
+        # Only rows still due: a worker may already have tried one of them and failed (it is
+        # faster than this loop), and the backoff it wrote into next_attempt_at must stand.
+        self.model.objects.filter(pk__in=ids, status=PENDING, next_attempt_at__lte=now).update(
+            next_attempt_at=now + min_age
+        )
         return len(ids)

@@ -268,6 +268,8 @@ SPECTACULAR_SETTINGS = {
 WEBHOOK_ENCRYPTION_KEYS = env.str("WEBHOOK_ENCRYPTION_KEYS", default="")
 
 # --- Peers on the decide path (spec 12, NFR-1, NFR-6). Unset URL: the embedded default. -------------
+# Seconds a peer's circuit breaker stays open (after 5 consecutive failures) before one trial call.
+PEER_BREAKER_RESET_SECONDS = env.float("PEER_BREAKER_RESET_SECONDS", default=60.0)
 IAM_URL = env.str("IAM_URL", default="")
 IAM_TIMEOUT_SECONDS = env.float("IAM_TIMEOUT_SECONDS", default=2.0)
 GOLD_STANDARDS_URL = env.str("GOLD_STANDARDS_URL", default="")

@@ -2,9 +2,10 @@
 
 ``PeerClient(name, url_setting, timeout_setting)`` reads its base URL and timeout from
 settings at call time (unset URL: the peer is not configured and the embedded default applies).
-The breaker (pybreaker) opens after 5 consecutive failures, stays open 60 s, then lets one trial
-call through (half-open); its state is exported as ``mmm_circuit_breaker_state{service_name,
-state}`` (1 for the current state, 0 for the others).
+The breaker (pybreaker) opens after 5 consecutive failures, stays open 60 s
+(``PEER_BREAKER_RESET_SECONDS``), then lets one trial call through (half-open); its state is
+exported as ``mmm_circuit_breaker_state{service_name, state}`` (1 for the current state, 0 for the
+others).
 
 Calls on the decide path are made once: the latency budget (NFR-1) leaves no room for retries,
 and the breaker and caches absorb failures. Background callers (Celery tasks) retry.
@@ -61,7 +62,11 @@ class PeerClient:
         self.url_setting = url_setting
         self.timeout_setting = timeout_setting
         self.breaker = pybreaker.CircuitBreaker(
-            fail_max=5, reset_timeout=60, exclude=[PeerRejected], name=name, listeners=[_StateMetric()]
+            fail_max=5,
+            reset_timeout=settings.PEER_BREAKER_RESET_SECONDS,
+            exclude=[PeerRejected],
+            name=name,
+            listeners=[_StateMetric()],
         )
         _export(name, "closed")
         REGISTRY[name] = self

@@ -117,6 +117,24 @@ def test_transient_failures_never_give_up_and_back_off_up_to_the_cap(eris, setti
     assert _status(receipt).status == "sent"
 
 
+def test_sweep_keeps_the_backoff_a_failed_attempt_wrote(eris, eager_retries, settings):
+    # given a receipt due after 6 failures, and ERIS still down for the task the sweep queues
+    settings.OUTBOX_BACKOFF_BASE_SECONDS, settings.RECEIPT_SWEEP_AGE_SECONDS = 30, 60
+    receipt = _receipt()
+    Receipt.objects.filter(pk=receipt.pk).update(
+        attempts=6, next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+    eris.script = [503] * 4
+    # when the sweep queues it and the task (here run at once) fails 4 more times
+    before = timezone.now()
+    assert receipts_sweep() == 1
+    # then the next attempt waits the backoff of the 10th failure (capped at an hour), not
+    # just the sweep age the sweep would have written over it
+    row = _status(receipt)
+    assert (row.status, row.attempts) == ("pending", 10)
+    assert row.next_attempt_at - before >= timedelta(seconds=3600)
+
+
 def test_a_claimed_receipt_is_not_sent_twice(eris):
     receipt = _receipt()
     assert receipt_send(receipt_id=str(receipt.receipt_id)) == "sent"
