@@ -227,10 +227,9 @@ RECEIPT_SIGNING_KEY = env.str("RECEIPT_SIGNING_KEY", default="")
 # ERIS (spec 12.6). Unset: receipts stay in the local ledger with status "local".
 ERIS_URL = env.str("ERIS_URL", default="")
 ERIS_TIMEOUT_SECONDS = env.float("ERIS_TIMEOUT_SECONDS", default=2.0)
-# Seconds a pending receipt waits before the sweep re-enqueues it (broker down, worker killed).
 RECEIPT_SWEEP_AGE_SECONDS = env.int("RECEIPT_SWEEP_AGE_SECONDS", default=60)
-# Outboxes (receipts to ERIS, deliveries to surfaces): after each transient failure the next attempt
-# waits base * 2^(attempts-1) seconds, at most the cap; a row is never given up for a transient error.
+# Outboxes (receipts, deliveries; sweep ages above and below): a transient failure delays the next
+# attempt base * 2^(attempts-1) s, at most the cap; a row is never given up for a transient error.
 OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=30.0)
 OUTBOX_BACKOFF_MAX_SECONDS = env.float("OUTBOX_BACKOFF_MAX_SECONDS", default=3600.0)
 
@@ -293,7 +292,6 @@ EDGE_AGENT_URL = env.str("EDGE_AGENT_URL", default="")
 EDGE_AGENT_TIMEOUT_SECONDS = env.float("EDGE_AGENT_TIMEOUT_SECONDS", default=2.0)
 CI_DELIVERY_URL = env.str("CI_DELIVERY_URL", default="")
 CI_DELIVERY_TIMEOUT_SECONDS = env.float("CI_DELIVERY_TIMEOUT_SECONDS", default=2.0)
-# Seconds a pending delivery waits before the sweep re-enqueues it.
 DELIVERY_SWEEP_AGE_SECONDS = env.int("DELIVERY_SWEEP_AGE_SECONDS", default=60)
 
 # --- Event streams (spec 11.9) -----------------------------------------------------------------------
