@@ -133,7 +133,7 @@ def service_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
             "DATABASE_URL": current_database_url(),
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
             **overrides,
         },
     )
