@@ -26,11 +26,12 @@ RECORDED = [
     ("preferences", "0002_dual_channel_tags"),
     ("receipts", "0001_initial"),
 ]
-# Migrations written since, each adding to the schema (none moves a model).
+# Migrations written since, each adding to the schema or naming models (none moves a model).
 ADDED_SINCE = [
     ("decisions", "0007_signal_claim"),
     ("decisions", "0008_outbox_backoff"),
     ("decisions", "0009_webhook_routes_per_tenant"),
+    ("decisions", "0010_admin_names"),
     ("receipts", "0002_outbox_backoff"),
 ]
 
