@@ -1,33 +1,39 @@
 """Gunicorn settings for the web process (Procfile ``web``), overridable from the environment.
 
-Prometheus metrics from several worker processes are merged through PROMETHEUS_MULTIPROC_DIR
-(prometheus_client multiprocess mode); the folder is emptied at start and dead workers' files
-are marked so gauges do not keep stale values.
+Binds to ``GUNICORN_BIND``, else 127.0.0.1:``$PORT`` (honcho sets it; 8000 without it). Logs are JSON
+lines on stdout, the access log included (``mmm_project.observability.logs``). Prometheus metrics
+of every process are merged through one PROMETHEUS_MULTIPROC_DIR shared with the Celery processes
+(``mmm_project.observability.multiproc``): it is never emptied at start, ended processes' live
+gauges are dropped.
 """
 
 import os
-import shutil
+import sys
 from pathlib import Path
 
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Before prometheus_client is imported: it picks its multiprocess mode from the variable at import.
+_metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(Path("var") / "prometheus"))
+
+from mmm_project.observability import multiproc  # noqa: E402 - after the project is importable
+from mmm_project.observability.logs import gunicorn_logging_config  # noqa: E402
+
+bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT') or 8000}"
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))  # seconds
 accesslog = "-"
+access_log_format = "request"  # AccessJsonFormatter writes the fields; never the raw request line
+logconfig_dict = gunicorn_logging_config(os.environ.get("LOG_LEVEL", "INFO"))
 # gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl): two services
 # on a host would take each other's. It lives in this instance's state folder instead.
 _state_dir = Path(os.environ.get("LOCAL_STATE_DIR", "var"))
 _state_dir.mkdir(parents=True, exist_ok=True)
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET") or str(_state_dir / "gunicorn.ctl")
 
-_metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(Path("var") / "prometheus"))
-
 
 def on_starting(server):
-    shutil.rmtree(_metrics_dir, ignore_errors=True)
-    Path(_metrics_dir).mkdir(parents=True, exist_ok=True)
+    multiproc.sweep_ended_processes(_metrics_dir)
 
 
 def child_exit(server, worker):
-    from prometheus_client import multiprocess
-
-    multiprocess.mark_process_dead(worker.pid)
+    multiproc.process_exited(worker.pid)

@@ -1,5 +1,7 @@
+from uuid import UUID
+
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from decisions.intake.webhooks import webhook_endpoint_deactivate
@@ -17,7 +19,8 @@ from decisions.models import (
     WebhookEndpoint,
     WebhookRoute,
 )
-from mmm_project.admin import ActionsOnlyAdmin, ReadOnlyAdmin, admin_actor_id, apply_to_each
+from mmm_project.admin import ActionsOnlyAdmin, ReadOnlyAdmin, admin_actor_id, apply_to_each, json_table
+from playbooks.models import Playbook
 from receipts.admin import LegalHoldReadOnlyAdmin
 
 
@@ -26,6 +29,7 @@ class SignalAdmin(LegalHoldReadOnlyAdmin):
     list_display = ("signal_id", "tenant_id", "source", "event_type", "severity", "ts", "legal_hold")
     list_filter = ("source", "severity", "legal_hold")
     search_fields = ("tenant_id", "signal_id", "event_type")
+    ordering = ("-received_at",)
     date_hierarchy = "received_at"
 
 
@@ -43,19 +47,58 @@ class ActionInline(admin.TabularInline):
 
 @admin.register(Decision)
 class DecisionAdmin(LegalHoldReadOnlyAdmin):
+    """Newest first; the context and the suppressed actions as tables (FR-11: why an action was
+    dropped is visible here, never to the actor)."""
+
     list_display = (
-        "id",
-        "tenant_id",
-        "actor_type",
         "created_at",
+        "tenant_id",
+        "actor_id",
+        "actor_type",
+        "playbooks",
+        "action_count",
+        "suppressed_count",
         "degraded_mode",
-        "policy_stale",
         "legal_hold",
     )
     list_filter = ("actor_type", "degraded_mode", "policy_stale", "latency_warning", "legal_hold")
-    search_fields = ("id", "tenant_id")
+    search_fields = ("=id", "tenant_id", "=actor_id", "=signal__signal_id")
+    search_help_text = "Decision id, tenant, actor id or signal id (exact ids)."
+    ordering = ("-created_at",)
     date_hierarchy = "created_at"
+    list_select_related = ("signal",)
     inlines = [ActionInline]
+    exclude = ("context", "suppressed_actions")
+    readonly_fields = ("signal_id", "suppressed_table", "context_table")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(actions_count=Count("actions"))
+
+    @admin.display(description="actions", ordering="actions_count")
+    def action_count(self, decision: Decision) -> int:
+        return decision.actions_count
+
+    @admin.display(description="suppressed")
+    def suppressed_count(self, decision: Decision) -> int:
+        return len(decision.suppressed_actions or [])
+
+    @admin.display(description="playbook")
+    def playbooks(self, decision: Decision) -> str:
+        fired = {str(p["playbook_id"]): p.get("playbook_version") for p in decision.playbooks_fired or []}
+        names = dict(Playbook.objects.filter(pk__in=list(fired)).values_list("pk", "name"))
+        return ", ".join(f"{names.get(UUID(pk), pk)} v{version}" for pk, version in fired.items()) or "-"
+
+    @admin.display(description="signal id")
+    def signal_id(self, decision: Decision) -> str:
+        return decision.signal.signal_id if decision.signal_id else "-"
+
+    @admin.display(description="suppressed actions")
+    def suppressed_table(self, decision: Decision) -> str:
+        return json_table(decision.suppressed_actions)
+
+    @admin.display(description="context")
+    def context_table(self, decision: Decision) -> str:
+        return json_table(decision.context)
 
 
 @admin.register(Action)
@@ -63,6 +106,7 @@ class ActionAdmin(ReadOnlyAdmin):
     list_display = ("id", "tenant_id", "type", "requires_consent", "requires_dual_channel", "created_at")
     list_filter = ("type", "requires_consent", "requires_dual_channel")
     search_fields = ("id", "tenant_id", "decision__id")
+    ordering = ("-created_at",)
 
 
 @admin.register(Outcome)
@@ -70,6 +114,7 @@ class OutcomeAdmin(LegalHoldReadOnlyAdmin):
     list_display = ("id", "tenant_id", "action_type", "result", "created_at", "legal_hold")
     list_filter = ("result", "action_type", "legal_hold")
     search_fields = ("id", "tenant_id")
+    ordering = ("-created_at",)
     date_hierarchy = "created_at"
 
 
@@ -87,6 +132,7 @@ class RejectedSignalAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "tenant_id", "channel", "reason")
     list_filter = ("channel",)
     search_fields = ("tenant_id", "reason")
+    ordering = ("-received_at",)
     date_hierarchy = "received_at"
 
 
@@ -140,6 +186,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
     list_display = ("action", "surface", "status", "attempts", "delivered_at", "tenant_id")
     list_filter = ("surface", "status")
     search_fields = ("tenant_id", "action__id")
+    ordering = ("-created_at",)
 
 
 @admin.register(ActionRevision)
@@ -147,6 +194,7 @@ class ActionRevisionAdmin(ReadOnlyAdmin):
     list_display = ("action", "revision", "safety_status", "tenant_id", "created_at")
     list_filter = ("safety_status",)
     search_fields = ("tenant_id", "action__id")
+    ordering = ("-created_at",)
 
 
 @admin.register(LLMUsage)

@@ -134,3 +134,38 @@ class ServiceAdmin(admin.ModelAdmin):
         nothing (the empty lists are what Django's change message reads)."""
         for formset in formsets:
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+
+def json_table(value: Any) -> str:
+    """A JSON value as readable HTML for a read-only admin page: an object as a two-column table,
+    a list of objects as a table with a column per key, a list of scalars as a comma-separated
+    line, anything else as text (escaped)."""
+    from django.utils.html import format_html, format_html_join
+    from django.utils.safestring import mark_safe
+
+    if isinstance(value, Mapping):
+        if not value:
+            return "-"
+        rows = format_html_join(
+            "", "<tr><th>{}</th><td>{}</td></tr>", ((k, json_table(v)) for k, v in value.items())
+        )
+        return format_html('<table class="mmm-json">{}</table>', rows)
+    if isinstance(value, list | tuple):
+        if value and all(isinstance(item, Mapping) for item in value):
+            columns = list(dict.fromkeys(key for item in value for key in item))
+            head = format_html_join("", "<th>{}</th>", ((c,) for c in columns))
+            body = mark_safe(  # noqa: S308 - every cell is escaped by format_html_join
+                "".join(
+                    format_html(
+                        "<tr>{}</tr>",
+                        format_html_join("", "<td>{}</td>", ((json_table(item.get(c)),) for c in columns)),
+                    )
+                    for item in value
+                )
+            )
+            return format_html(
+                '<table class="mmm-json"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', head, body
+            )
+        # Each part is escaped by the branch that rendered it.
+        return mark_safe(", ".join(str(json_table(item)) for item in value)) if value else "-"  # noqa: S308
+    return "-" if value is None or value == "" else format_html("{}", value)

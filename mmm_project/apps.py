@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class MMMProjectConfig(AppConfig):
-    """Project-level app: cross-cutting management commands (``mint_token``) and system checks."""
+    """Project-level app: cross-cutting management commands (``mint_token``), system checks and the
+    collectors computed at scrape time (queue depth; live processes in multiprocess mode)."""
 
     name = "mmm_project"
     label = "mmm_project"
@@ -12,5 +13,13 @@ class MMMProjectConfig(AppConfig):
         from django.core import checks
 
         from mmm_project.checks import SECRETS_TAG, production_secrets
+        from mmm_project.metrics import SCRAPE_REGISTRY
+        from mmm_project.observability.multiproc import LiveProcessesCollector, metrics_dir
+        from mmm_project.observability.queues import QueueDepthCollector
 
         checks.register(production_secrets, SECRETS_TAG, checks.Tags.security)
+        if not getattr(SCRAPE_REGISTRY, "_mmm_operations", False):
+            SCRAPE_REGISTRY.register(QueueDepthCollector())
+            if directory := metrics_dir():
+                SCRAPE_REGISTRY.register(LiveProcessesCollector(directory))
+            SCRAPE_REGISTRY._mmm_operations = True

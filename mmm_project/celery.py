@@ -5,6 +5,8 @@ import sys
 
 from celery import Celery, signals
 
+from mmm_project.observability import celery_signals  # noqa: F401 - JSON logs, shared metrics folder
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mmm_project.settings")
 
 app = Celery("mmm_project")

@@ -22,7 +22,8 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
-from mmm_project.logging_config import logging_config
+from mmm_project.observability.logs import logging_config
+from mmm_project.spectacular import SPECTACULAR_SETTINGS as OPENAPI_SETTINGS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "mmm_project.observability.request_id.RequestIdMiddleware",
     "mmm_project.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -181,6 +183,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 PUBLISH_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BROKER_TRANSPORT_OPTIONS = dict(PUBLISH_TRANSPORT_OPTIONS)
 CELERY_TIMEZONE = "UTC"
+# Operations: task-sent events carry queue and routing key (Flower); Celery keeps its hands off
+# logging, which is the JSON LOGGING below in every process (mmm_project/celery.py).
+CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "receipts-sweep": {
         "task": "receipts.sweep",
@@ -243,24 +249,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 
-SPECTACULAR_SETTINGS = {
-    "TITLE": "MMM Engine API",
-    "DESCRIPTION": (
-        "Turns engineering signals into Mirror, Mentor and Multiplier nudges, gated by tenant policy, "
-        "actor preferences and fatigue control, with Ed25519-signed receipts."
-    ),
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "COMPONENT_SPLIT_REQUEST": True,
-    "SWAGGER_UI_DIST": "SIDECAR",  # self-hosted assets: the docs work without internet access
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {
-        "SurfaceEnum": ["ide", "ci", "alert"],
-        "ActionTypeEnum": ["mirror", "mentor", "multiplier"],
-        "DecideSurfaceEnum": ["ide", "ci"],
-    },
-}
+SPECTACULAR_SETTINGS = OPENAPI_SETTINGS
 
 # --- Webhook secrets at rest: Fernet keys, comma-separated, the first encrypts ----------------------
 # Required with DEBUG off. Embedded default: a key generated under LOCAL_STATE_DIR/keys.
@@ -329,7 +318,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=512 * 10
 
 # --- Security headers (NFR-7) ------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# "same-origin", not "no-referrer": with no referrer Chromium sends "Origin: null" on the admin's
+# login form and Django's CSRF origin check refuses it (403); cross-origin requests still get none.
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 HSTS_SECONDS = 31536000  # sent on every response by SecurityHeadersMiddleware (NFR-7)
 # `check --deploy` looks for HSTS in SECURE_HSTS_SECONDS only; it is sent by the middleware above

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from mmm_project.admin import ActionsOnlyAdmin, ReadOnlyAdmin, admin_actor_id
 from receipts.legal_hold import legal_hold_set
@@ -34,10 +36,20 @@ class LegalHoldReadOnlyAdmin(ActionsOnlyAdmin):
 
 @admin.register(Receipt)
 class ReceiptAdmin(LegalHoldReadOnlyAdmin):
-    list_display = ("receipt_id", "tenant_id", "kind", "status", "attempts", "created_at")
+    list_display = ("receipt_id", "tenant_id", "kind", "decision", "status", "attempts", "created_at")
     list_filter = ("kind", "status", "legal_hold")
     search_fields = ("receipt_id", "tenant_id", "decision_id")
+    ordering = ("-created_at",)
     date_hierarchy = "created_at"
+    readonly_fields = ("decision",)
+
+    @admin.display(description="decision")
+    def decision(self, receipt: Receipt) -> str:
+        """A link to the decision the receipt attests (receipts name it by id, no foreign key)."""
+        if receipt.decision_id is None:
+            return "-"
+        url = reverse("admin:decisions_decision_change", args=[receipt.decision_id])
+        return format_html('<a href="{}">{}</a>', url, receipt.decision_id)
 
 
 @admin.register(ReceiptKey)

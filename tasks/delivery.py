@@ -11,11 +11,13 @@ from tasks.retrying import RETRY_COUNTDOWNS, call_peer_with_retries
 
 @shared_task(name="delivery.send", bind=True, acks_late=True, max_retries=len(RETRY_COUNTDOWNS))
 def delivery_send_task(self, delivery_id: str) -> str:
-    """Push one delivery (``delivery_send``); transient failures retried, then left pending for the sweep."""
+    """Push one delivery (``delivery_send``); transient failures retried, then left pending for the sweep
+    and the task fails (``GaveUpForNow``), so that Flower shows it."""
     return call_peer_with_retries(
         self,
         lambda: delivery_send(delivery_id=delivery_id),
         lambda: Delivery.objects.values_list("status", flat=True).get(pk=delivery_id),
+        fail_after_last_retry=True,
     )
 
 

@@ -15,4 +15,6 @@ def action_enrich_task(self, action_id: str) -> str:
         self,
         lambda: action_enrich(action_id=action_id),
         lambda: action_enrich_give_up(action_id=action_id),
+        # The static text standing is the designed outcome (FR-5), not a failure to retry.
+        fail_after_last_retry=False,
     )

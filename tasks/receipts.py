@@ -13,13 +13,14 @@ from tasks.retrying import RETRY_COUNTDOWNS, call_peer_with_retries
 def receipt_send_task(self, receipt_id: str) -> str:
     """Send one receipt (``receipt_send``); a transient ERIS failure is recorded on the row and retried.
 
-    After the last retry the receipt stays ``pending`` for the sweep (nothing is lost); the
-    task returns the receipt's status.
+    After the last retry the receipt stays ``pending`` for the sweep (nothing is lost) and the task
+    fails (``GaveUpForNow``) so that Flower shows it; otherwise it returns the receipt's status.
     """
     return call_peer_with_retries(
         self,
         lambda: receipt_send(receipt_id=receipt_id),
         lambda: Receipt.objects.values_list("status", flat=True).get(pk=receipt_id),
+        fail_after_last_retry=True,
     )
 
 

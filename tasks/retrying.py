@@ -13,14 +13,35 @@ from mmm_project.clients import PeerUnavailable
 RETRY_COUNTDOWNS = (0.5, 1.0, 2.0)
 
 
-def call_peer_with_retries(task: Task, send: Callable[[], str], still_waiting: Callable[[], str]) -> str:
+class GaveUpForNow(Exception):
+    """A task's peer was still unavailable after its last retry. The row it was sending is recorded
+    as waiting (``pending``) and the beat sweep sends it later: the task fails so that Flower and the
+    task events show it as FAILURE, while nothing is lost."""
+
+
+def call_peer_with_retries(
+    task: Task,
+    send: Callable[[], str],
+    after_last_retry: Callable[[], str],
+    *,
+    fail_after_last_retry: bool,
+) -> str:
     """Run ``send``; on ``PeerUnavailable`` retry ``task`` after the next countdown.
 
-    After the last retry, return ``still_waiting()`` (the row's status; the sweep takes over).
+    After the last retry, ``after_last_retry()`` records the outcome (an outbox row stays pending
+    for its sweep; an enrichment falls back to the static text) and gives its status; then, with
+    ``fail_after_last_retry``, ``GaveUpForNow`` is raised (the task is FAILURE in Flower),
+    otherwise the status is returned.
     """
     try:
         return send()
     except PeerUnavailable as exc:
         if task.request.retries >= len(RETRY_COUNTDOWNS):
-            return still_waiting()
+            status = after_last_retry()
+            if fail_after_last_retry:
+                raise GaveUpForNow(
+                    f"{task.name}: peer unavailable after {len(RETRY_COUNTDOWNS)} retries; "
+                    f"left {status} for the sweep"
+                ) from exc
+            return status
         raise task.retry(exc=exc, countdown=RETRY_COUNTDOWNS[task.request.retries]) from exc

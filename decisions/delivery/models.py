@@ -42,6 +42,7 @@ class Delivery(models.Model):
 
     class Meta:
         db_table = "mmm_deliveries"
+        verbose_name_plural = "deliveries"
         constraints = [
             models.UniqueConstraint(fields=["action", "surface"], name="mmm_delivery_action_surface_uniq"),
         ]
@@ -94,6 +95,8 @@ class LLMUsage(models.Model):
 
     class Meta:
         db_table = "mmm_llm_usage"
+        verbose_name = "LLM usage"
+        verbose_name_plural = "LLM usage"
         constraints = [
             models.UniqueConstraint(fields=["tenant_id", "day"], name="mmm_llm_usage_tenant_day_uniq")
         ]

@@ -93,7 +93,7 @@ def decision_create(
             "decision over latency budget",
             extra={"decision_id": str(decision.id), "latency_ms": elapsed * 1000},
         )
-    _record_metrics(decide, result, seconds=time.perf_counter() - started)
+    _record(decide, result, decision=decision, seconds=time.perf_counter() - started, via="decide")
     return DecisionResult(decision, replayed=False)
 
 
@@ -135,7 +135,9 @@ def signal_decide(*, signal_pk: str, now: datetime | None = None) -> str:
     try:
         result = evaluate(decide, now=now, reserve=True)
         elapsed = time.perf_counter() - started
-        _persist(data=decide, result=result, latency_ms=elapsed * 1000, latency_warning=False, now=now)
+        decision = _persist(
+            data=decide, result=result, latency_ms=elapsed * 1000, latency_warning=False, now=now
+        )
     except Exception as exc:
         reason = transient_reason(exc)
         if reason is None and isinstance(exc, ApplicationError | ValueError | KeyError):
@@ -147,13 +149,33 @@ def signal_decide(*, signal_pk: str, now: datetime | None = None) -> str:
         metrics.SIGNALS_DEFERRED.labels(reason).inc()
         logger.warning("signal decision deferred", extra={"signal_pk": signal_pk, "error": reason})
         raise SignalDeferred(reason) from exc
-    _record_metrics(decide, result, seconds=time.perf_counter() - started)
+    _record(decide, result, decision=decision, seconds=time.perf_counter() - started, via="signal")
     return SignalStatus.DECIDED
 
 
-def _record_metrics(data: DecideInput, result: Evaluation, *, seconds: float) -> None:
-    """One decision's metrics (FR-15), the same for a decide request and a worker's decision."""
+def _record(data: DecideInput, result: Evaluation, *, decision: Decision, seconds: float, via: str) -> None:
+    """One decision's metrics and its INFO log line (FR-15), the same for a decide request
+    (``via="decide"``) and a worker's decision of a stored signal (``via="signal"``): ids, counts
+    and latency, never payloads (the actor id is pseudonymised by the log formatter)."""
     tenant_id = data.tenant_id
+    logger.info(
+        "decision made",
+        extra={
+            "tenant_id": tenant_id,
+            "actor_id": data.actor_id,
+            "actor_type": data.actor_type,
+            "decision_id": str(decision.id),
+            "signal_id": str(data.signal["signal_id"])[:255],
+            "event_type": metrics.event_type_label(data.signal["event_type"]),
+            "via": via,
+            "playbook_ids": [candidate.playbook_id for candidate in result.matched],
+            "action_count": len(result.delivered),
+            "suppressed_count": len(result.suppressed),
+            "latency_ms": round(seconds * 1000, 3),
+            "degraded_mode": result.degraded_mode,
+            "policy_stale": result.policy_stale,
+        },
+    )
     metrics.DECISIONS.labels(tenant_id, data.actor_type).inc()
     metrics.DECISION_LATENCY.labels(tenant_id).observe(seconds)
     for action in result.delivered:

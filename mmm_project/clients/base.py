@@ -30,6 +30,9 @@ BREAKER_STATE = Gauge(
     "mmm_circuit_breaker_state",
     "Circuit breaker state of each peer (1 = current).",
     ["service_name", "state"],
+    # Each process has its own breaker; across the live processes of a host a state is 1 when
+    # any process is in it (so "open" is 1 while some process has stopped calling the peer).
+    multiprocess_mode="livemax",
 )
 
 _local = threading.local()

@@ -26,12 +26,13 @@ RECORDED = [
     ("preferences", "0002_dual_channel_tags"),
     ("receipts", "0001_initial"),
 ]
-# Migrations written since, each adding to the schema (none moves a model).
+# Migrations written since, each adding to the schema or naming models (none moves a model).
 ADDED_SINCE = [
     ("decisions", "0007_signal_claim"),
     ("decisions", "0008_outbox_backoff"),
     ("decisions", "0009_webhook_routes_per_tenant"),
     ("decisions", "0010_actor_deletion"),
+    ("decisions", "0011_admin_names"),
     ("receipts", "0002_outbox_backoff"),
     ("receipts", "0003_actor_keys"),
     ("receipts", "0004_actor_deletion"),

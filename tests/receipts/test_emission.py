@@ -16,6 +16,7 @@ from receipts.models import Receipt
 from receipts.services import admin_receipt_create, receipt_send, receipts_sweep
 from receipts.signing import verify_document
 from tasks.receipts import receipt_send_task
+from tasks.retrying import GaveUpForNow
 from tests.peers import FakeEris
 
 pytestmark = pytest.mark.django_db
@@ -184,11 +185,21 @@ def test_retries_wait_half_a_second_then_one_then_two(eris):
     assert waits == [0.5, 1.0, 2.0]
 
 
-def test_after_the_last_retry_the_receipt_waits_for_the_sweep(eris, eager_retries):
+def test_after_the_last_retry_the_task_fails_and_the_receipt_waits_for_the_sweep(eris, eager_retries):
+    # given ERIS answering 503 to the first call and to each of the three retries
     eris.script = [503] * 4
     receipt = _receipt()
-    assert receipt_send_task.apply(args=[str(receipt.receipt_id)], throw=False).get() == "pending"
+    # when the task has used its retries
+    result = receipt_send_task.apply(args=[str(receipt.receipt_id)], throw=False)
+    # then it is recorded as failed (what Flower and the task events show) ...
+    assert result.status == "FAILURE"
+    assert isinstance(result.result, GaveUpForNow)
+    assert "left pending for the sweep" in str(result.result)
+    # ... while the receipt stays pending for the sweep, which then sends it
     assert (_status(receipt).status, receipt.attempts) == ("pending", 4)
+    Receipt.objects.filter(pk=receipt.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=5))
+    assert receipts_sweep() == 1
+    assert _status(receipt).status == "sent"
 
 
 def test_sweep_sends_old_pending_and_stuck_sending_receipts(eris):

@@ -7,6 +7,7 @@ transport: ``amqp://`` (RabbitMQ), ``redis://``, ``confluentkafka://`` (Kafka).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +15,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from kombu import Connection
 
 from decisions.intake.consumer import TOPICS, SignalConsumer
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -32,5 +35,6 @@ class Command(BaseCommand):
         if unknown:
             raise CommandError(f"unknown topics: {', '.join(unknown)}; known: {', '.join(TOPICS)}")
         with Connection(url) as connection:
-            self.stdout.write(f"consuming {', '.join(topics)}")
+            # A log line (JSON on stdout like every process), not plain text.
+            logger.info("consuming signals", extra={"topics": topics})
             SignalConsumer(connection, topics).run()
