@@ -107,9 +107,6 @@ def test_rf_mmm_02_broker_down_then_back(setup, worker_app, through_the_broker):
     with start_worker(
         worker_app, pool="solo", queues=["default", "receipts"], perform_ping_check=False, shutdown_timeout=30
     ):
-        from django.utils import timezone
-
-        print("DBG", timezone.now(), [(r.status, r.updated_at, r.kind) for r in Receipt.objects.all()])
         assert receipts_sweep(due_only=False) == 5
         receipts = _wait_until_all_sent()
     _assert_each_stored_once(eris, receipts)
