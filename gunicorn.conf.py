@@ -2,7 +2,8 @@
 
 Prometheus metrics from several worker processes are merged through PROMETHEUS_MULTIPROC_DIR
 (prometheus_client multiprocess mode); the folder is emptied at start and dead workers' files
-are marked so gauges do not keep stale values.
+are marked so gauges do not keep stale values. Tracing (FR-15) is set up in each worker after
+the fork (``post_fork``): a span exporter's background thread does not survive a fork.
 """
 
 import os
@@ -25,6 +26,12 @@ _metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(Path("var")
 def on_starting(server):
     shutil.rmtree(_metrics_dir, ignore_errors=True)
     Path(_metrics_dir).mkdir(parents=True, exist_ok=True)
+
+
+def post_fork(server, worker):
+    from mmm_project import tracing
+
+    tracing.setup("web")
 
 
 def child_exit(server, worker):

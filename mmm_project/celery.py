@@ -5,12 +5,15 @@ import sys
 
 from celery import Celery, signals
 
+from mmm_project import tracing
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mmm_project.settings")
 
 app = Celery("mmm_project")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Tasks live in the top-level ``tasks`` package (DESIGN.md layout), not in the apps.
 app.autodiscover_tasks(lambda: ["tasks"], related_name=None)
+tracing.connect_celery(signals)  # FR-15: once per worker process and in beat
 
 
 @signals.worker_init.connect
