@@ -87,19 +87,26 @@ def install(kind: str, processors: list[Any]) -> bool:
     global _installed
     if _installed:
         return False
-    from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
 
-    resource = Resource.create({"mmm.process_kind": kind})
-    if str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
-        resource = resource.merge(Resource({"service.name": SERVICE_NAME}))
-    provider = TracerProvider(resource=resource)  # sampler: OTEL_TRACES_SAMPLER (parent-based always on)
+    provider = TracerProvider(resource=resource_for(kind))  # sampler: OTEL_TRACES_SAMPLER
     for processor in processors:
         provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
     _instrument()
     _installed = True
     return True
+
+
+def resource_for(kind: str) -> Any:
+    """The process's resource: ``OTEL_SERVICE_NAME``/``OTEL_RESOURCE_ATTRIBUTES`` (service name
+    ``mmm-engine`` when they name none) plus ``mmm.process_kind``."""
+    from opentelemetry.sdk.resources import Resource
+
+    resource = Resource.create({"mmm.process_kind": kind})
+    if str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
+        resource = resource.merge(Resource({"service.name": SERVICE_NAME}))
+    return resource
 
 
 def _instrument() -> None:
