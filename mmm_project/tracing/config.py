@@ -67,6 +67,10 @@ def setup(kind: str) -> bool:
     if _installed:
         return True
     try:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mmm_project.settings")
+        from django.conf import settings
+
+        _ = settings.DEBUG  # loading the settings reads .env into the environment (real variables win)
         exporters = span_exporters(os.environ)
         if not exporters:
             return False
@@ -110,7 +114,7 @@ def resource_for(kind: str) -> Any:
 
 
 def _instrument() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mmm_project.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mmm_project.settings")  # install() without setup()
     from opentelemetry.instrumentation.celery import CeleryInstrumentor
     from opentelemetry.instrumentation.django import DjangoInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor

@@ -11,6 +11,8 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+from django.db import connections
+from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -46,6 +48,10 @@ _recorder = Recorder()
 def recorder() -> Recorder:
     if not tracing.enabled():
         assert tracing.install("test", [_recorder]), "another tracer provider was set in this process"
+        # A process sets tracing up before it connects; the suite connected long before.
+        for connection in connections.all(initialized_only=True):
+            if connection.vendor == "postgresql" and connection.connection is not None:
+                PsycopgInstrumentor().instrument_connection(connection.connection)
     return _recorder
 
 
