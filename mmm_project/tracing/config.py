@@ -93,13 +93,33 @@ def install(kind: str, processors: list[Any]) -> bool:
         return False
     from opentelemetry.sdk.trace import TracerProvider
 
-    provider = TracerProvider(resource=resource_for(kind))  # sampler: OTEL_TRACES_SAMPLER
+    configured = TracerProvider().sampler  # what OTEL_TRACES_SAMPLER asks (parent-based always on)
+    provider = TracerProvider(resource=resource_for(kind), sampler=_orphan_clients_dropped(configured))
     for processor in processors:
         provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
     _instrument()
     _installed = True
     return True
+
+
+def _orphan_clients_dropped(sampler: Any) -> Any:
+    """``sampler``, except that a client span starting a trace (SQL, Redis or HTTP outside any
+    request or task: health probes and scrapes, which are not traced, or a broker's polling
+    loop) is dropped rather than exported as a trace of one statement."""
+    from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+
+    class OrphanClientSpansDropped(Sampler):
+        def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None, links=None, **kw):
+            parent = trace.get_current_span(parent_context).get_span_context()
+            if kind == trace.SpanKind.CLIENT and not parent.is_valid:
+                return SamplingResult(Decision.DROP)
+            return sampler.should_sample(parent_context, trace_id, name, kind, attributes, links, **kw)
+
+        def get_description(self) -> str:
+            return f"OrphanClientSpansDropped{{{sampler.get_description()}}}"
+
+    return OrphanClientSpansDropped()
 
 
 def resource_for(kind: str) -> Any:

@@ -190,3 +190,10 @@ def test_without_an_exporter_a_command_traces_nothing(tmp_path):
     done = _manage_shell(SHELL_CODE, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "tracing False" in done.stdout
+
+
+def test_probes_are_not_traced_nor_are_statements_outside_a_trace(spans, db, api_client):
+    # given tracing on; when a health probe runs its database check
+    assert api_client.get("/v1/mmm/health").status_code == 200
+    # then neither the request nor its SQL statement (a trace of its own otherwise) is exported
+    assert spans.get_finished_spans() == ()
