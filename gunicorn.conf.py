@@ -4,7 +4,8 @@ Binds to ``GUNICORN_BIND``, else 127.0.0.1:``$PORT`` (honcho sets it; 8000 witho
 lines on stdout, the access log included (``mmm_project.observability.logs``). Prometheus metrics
 of every process are merged through one PROMETHEUS_MULTIPROC_DIR shared with the Celery processes
 (``mmm_project.observability.multiproc``): it is never emptied at start, ended processes' live
-gauges are dropped.
+gauges are dropped. Tracing (FR-15) is set up in each
+worker after the fork (``post_fork``): a span exporter's background thread does not survive a fork.
 """
 
 import os
@@ -33,6 +34,12 @@ control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET") or str(_state_dir / "
 
 def on_starting(server):
     multiproc.sweep_ended_processes(_metrics_dir)
+
+
+def post_fork(server, worker):
+    from mmm_project import tracing
+
+    tracing.setup("web")
 
 
 def child_exit(server, worker):

@@ -5,6 +5,7 @@ import sys
 
 from celery import Celery, signals
 
+from mmm_project import tracing
 from mmm_project.observability import celery_signals  # noqa: F401 - JSON logs, shared metrics folder
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mmm_project.settings")
@@ -13,6 +14,7 @@ app = Celery("mmm_project")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Tasks live in the top-level ``tasks`` package (DESIGN.md layout), not in the apps.
 app.autodiscover_tasks(lambda: ["tasks"], related_name=None)
+tracing.connect_celery(signals)  # FR-15: once per worker process and in beat
 
 
 @signals.worker_init.connect

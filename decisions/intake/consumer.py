@@ -11,6 +11,11 @@ message (at-least-once; stored signals are de-duplicated on their id).
 
 ``data_governance.deletion_requests`` carries Data Governance's actor deletions (NFR-3):
 ``{"tenant_id": ..., "actor_id": ...}`` becomes a deletion request (``decisions.privacy``).
+
+Tracing (FR-15): a message's W3C ``traceparent`` header, when present, is the parent of the
+``mmm.intake`` span in which its signal is stored and its decision enqueued; the Celery task
+message carries that trace on to the worker's ``mmm.decision``. A signal the sweep re-enqueues
+later (broker down, worker lost) is decided in a trace of its own.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from kombu.mixins import ConsumerMixin
 from decisions.intake.envelope import envelope_validate
 from decisions.intake.services import signal_reject, signals_ingest
 from decisions.privacy.services import actor_deletion_request
+from mmm_project import tracing
 from mmm_project.vocabulary import Severity
 
 logger = logging.getLogger(__name__)
@@ -119,7 +125,10 @@ class SignalConsumer(ConsumerMixin):
             # As Celery does around tasks: drop connections that are broken or past CONN_MAX_AGE.
             close_old_connections()
             try:
-                outcome = handle_message(topic, body, ubi_tenants=self.ubi_tenants)
+                with tracing.consumed(
+                    "mmm.intake", getattr(message, "headers", None), **{"messaging.destination.name": topic}
+                ):
+                    outcome = handle_message(topic, body, ubi_tenants=self.ubi_tenants)
             except DatabaseError as exc:
                 logger.warning(
                     "signal not stored; requeued", extra={"topic": topic, "error": type(exc).__name__}

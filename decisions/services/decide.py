@@ -23,7 +23,7 @@ from decisions.intake.services import signal_fail, signal_get_or_create, signal_
 from decisions.models import Action, Decision, LLMStatus, Signal, SignalStatus
 from decisions.selectors import DECISION_ACTIONS, decision_for_signal
 from decisions.services.evaluate import DecideInput, Evaluation, decide_input, evaluate
-from mmm_project import metrics
+from mmm_project import metrics, tracing
 from mmm_project.auth.principal import Principal
 from mmm_project.errors import ApplicationError
 from mmm_project.events import publish_after_commit
@@ -62,31 +62,40 @@ def decision_create(
     """
     started = time.perf_counter()
     now = now or timezone.now()
-    decide = decide_input(principal=principal, request=data, now=now)
-    tenant_id = decide.tenant_id
-    metrics.SIGNALS_RECEIVED.labels(
-        tenant_id,
-        metrics.source_label(decide.signal["source"]),
-        metrics.event_type_label(decide.signal["event_type"]),
-    ).inc()
+    with tracing.span("mmm.decision") as span:
+        with tracing.span("mmm.signal"):
+            decide = decide_input(principal=principal, request=data, now=now)
+            tenant_id = decide.tenant_id
+            _trace_input(span, decide)
+            metrics.SIGNALS_RECEIVED.labels(
+                tenant_id,
+                metrics.source_label(decide.signal["source"]),
+                metrics.event_type_label(decide.signal["event_type"]),
+            ).inc()
+            earlier = decision_for_signal(tenant_id=tenant_id, signal_id=decide.signal["signal_id"])
+        if earlier is not None:
+            tracing.set_attributes(span, decision_id=str(earlier.id), **{"mmm.replayed": True})
+            return DecisionResult(earlier, replayed=True)
 
-    earlier = decision_for_signal(tenant_id=tenant_id, signal_id=decide.signal["signal_id"])
-    if earlier is not None:
-        return DecisionResult(earlier, replayed=True)
-
-    result = evaluate(decide, now=now, reserve=True)
-    elapsed = time.perf_counter() - started
-    budget = LATENCY_BUDGET.get(decide.request_context.get("surface", "ide"), LATENCY_BUDGET["ide"])
-    try:
-        decision = _persist(
-            data=decide, result=result, latency_ms=elapsed * 1000, latency_warning=elapsed > budget, now=now
-        )
-    except IntegrityError:
-        # A concurrent request decided the same signal first: answer with its decision.
-        earlier = decision_for_signal(tenant_id=tenant_id, signal_id=decide.signal["signal_id"])
-        if earlier is None:
-            raise
-        return DecisionResult(earlier, replayed=True)
+        result = evaluate(decide, now=now, reserve=True)
+        elapsed = time.perf_counter() - started
+        budget = LATENCY_BUDGET.get(decide.request_context.get("surface", "ide"), LATENCY_BUDGET["ide"])
+        try:
+            decision = _persist(
+                data=decide,
+                result=result,
+                latency_ms=elapsed * 1000,
+                latency_warning=elapsed > budget,
+                now=now,
+            )
+        except IntegrityError:
+            # A concurrent request decided the same signal first: answer with its decision.
+            earlier = decision_for_signal(tenant_id=tenant_id, signal_id=decide.signal["signal_id"])
+            if earlier is None:
+                raise
+            tracing.set_attributes(span, decision_id=str(earlier.id), **{"mmm.replayed": True})
+            return DecisionResult(earlier, replayed=True)
+        _trace_decision(span, decision, result, latency_ms=elapsed * 1000)
 
     if elapsed > budget:
         logger.warning(
@@ -121,36 +130,71 @@ def signal_decide(*, signal_pk: str, now: datetime | None = None) -> str:
     Permanent failures (the signal's own data, an unknown tenant) mark it ``failed`` with the reason.
     """
     now = now or timezone.now()
-    claimed = Signal.objects.filter(pk=signal_pk, status=SignalStatus.RECEIVED).update(
-        status=SignalStatus.DECIDING, claimed_at=now
-    )
-    if claimed != 1:
-        return "skipped"
-    signal = Signal.objects.get(pk=signal_pk)
-    if Decision.objects.filter(signal=signal).exists():
-        Signal.objects.filter(pk=signal.pk).update(status=SignalStatus.DECIDED)
-        return SignalStatus.DECIDED
-    started = time.perf_counter()
-    decide = DecideInput.from_signal(signal)
-    try:
-        result = evaluate(decide, now=now, reserve=True)
-        elapsed = time.perf_counter() - started
-        decision = _persist(
-            data=decide, result=result, latency_ms=elapsed * 1000, latency_warning=False, now=now
-        )
-    except Exception as exc:
-        reason = transient_reason(exc)
-        if reason is None and isinstance(exc, ApplicationError | ValueError | KeyError):
-            metrics.SIGNALS_FAILED.labels(type(exc).__name__).inc()
-            return signal_fail(signal_pk=signal_pk, reason=str(exc), claimed=True)
-        signal_release(signal_pk=signal_pk)
-        if reason is None:
-            raise
-        metrics.SIGNALS_DEFERRED.labels(reason).inc()
-        logger.warning("signal decision deferred", extra={"signal_pk": signal_pk, "error": reason})
-        raise SignalDeferred(reason) from exc
+    with tracing.span("mmm.decision") as span:
+        with tracing.span("mmm.signal"):
+            claimed = Signal.objects.filter(pk=signal_pk, status=SignalStatus.RECEIVED).update(
+                status=SignalStatus.DECIDING, claimed_at=now
+            )
+            if claimed != 1:
+                tracing.set_attributes(span, **{"mmm.skipped": True})
+                return "skipped"
+            signal = Signal.objects.get(pk=signal_pk)
+            decided = Decision.objects.filter(signal=signal).exists()
+            decide = DecideInput.from_signal(signal)
+            _trace_input(span, decide)
+        if decided:
+            Signal.objects.filter(pk=signal.pk).update(status=SignalStatus.DECIDED)
+            return SignalStatus.DECIDED
+        started = time.perf_counter()
+        try:
+            result = evaluate(decide, now=now, reserve=True)
+            elapsed = time.perf_counter() - started
+            decision = _persist(
+                data=decide, result=result, latency_ms=elapsed * 1000, latency_warning=False, now=now
+            )
+        except Exception as exc:
+            reason = transient_reason(exc)
+            if reason is None and isinstance(exc, ApplicationError | ValueError | KeyError):
+                metrics.SIGNALS_FAILED.labels(type(exc).__name__).inc()
+                tracing.set_attributes(span, **{"error.type": type(exc).__name__})
+                return signal_fail(signal_pk=signal_pk, reason=str(exc), claimed=True)
+            signal_release(signal_pk=signal_pk)
+            if reason is None:
+                raise
+            metrics.SIGNALS_DEFERRED.labels(reason).inc()
+            logger.warning("signal decision deferred", extra={"signal_pk": signal_pk, "error": reason})
+            raise SignalDeferred(reason) from exc
+        _trace_decision(span, decision, result, latency_ms=elapsed * 1000)
     _record(decide, result, decision=decision, seconds=time.perf_counter() - started, via="signal")
     return SignalStatus.DECIDED
+
+
+def _trace_input(span: Any, data: DecideInput) -> None:
+    """Who and what the decision span is about (FR-15): ids and the signal's kind, no payload."""
+    tracing.set_attributes(
+        span,
+        tenant_id=data.tenant_id,
+        actor_id=data.actor_id,
+        **{
+            "mmm.actor_type": data.actor_type,
+            "mmm.signal.source": data.signal["source"],
+            "mmm.signal.event_type": data.signal["event_type"],
+            "mmm.signal.severity": data.signal["severity"],
+        },
+    )
+
+
+def _trace_decision(span: Any, decision: Decision, result: Evaluation, *, latency_ms: float) -> None:
+    """The FR-15 attributes known once the decision is persisted."""
+    tracing.set_attributes(
+        span,
+        decision_id=str(decision.id),
+        playbook_ids=[c.playbook_id for c in result.matched],
+        action_count=len(result.delivered),
+        latency_ms=round(latency_ms, 3),
+        degraded_mode=bool(result.degraded_mode),
+        **{"mmm.suppressed_count": len(result.suppressed), "mmm.policy_stale": bool(result.policy_stale)},
+    )
 
 
 def _record(data: DecideInput, result: Evaluation, *, decision: Decision, seconds: float, via: str) -> None:
@@ -243,12 +287,14 @@ def _persist(
             )
             for position, action in enumerate(result.delivered)
         )
-        deliveries_create(actions=actions)
-        enqueue_enrichment([str(a.id) for a in actions if a.llm_status == LLMStatus.PENDING])
+        with tracing.span("mmm.delivery", **{"mmm.action_count": len(actions)}):
+            deliveries_create(actions=actions)
+            enqueue_enrichment([str(a.id) for a in actions if a.llm_status == LLMStatus.PENDING])
         # The signed decision receipt joins the same transaction (FR-12 outbox).
-        receipt_create(
-            build=lambda rid: decision_body(receipt_id=rid, decision=decision, actions=actions, now=now)
-        )
+        with tracing.span("mmm.receipt"):
+            receipt_create(
+                build=lambda rid: decision_body(receipt_id=rid, decision=decision, actions=actions, now=now)
+            )
         publish_after_commit(
             topic="mmm.decisions",
             tenant_id=data.tenant_id,

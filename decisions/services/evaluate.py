@@ -26,7 +26,7 @@ from decisions.fatigue_store import fatigue_store
 from decisions.selectors import recent_signal_metadata
 from decisions.services.peers import gather
 from experiments.selectors import apply_experiments
-from mmm_project import metrics
+from mmm_project import metrics, tracing
 from mmm_project.auth.principal import Principal
 from mmm_project.errors import ApplicationError
 from mmm_project.privacy import EMAIL_MESSAGE, looks_like_email
@@ -191,89 +191,117 @@ def evaluate(
     passes a draft instead. With ``reserve=True`` fatigue slots are taken for the delivered
     actions (a real decision); with False they are only checked.
     """
-    local_policy = tenant_policy_view(tenant_id=data.tenant_id)
-    peers = gather(
-        tenant_id=data.tenant_id,
-        actor_id=data.actor_id,
-        actor_type=data.actor_type,
-        signal_id=data.signal["signal_id"],
-        local_policy=local_policy,
-        limit=RECENT_SIGNALS_LIMIT,
-        policy_context={  # metadata only (NFR-3)
-            "actor_type": data.actor_type,
-            "event_type": data.signal["event_type"],
-            "source": data.signal["source"],
-            "severity": data.signal["severity"],
-            "repo_id": data.request_context.get("repo_id", ""),
-            "environment": data.request_context.get("environment", ""),
-        },
-    )
-    policy = peers.policy
-    prefs = actor_preferences_view(tenant_id=data.tenant_id, actor_id=data.actor_id)
-    recent = peers.recent_signals
-    if recent is None:
-        recent = recent_signal_metadata(
-            tenant_id=data.tenant_id, actor_id=data.actor_id, limit=RECENT_SIGNALS_LIMIT
-        )
-    roles = peers.roles if peers.roles is not None else data.roles  # the IAM's, when configured
-    context = assemble_context(
-        tenant_id=data.tenant_id,
-        actor_id=data.actor_id,
-        actor_type=data.actor_type,
-        actor_roles=roles,
-        request_context=data.request_context,
-        signal=data.signal,
-        signal_ts=data.signal_ts,
-        recent_signals=recent,
-        policy={
-            "quiet_hours": policy.quiet_hours,
-            "enabled_action_types": sorted(policy.enabled_action_types),
-            "enabled_surfaces": sorted(policy.enabled_surfaces),
-            "policy_snapshot_id": policy.snapshot_id,
-        },
-    )
-    if candidates is None:
-        candidates = playbook_candidates(
+    with tracing.span("mmm.context") as span:  # steps 3 and 4: peers in parallel, then the context
+        local_policy = tenant_policy_view(tenant_id=data.tenant_id)
+        peers = gather(
             tenant_id=data.tenant_id,
-            event_type=data.signal["event_type"],
-            source=data.signal["source"],
-            severity=data.signal["severity"],
+            actor_id=data.actor_id,
+            actor_type=data.actor_type,
+            signal_id=data.signal["signal_id"],
+            local_policy=local_policy,
+            limit=RECENT_SIGNALS_LIMIT,
+            policy_context={  # metadata only (NFR-3)
+                "actor_type": data.actor_type,
+                "event_type": data.signal["event_type"],
+                "source": data.signal["source"],
+                "severity": data.signal["severity"],
+                "repo_id": data.request_context.get("repo_id", ""),
+                "environment": data.request_context.get("environment", ""),
+            },
         )
-    match = match_playbooks(candidates, actor_roles=frozenset(roles), context=context.as_dict())
-    matched, assignments = apply_experiments(
-        list(match.matched),
-        tenant_id=data.tenant_id,
-        actor_id=data.actor_id,
-        team_id=str(data.request_context.get("team_id") or data.request_context.get("repo_id") or ""),
-    )
-    proposed: list[ProposedAction] = []
-    suppressed: list[dict[str, Any]] = list(match.errors)
-    for candidate in matched:
-        actions, dropped = compose_actions(
-            candidate, context=context, dual_channel_tags=policy.dual_channel_tags
+        policy = peers.policy
+        prefs = actor_preferences_view(tenant_id=data.tenant_id, actor_id=data.actor_id)
+        recent = peers.recent_signals
+        if recent is None:
+            recent = recent_signal_metadata(
+                tenant_id=data.tenant_id, actor_id=data.actor_id, limit=RECENT_SIGNALS_LIMIT
+            )
+        roles = peers.roles if peers.roles is not None else data.roles  # the IAM's, when configured
+        context = assemble_context(
+            tenant_id=data.tenant_id,
+            actor_id=data.actor_id,
+            actor_type=data.actor_type,
+            actor_roles=roles,
+            request_context=data.request_context,
+            signal=data.signal,
+            signal_ts=data.signal_ts,
+            recent_signals=recent,
+            policy={
+                "quiet_hours": policy.quiet_hours,
+                "enabled_action_types": sorted(policy.enabled_action_types),
+                "enabled_surfaces": sorted(policy.enabled_surfaces),
+                "policy_snapshot_id": policy.snapshot_id,
+            },
         )
-        proposed += actions
+        tracing.set_attributes(
+            span,
+            **{"mmm.degraded_peers": list(peers.degraded), "mmm.recent_signal_count": len(recent)},
+        )
+    with tracing.span("mmm.playbook_evaluation") as span:  # step 5 and 6: match, then compose
+        if candidates is None:
+            candidates = playbook_candidates(
+                tenant_id=data.tenant_id,
+                event_type=data.signal["event_type"],
+                source=data.signal["source"],
+                severity=data.signal["severity"],
+            )
+        match = match_playbooks(candidates, actor_roles=frozenset(roles), context=context.as_dict())
+        matched, assignments = apply_experiments(
+            list(match.matched),
+            tenant_id=data.tenant_id,
+            actor_id=data.actor_id,
+            team_id=str(data.request_context.get("team_id") or data.request_context.get("repo_id") or ""),
+        )
+        proposed: list[ProposedAction] = []
+        suppressed: list[dict[str, Any]] = list(match.errors)
+        for candidate in matched:
+            actions, dropped = compose_actions(
+                candidate, context=context, dual_channel_tags=policy.dual_channel_tags
+            )
+            proposed += actions
+            suppressed += dropped
+        tracing.set_attributes(
+            span,
+            playbook_ids=[c.playbook_id for c in match.matched],
+            **{"mmm.candidate_count": len(candidates), "mmm.proposed_count": len(proposed)},
+        )
+    with tracing.span("mmm.llm_safety") as span:  # FR-5: what the LLM may write, or drop
+        proposed, dropped, llm_degraded = plan_enrichment(proposed)
         suppressed += dropped
-    proposed, dropped, llm_degraded = plan_enrichment(proposed)
-    suppressed += dropped
-    if llm_degraded:
-        metrics.DEGRADED_DECISIONS.labels(data.tenant_id, "llm_gateway").inc()
-    if peers.fail_closed:
-        # FR-11: a safety-critical tenant without a fresh policy gets no actions at all.
-        suppressed += [action.suppressed(Suppression.POLICY_FAIL_CLOSED) for action in proposed]
-        proposed = []
-    kept, dropped = policy_gate(proposed, policy)
-    suppressed += dropped
-    kept, dropped = preference_gate(kept, prefs, now=now)
-    suppressed += dropped
-    kept, dropped = quiet_hours_gate(kept, policy, now=now)
-    suppressed += dropped
-    ranked = prioritise(
-        kept, context=context, priorities=policy.priorities, signal_ts=data.signal_ts, now=now
-    )
-    delivered, dropped = fatigue_reserve(
-        ranked, data=data, policy=policy, repo_id=context.repo_id, now=now, reserve=reserve
-    )
+        if llm_degraded:
+            metrics.DEGRADED_DECISIONS.labels(data.tenant_id, "llm_gateway").inc()
+        tracing.set_attributes(span, degraded_mode=llm_degraded, **{"mmm.dropped_count": len(dropped)})
+    with tracing.span("mmm.policy_gate") as span:  # step 7, FR-11
+        before = len(suppressed)
+        if peers.fail_closed:
+            # FR-11: a safety-critical tenant without a fresh policy gets no actions at all.
+            suppressed += [action.suppressed(Suppression.POLICY_FAIL_CLOSED) for action in proposed]
+            proposed = []
+        kept, dropped = policy_gate(proposed, policy)
+        suppressed += dropped
+        tracing.set_attributes(
+            span,
+            **{"mmm.dropped_count": len(suppressed) - before, "mmm.fail_closed": peers.fail_closed},
+        )
+    with tracing.span("mmm.preference_fatigue_gates") as span:  # steps 7 to 9: FR-14, FR-7, FR-10
+        before = len(suppressed)
+        kept, dropped = preference_gate(kept, prefs, now=now)
+        suppressed += dropped
+        kept, dropped = quiet_hours_gate(kept, policy, now=now)
+        suppressed += dropped
+        ranked = prioritise(
+            kept, context=context, priorities=policy.priorities, signal_ts=data.signal_ts, now=now
+        )
+        delivered, dropped = fatigue_reserve(
+            ranked, data=data, policy=policy, repo_id=context.repo_id, now=now, reserve=reserve
+        )
+        tracing.set_attributes(
+            span,
+            **{
+                "mmm.dropped_count": len(suppressed) - before + len(dropped),
+                "mmm.kept_count": len(delivered),
+            },
+        )
     return Evaluation(
         context=context,
         policy=policy,

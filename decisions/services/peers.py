@@ -14,6 +14,7 @@ Any of these sets ``degraded_mode`` on the decision and its receipt, logs a line
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -152,7 +153,12 @@ def gather(
     if ubi.client.configured:
         calls["ubi"] = (_fetch_recent, tenant_id, actor_id, limit)
     if len(calls) > 1:  # in parallel: the slowest peer, not their sum, bounds the wait (NFR-1)
-        futures = {name: _pool().submit(*call) for name, call in calls.items()}
+        # Each call runs in a copy of this context, so the pool's threads continue the caller's
+        # trace (W3C Trace Context on the peer requests, FR-15); one copy per call, as a context
+        # cannot be entered by two threads at once.
+        futures = {
+            name: _pool().submit(contextvars.copy_context().run, *call) for name, call in calls.items()
+        }
         results = {name: future.result() for name, future in futures.items()}
     else:
         results = {name: call[0](*call[1:]) for name, call in calls.items()}

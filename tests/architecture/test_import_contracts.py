@@ -51,6 +51,11 @@ def test_the_import_contracts_hold():
             "from django.conf import settings",
             "The decision engine imports no Django",
         ),
+        (
+            "decisions/engine/gates.py",
+            "from opentelemetry import trace",
+            "The decision engine imports no Django",
+        ),
         ("decisions/intake/services.py", "from decisions.services import decide", "Inside decisions"),
         ("receipts/services.py", "from tasks.receipts import receipt_send_task", "Services never import"),
     ],
