@@ -113,7 +113,7 @@ class Stack:
             # gunicorn's control socket would otherwise be one path per user, shared by instances.
             GUNICORN_CMD_ARGS=f"--control-socket {self.scratch / 'gunicorn.ctl'}",
             PROMETHEUS_MULTIPROC_DIR=str(self.scratch / "prometheus"),
-            LOG_LEVEL="WARNING",
+            LOG_LEVEL="INFO",  # the worker says "ready." at INFO (JSON logs follow LOG_LEVEL)
             **COMPRESSED,
         )
         self.env.update(env)
