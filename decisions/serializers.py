@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from rest_framework import serializers
 
 from decisions.intake.envelope import SignalInputSerializer
-from mmm_project.serializers import StrictSerializer
+from mmm_project.serializers import QuerySerializer, StrictSerializer
 from mmm_project.vocabulary import ActorType, OutcomeResult, Surface
 from playbooks.serializers import ProblemSerializer
+
+# A character that is white space in no regular-expression dialect (Python, ECMA-262, Rust): the
+# same test for the server and for any client validating against the OpenAPI document.
+NON_BLANK_PATTERN = r"[^\s\x1c-\x1f\x85\ufeff]"
 
 
 class ContextInputSerializer(StrictSerializer):
@@ -39,9 +45,23 @@ class OutcomeInputSerializer(StrictSerializer):
     result = serializers.ChoiceField(choices=OutcomeResult.values)
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
     actor_id = serializers.CharField(max_length=255, required=False)
+    # A dismissal or a failure says why: a reason with a character that is not white space.
+    openapi_schema = {
+        "oneOf": [
+            {"properties": {"result": {"enum": ["shown", "ignored", "accepted"]}}},
+            {
+                "properties": {
+                    "result": {"enum": ["dismissed", "failed"]},
+                    "reason": {"pattern": NON_BLANK_PATTERN},
+                },
+                "required": ["reason"],
+            },
+        ]
+    }
 
     def validate(self, attrs):
-        if attrs["result"] in (OutcomeResult.DISMISSED, OutcomeResult.FAILED) and not attrs["reason"].strip():
+        explained = re.search(NON_BLANK_PATTERN, attrs["reason"])
+        if attrs["result"] in (OutcomeResult.DISMISSED, OutcomeResult.FAILED) and not explained:
             raise serializers.ValidationError({"reason": [f"is required when result is {attrs['result']}"]})
         return attrs
 
@@ -73,7 +93,7 @@ class DecisionOutputSerializer(serializers.Serializer):
     latency_warning = serializers.BooleanField()
 
 
-class NudgesQuerySerializer(StrictSerializer):
+class NudgesQuerySerializer(QuerySerializer):
     surface = serializers.ChoiceField(choices=Surface.values, required=False, default=Surface.IDE.value)
     limit = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)
 
@@ -141,7 +161,7 @@ class TenantMetricsSerializer(serializers.Serializer):
     aggregates = AggregatesSerializer()
 
 
-class MetricsQuerySerializer(StrictSerializer):
+class MetricsQuerySerializer(QuerySerializer):
     start_date = serializers.DateTimeField(required=False)
     end_date = serializers.DateTimeField(required=False)
 
@@ -156,6 +176,7 @@ class DryRunInputSerializer(StrictSerializer):
     signal_ids = serializers.ListField(
         child=serializers.CharField(max_length=255), required=False, min_length=1, max_length=100
     )
+    openapi_schema = {"oneOf": [{"required": ["signal"]}, {"required": ["signal_ids"]}]}
 
     def validate(self, attrs):
         if ("signal" in attrs) == ("signal_ids" in attrs):

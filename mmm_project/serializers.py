@@ -23,3 +23,25 @@ class StrictSerializer(serializers.Serializer):
         if errors:
             raise serializers.ValidationError(errors)
         return value
+
+
+class QuerySerializer(serializers.Serializer):
+    """Query-string parameters, validated like a JSON body: an empty value (``?surface=``) is a
+    value to validate (refused by a choice or a non-blank field, never read as "absent"), and a
+    parameter given twice is refused. Undeclared parameters are ignored, as HTTP caches and
+    proxies add their own; the OpenAPI document lists the declared ones.
+
+    Pass ``request.query_params`` as ``data``.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "lists"):  # a QueryDict: one plain value per declared parameter
+            repeated = {
+                name: ["give it once"]
+                for name, values in data.lists()
+                if name in self.fields and len(values) > 1
+            }
+            if repeated:
+                raise serializers.ValidationError(repeated)
+            data = {name: data[name] for name in data if name in self.fields}
+        return super().to_internal_value(data)

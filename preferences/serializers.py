@@ -144,6 +144,7 @@ class SnoozeInputSerializer(StrictSerializer):
 
     duration_hours = serializers.IntegerField(min_value=1, max_value=720, required=False)
     until = serializers.DateTimeField(required=False)
+    openapi_schema = {"oneOf": [{"required": ["duration_hours"]}, {"required": ["until"]}]}
 
     def validate(self, attrs):
         if ("duration_hours" in attrs) == ("until" in attrs):

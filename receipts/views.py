@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mmm_project.auth.permissions import HasScope, IsTenantAdmin
-from mmm_project.serializers import StrictSerializer
+from mmm_project.serializers import QuerySerializer
 from receipts.models import ReceiptKind
 from receipts.selectors import receipt_list
 from receipts.serializers import JWKSSerializer, ReceiptListSerializer, VerificationSerializer
@@ -62,7 +62,7 @@ class ReceiptListApi(APIView):
 
     permission_classes = [IsTenantAdmin]
 
-    class FilterSerializer(StrictSerializer):
+    class FilterSerializer(QuerySerializer):
         decision_id = serializers.UUIDField(required=False)
         kind = serializers.ChoiceField(choices=ReceiptKind.choices, required=False)
         limit = serializers.IntegerField(min_value=1, max_value=200, required=False, default=50)

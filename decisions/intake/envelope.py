@@ -40,17 +40,16 @@ SEVERITY_ALIASES = {
 }
 
 
-class SeverityField(serializers.CharField):
-    """Severity on the info..critical scale; common aliases (warning, error, moderate) accepted."""
+class SeverityField(serializers.ChoiceField):
+    """Severity on the info..critical scale, in lower case; common aliases (warning, error,
+    moderate) are accepted and stored as the value they stand for. An enum in the OpenAPI document."""
 
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data).strip().lower()
-        value = SEVERITY_ALIASES.get(value, value)
-        if value not in Severity.values:
-            raise serializers.ValidationError(
-                f"unknown severity; expected one of {', '.join(Severity.values)}"
-            )
-        return value
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=[*Severity.values, *SEVERITY_ALIASES], **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        return SEVERITY_ALIASES.get(value, value)
 
 
 class SignalTimestampField(serializers.DateTimeField):
