@@ -7,13 +7,9 @@ import re
 from rest_framework import serializers
 
 from decisions.intake.envelope import SignalInputSerializer
-from mmm_project.serializers import QuerySerializer, StrictSerializer
+from mmm_project.serializers import NON_BLANK_PATTERN, QuerySerializer, StrictSerializer
 from mmm_project.vocabulary import ActorType, OutcomeResult, Surface
 from playbooks.serializers import ProblemSerializer
-
-# A character that is white space in no regular-expression dialect (Python, ECMA-262, Rust): the
-# same test for the server and for any client validating against the OpenAPI document.
-NON_BLANK_PATTERN = r"[^\s\x1c-\x1f\x85\ufeff]"
 
 
 class ContextInputSerializer(StrictSerializer):

@@ -16,7 +16,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import force_instance
 from rest_framework import serializers
 
-from mmm_project.serializers import StrictSerializer
+from mmm_project.serializers import NON_BLANK_PATTERN, StrictSerializer
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -43,6 +43,21 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+def _non_blank(field: serializers.Field, schema: dict[str, Any] | None) -> None:
+    """A string DRF trims and refuses when blank must hold a non-white-space character."""
+    if schema is None:
+        return
+    if isinstance(field, serializers.ListField):
+        _non_blank(field.child, schema.get("items"))
+    elif (
+        type(field) is serializers.CharField
+        and field.trim_whitespace
+        and not field.allow_blank
+        and "pattern" not in schema
+    ):
+        schema["pattern"] = NON_BLANK_PATTERN
+
+
 class MMMAutoSchema(AutoSchema):
     """AutoSchema adding the shared error responses to every operation and stating in request
     schemas what ``StrictSerializer`` and cross-field validation enforce."""
@@ -53,6 +68,8 @@ class MMMAutoSchema(AutoSchema):
         if direction == "request" and isinstance(instance, StrictSerializer):
             schema["additionalProperties"] = False
             schema.update(getattr(instance, "openapi_schema", {}))
+            for name, field in instance.fields.items():
+                _non_blank(field, schema.get("properties", {}).get(name))
         return schema
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:

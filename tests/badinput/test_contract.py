@@ -100,3 +100,25 @@ def test_severity_is_an_enum(document):
 @pytest.mark.parametrize("path", ["/v1/mmm/webhooks/github", "/v1/mmm/webhooks/alertmanager"])
 def test_webhooks_document_401_and_415(document, path):
     assert {"202", "401", "415"} <= set(document["paths"][path]["post"]["responses"])
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("put", "/v1/mmm/tenants/tenant-a/policy"),
+        ("put", "/v1/mmm/actors/actor-1/preferences"),
+        ("post", "/v1/mmm/receipts/verify"),
+    ],
+)
+def test_an_empty_body_is_400_where_one_is_required(admin, method, path):
+    receipts = Receipt.objects.count()
+    response = getattr(admin, method)(path, data="", content_type="application/json")
+    assert response.status_code == 400
+    assert "body" in response.json()["error"]["fields"]
+    assert Receipt.objects.count() == receipts
+
+
+def test_playbook_ids_in_paths_are_uuids(document, admin):
+    parameter = document["paths"]["/v1/mmm/playbooks/{playbook_id}"]["delete"]["parameters"][0]
+    assert parameter["schema"] == {"type": "string", "format": "uuid"}
+    assert admin.delete("/v1/mmm/playbooks/not-a-uuid").status_code == 404
