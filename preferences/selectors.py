@@ -87,7 +87,10 @@ PREFERENCES_CACHE_SECONDS = 300  # NFR-1: actor preferences cached 5 minutes
 
 
 def preferences_cache_key(tenant_id: str, actor_id: str) -> str:
-    return f"prefs:{tenant_id}:{actor_id}"
+    """The cache key of an actor's preferences. The actor id is the caller's (a path segment may
+    hold spaces or control characters, which memcached-style keys refuse): it enters as a digest."""
+    digest = hashlib.sha256(actor_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"prefs:{tenant_id}:{digest}"
 
 
 def actor_preferences_view(*, tenant_id: str, actor_id: str) -> PreferencesView:
