@@ -30,7 +30,7 @@ from tests.badinput.server import CountingApp, serving
 
 MIN_REQUESTS = 5_000
 # Examples per operation and generation mode: with 42 operations, about 6,000 requests.
-MAX_EXAMPLES = 120
+MAX_EXAMPLES = 100
 SEED = 17  # the same requests on every run; change it to explore others
 MAX_SECONDS = 600  # pytest's bound for the whole run
 
