@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from rest_framework import serializers
 
 from decisions.intake.envelope import SignalInputSerializer
-from mmm_project.serializers import ActorIdField, StrictSerializer
+from mmm_project.serializers import NON_BLANK_PATTERN, ActorIdField, QuerySerializer, StrictSerializer
 from mmm_project.vocabulary import ActorType, OutcomeResult, Surface
 from playbooks.serializers import ProblemSerializer
 
@@ -39,9 +41,23 @@ class OutcomeInputSerializer(StrictSerializer):
     result = serializers.ChoiceField(choices=OutcomeResult.values)
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
     actor_id = ActorIdField(required=False)
+    # A dismissal or a failure says why: a reason with a character that is not white space.
+    openapi_schema = {
+        "oneOf": [
+            {"properties": {"result": {"enum": ["shown", "ignored", "accepted"]}}},
+            {
+                "properties": {
+                    "result": {"enum": ["dismissed", "failed"]},
+                    "reason": {"pattern": NON_BLANK_PATTERN},
+                },
+                "required": ["reason"],
+            },
+        ]
+    }
 
     def validate(self, attrs):
-        if attrs["result"] in (OutcomeResult.DISMISSED, OutcomeResult.FAILED) and not attrs["reason"].strip():
+        explained = re.search(NON_BLANK_PATTERN, attrs["reason"])
+        if attrs["result"] in (OutcomeResult.DISMISSED, OutcomeResult.FAILED) and not explained:
             raise serializers.ValidationError({"reason": [f"is required when result is {attrs['result']}"]})
         return attrs
 
@@ -79,7 +95,7 @@ class DecisionOutputSerializer(serializers.Serializer):
     latency_warning = serializers.BooleanField()
 
 
-class NudgesQuerySerializer(StrictSerializer):
+class NudgesQuerySerializer(QuerySerializer):
     surface = serializers.ChoiceField(choices=Surface.values, required=False, default=Surface.IDE.value)
     limit = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)
 
@@ -147,7 +163,7 @@ class TenantMetricsSerializer(serializers.Serializer):
     aggregates = AggregatesSerializer()
 
 
-class MetricsQuerySerializer(StrictSerializer):
+class MetricsQuerySerializer(QuerySerializer):
     start_date = serializers.DateTimeField(required=False)
     end_date = serializers.DateTimeField(required=False)
 
@@ -162,6 +178,7 @@ class DryRunInputSerializer(StrictSerializer):
     signal_ids = serializers.ListField(
         child=serializers.CharField(max_length=255), required=False, min_length=1, max_length=100
     )
+    openapi_schema = {"oneOf": [{"required": ["signal"]}, {"required": ["signal_ids"]}]}
 
     def validate(self, attrs):
         if ("signal" in attrs) == ("signal_ids" in attrs):

@@ -26,7 +26,7 @@ from experiments.services import (
 from mmm_project.auth.permissions import IsTenantAdmin
 from mmm_project.errors import NotFound
 from mmm_project.openapi import ErrorSerializer
-from mmm_project.serializers import StrictSerializer
+from mmm_project.serializers import QuerySerializer
 
 
 class ExperimentCollectionApi(APIView):
@@ -34,7 +34,7 @@ class ExperimentCollectionApi(APIView):
 
     permission_classes = [IsTenantAdmin]
 
-    class FilterSerializer(StrictSerializer):
+    class FilterSerializer(QuerySerializer):
         tenant_id = serializers.CharField(required=False)
         status = serializers.ChoiceField(choices=ExperimentStatus.values, required=False)
 

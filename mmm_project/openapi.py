@@ -2,7 +2,9 @@
 
 Every operation documents its error responses with the one error body
 ``{"error": {"code", "message", "fields"}}``: 400, 404 and 500 everywhere, 401 and 403 where a
-token is required.
+token is required. Request bodies of ``StrictSerializer`` classes are ``additionalProperties:
+false`` (unknown fields are refused), and a serializer's ``openapi_schema`` (a dict of JSON Schema
+keywords such as ``oneOf``) states what its ``validate`` enforces across fields.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import force_instance
 from rest_framework import serializers
+
+from mmm_project.serializers import NON_BLANK_PATTERN, StrictSerializer
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -38,8 +43,34 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+def _non_blank(field: serializers.Field, schema: dict[str, Any] | None) -> None:
+    """A string DRF trims and refuses when blank must hold a non-white-space character."""
+    if schema is None:
+        return
+    if isinstance(field, serializers.ListField):
+        _non_blank(field.child, schema.get("items"))
+    elif (
+        type(field) is serializers.CharField
+        and field.trim_whitespace
+        and not field.allow_blank
+        and "pattern" not in schema
+    ):
+        schema["pattern"] = NON_BLANK_PATTERN
+
+
 class MMMAutoSchema(AutoSchema):
-    """AutoSchema adding the shared error responses to every operation."""
+    """AutoSchema adding the shared error responses to every operation and stating in request
+    schemas what ``StrictSerializer`` and cross-field validation enforce."""
+
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+        schema = super()._map_basic_serializer(serializer, direction)
+        instance = force_instance(serializer)
+        if direction == "request" and isinstance(instance, StrictSerializer):
+            schema["additionalProperties"] = False
+            schema.update(getattr(instance, "openapi_schema", {}))
+            for name, field in instance.fields.items():
+                _non_blank(field, schema.get("properties", {}).get(name))
+        return schema
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)

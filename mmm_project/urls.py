@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from mmm_project import errors, health
@@ -22,8 +23,9 @@ api_patterns = [
 urlpatterns = [
     path("v1/mmm/", include(api_patterns)),
     path("admin/", admin.site.urls),
-    # Unknown API paths get the JSON error body even with DEBUG on (no HTML debug page).
-    re_path(r"^v1/", errors.handler404),
+    # Unknown API paths get the JSON error body for every method, even with DEBUG on: no HTML debug
+    # page, and no CSRF failure page for a POST (the API authenticates by bearer token, not cookie).
+    re_path(r"^v1/", csrf_exempt(errors.handler404)),
 ]
 
 handler400 = "mmm_project.errors.handler400"

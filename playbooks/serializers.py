@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from mmm_project.serializers import StrictSerializer
+
 
 class PlaybookOutputSerializer(serializers.Serializer):
     playbook_id = serializers.UUIDField(source="id")
@@ -52,13 +54,31 @@ class PlaybookWithProblemsSerializer(PlaybookOutputSerializer):
     problems = ProblemSerializer(many=True, help_text="What would stop the latest version from publishing.")
 
 
-class PlaybookDocumentSerializer(serializers.Serializer):
-    """The playbook format (see playbooks/spec.py); validated by the engine, not by this class."""
+class PlaybookLimitsSerializer(StrictSerializer):
+    cooldown_minutes = serializers.IntegerField(min_value=0, max_value=43200, required=False)
 
-    name = serializers.CharField()
-    description = serializers.CharField(required=False)
-    owner = serializers.CharField(required=False)
-    triggers = serializers.ListField(child=serializers.DictField())
+
+class PlaybookDocumentSerializer(StrictSerializer):
+    """The playbook format (see playbooks/spec.py): its shape for the OpenAPI document; the content
+    (CEL conditions, templates, action rules) is validated by ``playbooks.spec``, naming each field.
+    """
+
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    owner = serializers.CharField(required=False, allow_blank=True)
+    tenant_id = serializers.CharField(required=False, help_text="Ignored: the token's tenant.")
+    version = serializers.IntegerField(required=False, help_text="Ignored: versions are assigned.")
+    triggers = serializers.ListField(child=serializers.DictField(), min_length=1)
     conditions = serializers.ListField(child=serializers.CharField(), required=False)
-    actions = serializers.ListField(child=serializers.DictField())
-    limits = serializers.DictField(required=False)
+    actions = serializers.ListField(child=serializers.DictField(), min_length=1)
+    limits = PlaybookLimitsSerializer(required=False)
+    experiment_metadata = serializers.DictField(required=False)
+
+
+class PlaybookChangeSerializer(PlaybookDocumentSerializer):
+    """``PUT``: the fields to change (at least one); omitted fields keep their value."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    triggers = serializers.ListField(child=serializers.DictField(), min_length=1, required=False)
+    actions = serializers.ListField(child=serializers.DictField(), min_length=1, required=False)
+    openapi_schema = {"minProperties": 1}

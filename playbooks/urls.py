@@ -4,6 +4,6 @@ from playbooks.views import PlaybookCollectionApi, PlaybookDetailApi, PlaybookPu
 
 urlpatterns = [
     path("playbooks", PlaybookCollectionApi.as_view(), name="playbook-list"),
-    path("playbooks/<str:playbook_id>", PlaybookDetailApi.as_view(), name="playbook-detail"),
-    path("playbooks/<str:playbook_id>/publish", PlaybookPublishApi.as_view(), name="playbook-publish"),
+    path("playbooks/<uuid:playbook_id>", PlaybookDetailApi.as_view(), name="playbook-detail"),
+    path("playbooks/<uuid:playbook_id>/publish", PlaybookPublishApi.as_view(), name="playbook-publish"),
 ]

@@ -16,10 +16,11 @@ from rest_framework.views import APIView
 
 from mmm_project.auth.permissions import IsTenantAdmin, ReadScopeOrAdmin
 from mmm_project.openapi import ErrorSerializer
-from mmm_project.serializers import StrictSerializer
+from mmm_project.serializers import QuerySerializer
 from playbooks.models import Playbook, PlaybookStatus
 from playbooks.selectors import playbook_get, playbook_latest_versions, playbook_list
 from playbooks.serializers import (
+    PlaybookChangeSerializer,
     PlaybookDocumentSerializer,
     PlaybookOutputSerializer,
     PlaybookWithProblemsSerializer,
@@ -62,7 +63,7 @@ class PlaybookCollectionApi(APIView):
 
     permission_classes = [ReadScopeOrAdmin]
 
-    class FilterSerializer(StrictSerializer):
+    class FilterSerializer(QuerySerializer):
         status = serializers.ChoiceField(choices=PlaybookStatus.choices, required=False)
 
     @extend_schema(
@@ -105,15 +106,19 @@ class PlaybookDetailApi(APIView):
         return Response(_with_problems(tenant_id, playbook_get(tenant_id=tenant_id, playbook_id=playbook_id)))
 
     @extend_schema(
-        request=PlaybookDocumentSerializer,
+        request=PlaybookChangeSerializer,
         responses={200: PlaybookWithProblemsSerializer, 409: ErrorSerializer},
         tags=["playbooks"],
     )
     def put(self, request: Request, playbook_id: str) -> Response:
         principal = request.user
+        changes = _document(request.data)
+        if not changes:
+            # An empty body changes nothing: no new version, no receipt.
+            raise serializers.ValidationError({"body": ["give at least one playbook field to change"]})
         playbook = playbook_get(tenant_id=principal.tenant_id, playbook_id=playbook_id)
         current = version_document(playbook, playbook.versions.get(version=playbook.latest_version))
-        document = {**current, **_document(request.data)}
+        document = {**current, **changes}
         playbook = playbook_update(playbook=playbook, document=document, actor_id=principal.actor_id)
         return Response(_with_problems(principal.tenant_id, playbook))
 

@@ -88,6 +88,8 @@ PREFERENCES_CACHE_SECONDS = 300  # NFR-1: actor preferences cached 5 minutes
 
 
 def preferences_cache_key(tenant_id: str, actor_id: str) -> str:
+    """The cache key of an actor's preferences: the actor id (the caller's; a path segment may hold
+    spaces or control characters, which memcached-style keys refuse) enters as a digest."""
     return f"prefs:{tenant_id}:{actor_ref(tenant_id, actor_id)}"
 
 

@@ -104,6 +104,13 @@ class TenantPolicyInputSerializer(StrictSerializer):
         child=serializers.CharField(max_length=255), required=False
     )
 
+    openapi_schema = {"minProperties": 1}
+
+    def validate(self, attrs):
+        if not attrs:  # an empty PUT changes nothing: no receipt, no audit line
+            raise serializers.ValidationError({"body": ["give at least one field to change"]})
+        return attrs
+
     def to_changes(self) -> dict[str, object]:
         """The validated request as model field names."""
         data = dict(self.validated_data)
@@ -137,6 +144,12 @@ class ActorPreferencesInputSerializer(StrictSerializer):
     opt_out_categories = _choices(ActionType.values)
     preferred_surfaces = _choices(Surface.values)
     snooze_until = serializers.DateTimeField(required=False, allow_null=True)
+    openapi_schema = {"minProperties": 1}
+
+    def validate(self, attrs):
+        if not attrs:  # an empty PUT changes nothing: no receipt, no audit line
+            raise serializers.ValidationError({"body": ["give at least one field to change"]})
+        return attrs
 
 
 class SnoozeInputSerializer(StrictSerializer):
@@ -144,6 +157,7 @@ class SnoozeInputSerializer(StrictSerializer):
 
     duration_hours = serializers.IntegerField(min_value=1, max_value=720, required=False)
     until = serializers.DateTimeField(required=False)
+    openapi_schema = {"oneOf": [{"required": ["duration_hours"]}, {"required": ["until"]}]}
 
     def validate(self, attrs):
         if ("duration_hours" in attrs) == ("until" in attrs):

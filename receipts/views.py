@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -11,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mmm_project.auth.permissions import HasScope, IsTenantAdmin
-from mmm_project.serializers import StrictSerializer
+from mmm_project.serializers import QuerySerializer
 from receipts.models import ReceiptKind
 from receipts.selectors import receipt_list
 from receipts.serializers import JWKSSerializer, ReceiptListSerializer, VerificationSerializer
@@ -33,15 +32,19 @@ class ReceiptKeysApi(APIView):
 class ReceiptVerifyApi(APIView):
     """``POST /v1/mmm/receipts/verify`` (scope ``mmm.read``), body: a receipt as sent to ERIS.
 
-    Answers 200 ``{"valid": bool, "receipt_id", "kid", "reason"}``; a body that is not a JSON
-    object is 400.
+    Answers 200 ``{"valid": bool, "receipt_id", "kid", "reason"}``; a body that is not a non-empty
+    JSON object is 400.
     """
 
     permission_classes = [HasScope("mmm.read")]
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: VerificationSerializer}, tags=["receipts"])
+    @extend_schema(
+        request={"application/json": {"type": "object", "minProperties": 1}},
+        responses={200: VerificationSerializer},
+        tags=["receipts"],
+    )
     def post(self, request: Request) -> Response:
-        if not isinstance(request.data, dict):
+        if not isinstance(request.data, dict) or not request.data:
             raise serializers.ValidationError({"body": ["must be a receipt object"]})
         result = verify_document(request.data)
         return Response(
@@ -62,7 +65,7 @@ class ReceiptListApi(APIView):
 
     permission_classes = [IsTenantAdmin]
 
-    class FilterSerializer(StrictSerializer):
+    class FilterSerializer(QuerySerializer):
         decision_id = serializers.UUIDField(required=False)
         kind = serializers.ChoiceField(choices=ReceiptKind.choices, required=False)
         limit = serializers.IntegerField(min_value=1, max_value=200, required=False, default=50)

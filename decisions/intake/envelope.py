@@ -2,15 +2,19 @@
 
 ``POST /v1/mmm/decide`` (its ``signal`` part), ``POST /v1/mmm/signals``, the webhook adapters and the
 broker consumer all validate through these DRF serializers, used here as the envelope's schema:
-unknown fields, a bad ``ts`` or an unknown severity or ``actor_type`` are refused naming the field.
+unknown fields, a bad ``ts`` (no zone, or more than ``SIGNAL_TS_MAX_FUTURE_SECONDS`` ahead) or an
+unknown severity or ``actor_type`` are refused naming the field.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from decisions.intake.adapters.cloudevents import cloudevent_to_envelope, is_cloudevent
@@ -36,16 +40,43 @@ SEVERITY_ALIASES = {
 }
 
 
-class SeverityField(serializers.CharField):
-    """Severity on the info..critical scale; common aliases (warning, error, moderate) accepted."""
+class SeverityField(serializers.ChoiceField):
+    """Severity on the info..critical scale, in lower case; common aliases (warning, error,
+    moderate) are accepted and stored as the value they stand for. An enum in the OpenAPI document."""
 
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data).strip().lower()
-        value = SEVERITY_ALIASES.get(value, value)
-        if value not in Severity.values:
-            raise serializers.ValidationError(
-                f"unknown severity; expected one of {', '.join(Severity.values)}"
-            )
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=[*Severity.values, *SEVERITY_ALIASES], **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        return SEVERITY_ALIASES.get(value, value)
+
+
+class SignalTimestampField(serializers.DateTimeField):
+    """When the signal happened: ISO 8601 with its zone (``Z`` or ``+hh:mm``), at most
+    ``SIGNAL_TS_MAX_FUTURE_SECONDS`` ahead of the server's clock (producers' clock skew).
+
+    A time without a zone is refused rather than guessed, and so is a far-future one (year 9999):
+    either would misplace the signal in fatigue windows, recent-signal context and retention.
+    """
+
+    default_error_messages = {
+        "naive": "must include a time zone (Z or +hh:mm)",
+        "future": "must be at most {seconds} seconds in the future",
+    }
+
+    def to_internal_value(self, value: Any) -> datetime:
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None  # not ISO 8601: the parent names the problem
+            if parsed is not None and timezone.is_naive(parsed):
+                self.fail("naive")
+        value = super().to_internal_value(value)
+        limit = settings.SIGNAL_TS_MAX_FUTURE_SECONDS
+        if value > timezone.now() + timedelta(seconds=limit):
+            self.fail("future", seconds=limit)
         return value
 
 
@@ -56,7 +87,7 @@ class SignalInputSerializer(StrictSerializer):
     source = serializers.CharField(max_length=128)
     event_type = serializers.RegexField(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$", max_length=128)
     severity = SeverityField(required=False, default=Severity.INFO.value)
-    ts = serializers.DateTimeField(required=False)
+    ts = SignalTimestampField(required=False)
     payload = serializers.DictField(required=False, default=dict)
 
     def validate_payload(self, value):
@@ -84,7 +115,7 @@ class SignalEnvelopeSerializer(SignalInputSerializer):
     actor_type = serializers.ChoiceField(
         choices=ActorType.values, required=False, default=ActorType.HUMAN.value
     )
-    ts = serializers.DateTimeField()
+    ts = SignalTimestampField()
     context = SignalContextSerializer(required=False, default=dict)
 
 

@@ -7,7 +7,6 @@ envelopes (``decisions.intake.adapters``), validate them and store them (``signa
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +24,7 @@ from decisions.intake.webhooks import (
     github_signature_valid,
 )
 from mmm_project.errors import ApplicationError
+from mmm_project.parsers import json_loads_strict
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,8 @@ def github_delivery_ingest(*, body: bytes, event: str, delivery_id: str, signatu
     Raises:
         ApplicationError: ``UNAUTHENTICATED`` (401) for a missing or wrong signature or an unknown
             sender (nothing stored); ``VALIDATION_ERROR`` (400) for missing headers or a body that
-            is not a JSON object; ``MALFORMED_REQUEST`` (400) for a body that is not JSON.
+            is not a JSON object; ``MALFORMED_REQUEST`` (400) for a body that is not JSON the
+            service can store (``mmm_project.parsers.json_loads_strict``).
     """
     if not signature:
         raise _unauthorized("X-Hub-Signature-256 is required.")
@@ -87,10 +88,7 @@ def github_delivery_ingest(*, body: bytes, event: str, delivery_id: str, signatu
             "GitHub headers are missing.",
             fields={name: ["is required"] for name in missing},
         )
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApplicationError("MALFORMED_REQUEST", "The request body is not valid JSON.") from exc
+    payload = json_loads_strict(body)
     if not isinstance(payload, dict):
         raise _invalid("body", "must be a JSON object")
     candidates = github_endpoints_for(github.tenant_keys(payload))

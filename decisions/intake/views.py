@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,6 +29,7 @@ from decisions.intake.webhooks import (
     webhook_endpoint_rotate,
 )
 from mmm_project.auth.permissions import HasScope, IsTenantAdmin
+from mmm_project.openapi import ErrorSerializer
 from mmm_project.parsers import CloudEventsBatchJSONParser, CloudEventsJSONParser, LimitedJSONParser
 from mmm_project.tenancy import get_for_tenant
 
@@ -68,17 +69,28 @@ def _public(cls):
     return cls
 
 
+# The sender authenticates itself: 401 when it does not; 415 for a body that is not JSON.
+WEBHOOK_ERRORS = {401: ErrorSerializer, 415: ErrorSerializer}
+
+
 @_public
 class GitHubWebhookApi(APIView):
     """``POST /v1/mmm/webhooks/github``: a GitHub delivery, verified by ``X-Hub-Signature-256``.
 
-    Unsigned, wrongly signed or unknown senders get 401 and nothing is stored. Mapped events become
-    a signal (202 ``accepted``, or ``duplicate`` for a redelivered ``X-GitHub-Delivery``); others
-    are 202 ``ignored`` with the reason (``docs/event-taxonomy.md``).
+    Unsigned, wrongly signed or unknown senders get 401 and nothing is stored; a content type other
+    than ``application/json`` (GitHub's form encoding included) gets 415. Mapped events become a
+    signal (202 ``accepted``, or ``duplicate`` for a redelivered ``X-GitHub-Delivery``); others are
+    202 ``ignored`` with the reason (``docs/event-taxonomy.md``).
     """
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: WebhookResultSerializer}, tags=["webhooks"])
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={202: WebhookResultSerializer, **WEBHOOK_ERRORS},
+        tags=["webhooks"],
+    )
     def post(self, request: Request) -> Response:
+        if request.content_type.split(";")[0].strip().lower() != "application/json":
+            raise exceptions.UnsupportedMediaType(request.content_type or "none")
         result = github_delivery_ingest(
             body=request.body,  # the raw bytes: the HMAC covers them exactly
             event=request.headers.get("X-GitHub-Event", ""),
@@ -102,7 +114,9 @@ class AlertmanagerWebhookApi(APIView):
     """
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT, responses={202: AlertmanagerResultSerializer}, tags=["webhooks"]
+        request=OpenApiTypes.OBJECT,
+        responses={202: AlertmanagerResultSerializer, **WEBHOOK_ERRORS},
+        tags=["webhooks"],
     )
     def post(self, request: Request) -> Response:
         result = alertmanager_notification_ingest(

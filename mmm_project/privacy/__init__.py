@@ -13,7 +13,7 @@ import re
 
 def actor_ref(tenant_id: str, actor_id: str) -> str:
     """32 hex characters naming ``(tenant_id, actor_id)`` in cache keys."""
-    return hashlib.sha256(f"{tenant_id}\x00{actor_id}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{tenant_id}\x00{actor_id}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 # An e-mail address anywhere in the value (NFR-3: no PII in the context; actor ids are opaque).

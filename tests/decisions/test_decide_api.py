@@ -338,8 +338,15 @@ def test_unknown_fields_at_several_levels_are_all_reported(client):
 
 def test_severity_aliases_are_normalised(client):
     publish_playbook(mirror_playbook())
-    client.post(DECIDE, body(signal={"severity": "Warning"}), format="json")
+    client.post(DECIDE, body(signal={"severity": "warning"}), format="json")
     assert Signal.objects.get().severity == "medium"
+
+
+def test_severity_outside_the_documented_enum_is_refused(client):
+    response = client.post(DECIDE, body(signal={"severity": "Warning"}), format="json")
+    assert response.status_code == 400
+    assert "signal.severity" in response.json()["error"]["fields"]
+    assert not Signal.objects.exists()
 
 
 def test_decision_signal_and_actions_are_written_in_one_transaction(client, monkeypatch):
