@@ -17,5 +17,7 @@ SPECTACULAR_SETTINGS = {
         "SurfaceEnum": ["ide", "ci", "alert"],
         "ActionTypeEnum": ["mirror", "mentor", "multiplier"],
         "DecideSurfaceEnum": ["ide", "ci"],
+        "OutcomeResultEnum": ["shown", "ignored", "dismissed", "accepted", "failed"],
+        "OutcomeWithoutReasonEnum": ["shown", "ignored", "accepted"],
     },
 }

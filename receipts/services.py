@@ -2,7 +2,7 @@
 
 Statuses: ``local`` (no ERIS configured: the local ledger), ``pending`` (waiting to be sent),
 ``sending`` (claimed by a worker), ``sent``, ``failed`` (ERIS refused it with a 4xx; a transient
-failure only pushes the next attempt back, see ``mmm_project.outbox``). A receipt accepted into
+failure only pushes the next attempt back, see ``mmm_project.background.outbox``). A receipt accepted into
 the outbox is in the database before the request that made it answers; Celery only moves it on.
 """
 
@@ -19,9 +19,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from mmm_project import metrics
+from mmm_project.background.outbox import Outbox
 from mmm_project.clients.eris import post_receipt
 from mmm_project.events import publish_after_commit
-from mmm_project.outbox import Outbox
 from receipts.documents import admin_config_body
 from receipts.models import Receipt, ReceiptStatus
 from receipts.pseudonyms import receipt_body_pseudonymise

@@ -10,9 +10,10 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from decisions.fatigue_store import _local_store as _local_fatigue_store
-from mmm_project import events, queueing
+from mmm_project import events
 from mmm_project.auth.principal import SCOPES
 from mmm_project.auth.tokens import mint_token
+from mmm_project.background import queueing
 from mmm_project.celery import app as celery_app
 from mmm_project.clients import alerting, eris  # noqa: F401 - registers their clients
 from mmm_project.clients import base as peer_clients

@@ -31,8 +31,8 @@ from decisions.engine.compose import ProposedAction
 from decisions.engine.routing import surface_payloads
 from decisions.models import Action, LLMStatus
 from mmm_project import metrics
+from mmm_project.background.queueing import enqueue_after_commit
 from mmm_project.clients import PeerRejected, PeerUnavailable, llm_gateway
-from mmm_project.queueing import enqueue_after_commit
 from mmm_project.vocabulary import Suppression
 from preferences.selectors import tenant_policy_get
 from receipts.documents import enrichment_body

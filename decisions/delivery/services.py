@@ -20,9 +20,9 @@ from django.utils import timezone
 from decisions.delivery.models import Delivery, DeliveryStatus
 from decisions.models import Action, LLMStatus
 from mmm_project import metrics
+from mmm_project.background.outbox import Outbox
 from mmm_project.clients import alerting, surfaces
 from mmm_project.clients.alerting import send_notification
-from mmm_project.outbox import Outbox
 from mmm_project.vocabulary import Surface
 
 logger = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from decisions.intake.models import RejectedSignal, Signal, SignalStatus
 from mmm_project import metrics
+from mmm_project.background.queueing import enqueue
 from mmm_project.privacy.secret_scan import redact_secrets
-from mmm_project.queueing import enqueue
 
 logger = logging.getLogger(__name__)
 

@@ -34,8 +34,9 @@ from django.utils import timezone
 from decisions.fatigue_store import fatigue_store
 from decisions.models import Decision, DualChannelApproval, Outcome, Signal
 from decisions.privacy.models import ActorDeletionRequest, DeletionStatus
+from mmm_project.background.queueing import enqueue_after_commit
+from mmm_project.errors import ApplicationError
 from mmm_project.privacy import actor_ref
-from mmm_project.queueing import enqueue_after_commit
 from preferences.models import ActorPreferences
 from preferences.selectors import preferences_cache_key
 from receipts.documents import deletion_body
@@ -82,10 +83,15 @@ TABLES = (
 def actor_deletion_request(*, tenant_id: str, actor_id: str, requested_via: str) -> ActorDeletionRequest:
     """Store a deletion request for ``actor_id`` of ``tenant_id`` and enqueue its processing.
 
-    Returns the request (``pending``). Raises ValueError for an empty actor id.
+    Returns the request (``pending``).
+
+    Raises:
+        ApplicationError: ``VALIDATION_ERROR`` (400, field ``actor_id``) for a blank actor id.
     """
     if not actor_id.strip():
-        raise ValueError("actor_id is empty")
+        raise ApplicationError(
+            "VALIDATION_ERROR", "The actor id is blank.", fields={"actor_id": ["must not be blank"]}
+        )
     with transaction.atomic():
         request = ActorDeletionRequest.objects.create(
             tenant_id=tenant_id,

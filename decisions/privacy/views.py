@@ -12,6 +12,7 @@ from decisions.privacy.models import ActorDeletionRequest
 from decisions.privacy.serializers import DeletionRequestSerializer
 from decisions.privacy.services import actor_deletion_request
 from mmm_project.auth.permissions import IsTenantAdmin
+from mmm_project.openapi import ErrorSerializer
 from mmm_project.tenancy import get_for_tenant
 
 
@@ -21,7 +22,9 @@ class ActorDeletionApi(APIView):
 
     permission_classes = [IsTenantAdmin]
 
-    @extend_schema(request=None, responses={202: DeletionRequestSerializer}, tags=["privacy"])
+    @extend_schema(
+        request=None, responses={202: DeletionRequestSerializer, 400: ErrorSerializer}, tags=["privacy"]
+    )
     def post(self, request: Request, actor_id: str) -> Response:
         created = actor_deletion_request(
             tenant_id=request.user.tenant_id, actor_id=actor_id, requested_via="api"
@@ -35,7 +38,7 @@ class DeletionRequestDetailApi(APIView):
 
     permission_classes = [IsTenantAdmin]
 
-    @extend_schema(responses={200: DeletionRequestSerializer}, tags=["privacy"])
+    @extend_schema(responses={200: DeletionRequestSerializer, 404: ErrorSerializer}, tags=["privacy"])
     def get(self, request: Request, request_id: str) -> Response:
         found = get_for_tenant(
             ActorDeletionRequest.objects.all(),

@@ -25,9 +25,9 @@ from decisions.selectors import DECISION_ACTIONS, decision_for_signal
 from decisions.services.evaluate import DecideInput, Evaluation, decide_input, evaluate
 from mmm_project import metrics, tracing
 from mmm_project.auth.principal import Principal
+from mmm_project.background.transient import transient_reason
 from mmm_project.errors import ApplicationError
 from mmm_project.events import publish_after_commit
-from mmm_project.transient import transient_reason
 from receipts.documents import decision_body
 from receipts.services import receipt_create
 

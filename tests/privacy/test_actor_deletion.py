@@ -146,6 +146,13 @@ def test_a_second_request_finishes_at_once(history, client_for):
     assert {k: v for k, v in again["counts"].items() if v} == {}
 
 
+def test_a_blank_actor_id_is_a_400_naming_it(client_for):
+    admin = client_for(actor_id="officer", roles=["tenant_admin"])
+    response = admin.post("/v1/mmm/actors/%1F/deletion")
+    assert (response.status_code, list(response.json()["error"]["fields"])) == (400, ["actor_id"])
+    assert not ActorDeletionRequest.objects.exists()
+
+
 def test_deletion_needs_the_admin_role_and_other_tenants_see_404(history, client_for):
     assert client_for(actor_id="dev-2").post(f"/v1/mmm/actors/{ACTOR}/deletion").status_code == 403
     admin, _ = history

@@ -11,7 +11,7 @@ from opentelemetry.trace import SpanKind
 
 from decisions.intake.consumer import SignalConsumer, topic_queue
 from decisions.models import Decision
-from mmm_project import outbox, queueing
+from mmm_project.background import outbox, queueing
 from receipts.models import Receipt
 from tests.factories import TenantPolicyFactory, mirror_playbook, publish_playbook
 from tests.peers import FakeEris

@@ -25,8 +25,8 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from mmm_project.background.queueing import enqueue
 from mmm_project.clients import PeerRejected, PeerUnavailable
-from mmm_project.queueing import enqueue
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 STUCK_SENDING = timedelta(minutes=5)  # longer than the task hard time limit (90 s)
