@@ -108,7 +108,9 @@ class OutcomeAcceptedSerializer(serializers.Serializer):
     outcome_id = serializers.UUIDField()
     decision_id = serializers.UUIDField()
     action_id = serializers.UUIDField()
-    result = serializers.ChoiceField(choices=OutcomeResult.values)
+    result = serializers.CharField(
+        help_text="The result reported (shown, ignored, dismissed, accepted, failed)."
+    )
     status = serializers.ChoiceField(choices=["accepted"])
 
 

@@ -3,7 +3,7 @@ deactivate. Role ``tenant_admin`` or ``mmm_admin``; every write emits an admin r
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,7 +26,7 @@ from experiments.services import (
 from mmm_project.auth.permissions import IsTenantAdmin
 from mmm_project.errors import NotFound
 from mmm_project.openapi import ErrorSerializer
-from mmm_project.serializers import QuerySerializer
+from mmm_project.serializers import NON_BLANK_PATTERN, QuerySerializer
 
 
 class ExperimentCollectionApi(APIView):
@@ -39,7 +39,10 @@ class ExperimentCollectionApi(APIView):
         status = serializers.ChoiceField(choices=ExperimentStatus.values, required=False)
 
     @extend_schema(
-        parameters=[FilterSerializer],
+        parameters=[
+            FilterSerializer,
+            OpenApiParameter("tenant_id", str, required=False, pattern=NON_BLANK_PATTERN),
+        ],
         responses={200: ExperimentOutputSerializer(many=True)},
         tags=["experiments"],
     )

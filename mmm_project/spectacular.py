@@ -17,7 +17,5 @@ SPECTACULAR_SETTINGS = {
         "SurfaceEnum": ["ide", "ci", "alert"],
         "ActionTypeEnum": ["mirror", "mentor", "multiplier"],
         "DecideSurfaceEnum": ["ide", "ci"],
-        "OutcomeResultEnum": ["shown", "ignored", "dismissed", "accepted", "failed"],
-        "OutcomeWithoutReasonEnum": ["shown", "ignored", "accepted"],
     },
 }

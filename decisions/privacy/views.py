@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,6 +13,7 @@ from decisions.privacy.serializers import DeletionRequestSerializer
 from decisions.privacy.services import actor_deletion_request
 from mmm_project.auth.permissions import IsTenantAdmin
 from mmm_project.openapi import ErrorSerializer
+from mmm_project.serializers import NON_BLANK_PATTERN
 from mmm_project.tenancy import get_for_tenant
 
 
@@ -23,7 +24,12 @@ class ActorDeletionApi(APIView):
     permission_classes = [IsTenantAdmin]
 
     @extend_schema(
-        request=None, responses={202: DeletionRequestSerializer, 400: ErrorSerializer}, tags=["privacy"]
+        request=None,
+        parameters=[
+            OpenApiParameter("actor_id", str, OpenApiParameter.PATH, required=True, pattern=NON_BLANK_PATTERN)
+        ],
+        responses={202: DeletionRequestSerializer, 400: ErrorSerializer},
+        tags=["privacy"],
     )
     def post(self, request: Request, actor_id: str) -> Response:
         created = actor_deletion_request(
