@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.db import connections
+from opentelemetry import context as otel_context
 from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -57,11 +58,17 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def spans(recorder) -> Iterator[InMemorySpanExporter]:
-    """The spans finished during the test, in an in-memory exporter."""
+    """The spans finished during the test, in an in-memory exporter. The test starts from an empty
+    context: a span context left current by an earlier test (an eager Celery task that raised, so
+    the instrumentation's post-run never detached) would make the request span a child, not a root."""
     memory = InMemorySpanExporter()
     recorder.targets = [SimpleSpanProcessor(memory)]
-    yield memory
-    recorder.targets = []
+    token = otel_context.attach(otel_context.Context())
+    try:
+        yield memory
+    finally:
+        otel_context.detach(token)
+        recorder.targets = []
 
 
 def free_port() -> int:
