@@ -53,6 +53,18 @@ def policy(httpserver, settings):
     return Policy(httpserver, settings)
 
 
+def _stored(signal_id: str) -> Signal:
+    """A signal intake stored and no worker has decided yet."""
+    return Signal.objects.create(
+        tenant_id="tenant-a",
+        signal_id=signal_id,
+        actor_id="dev-1",
+        source="ubi",
+        event_type="ubi.x",
+        ts=timezone.now(),
+    )
+
+
 def _store(client_for, signal_id="s-1"):
     producer = client_for(actor_id="ubi-service", actor_type="ai_agent", scopes=["mmm.decide"])
     response = after_commit(
@@ -84,14 +96,7 @@ def test_a_policy_outage_leaves_accepted_signals_waiting_then_they_are_decided(t
 
 
 def test_a_transient_failure_releases_the_claim_and_is_retried_by_the_task(tenant, policy, settings):
-    signal = Signal.objects.create(
-        tenant_id="tenant-a",
-        signal_id="s-9",
-        actor_id="dev-1",
-        source="ubi",
-        event_type="ubi.x",
-        ts=timezone.now(),
-    )
+    signal = _stored("s-9")
     with pytest.raises(SignalDeferred) as deferred:
         signal_decide(signal_pk=str(signal.pk))
     assert deferred.value.reason == "policy_unavailable"
@@ -106,14 +111,7 @@ def test_a_transient_failure_releases_the_claim_and_is_retried_by_the_task(tenan
 
 def test_a_claimed_or_decided_signal_is_never_decided_twice(tenant, policy):
     policy.up = True
-    signal = Signal.objects.create(
-        tenant_id="tenant-a",
-        signal_id="s-2",
-        actor_id="dev-1",
-        source="ubi",
-        event_type="ubi.x",
-        ts=timezone.now(),
-    )
+    signal = _stored("s-2")
     # a worker holds the claim: a redelivered task skips it
     Signal.objects.filter(pk=signal.pk).update(status="deciding", claimed_at=timezone.now())
     assert signal_decide(signal_pk=str(signal.pk)) == "skipped"
@@ -136,14 +134,7 @@ def test_a_permanent_failure_marks_the_signal_failed_with_its_reason(tenant, pol
         raise ValueError("unknown tenant")
 
     monkeypatch.setattr(decide, "evaluate", invalid)
-    signal = Signal.objects.create(
-        tenant_id="tenant-a",
-        signal_id="s-3",
-        actor_id="dev-1",
-        source="ubi",
-        event_type="ubi.x",
-        ts=timezone.now(),
-    )
+    signal = _stored("s-3")
     assert signal_decide(signal_pk=str(signal.pk)) == "failed"
     signal.refresh_from_db()
     assert (signal.status, signal.last_error, signal.claimed_at) == ("failed", "unknown tenant", None)
@@ -157,14 +148,7 @@ def test_a_bug_is_retried_a_bounded_number_of_times_then_recorded(tenant, policy
 
     policy.up = True
     monkeypatch.setattr(decide, "evaluate", bug)
-    signal = Signal.objects.create(
-        tenant_id="tenant-a",
-        signal_id="s-4",
-        actor_id="dev-1",
-        source="ubi",
-        event_type="ubi.x",
-        ts=timezone.now(),
-    )
+    signal = _stored("s-4")
     # an early attempt is retried, leaving the signal waiting
     with pytest.raises(Retry):
         signal_decide_task.apply(args=[str(signal.pk)], retries=len(RETRY_COUNTDOWNS) - 1, throw=True)
