@@ -62,6 +62,11 @@ SIGNALS_DEFERRED = Counter(
 SECRETS_REDACTED = Counter(
     "mmm_secrets_redacted_total", "Credentials found and redacted before storage, by kind.", ["kind", "where"]
 )
+SIGNAL_PAYLOAD_FIELDS_DROPPED = Counter(
+    "mmm_signal_payload_fields_dropped_total",
+    "Signal payload fields not stored (not on the source's allow-list, or not a scalar; NFR-3).",
+    ["source"],
+)
 DECISIONS = Counter("mmm_decisions_total", "Decisions made.", ["tenant_id", "actor_type"])
 ACTIONS = Counter("mmm_actions_total", "Actions proposed to actors.", ["tenant_id", "action_type"])
 ACTIONS_SUPPRESSED = Counter(

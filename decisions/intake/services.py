@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from decisions.intake.minimise import payload_minimise
 from decisions.intake.models import RejectedSignal, Signal, SignalStatus
 from mmm_project import metrics
 from mmm_project.background.queueing import enqueue
@@ -56,8 +57,8 @@ def signal_get_or_create(
             "event_type": envelope["event_type"],
             "severity": envelope["severity"],
             "ts": envelope["ts"],
-            # Credentials in what producers send are redacted before storage (NFR-3).
-            "payload": redact_secrets(envelope.get("payload", {}), where="signal"),
+            # Only allow-listed payload fields are stored, credentials redacted (NFR-3).
+            "payload": payload_minimise(envelope.get("payload"), source=envelope["source"]),
             "context": redact_secrets(
                 {key: context[key] for key in CONTEXT_KEYS if key in context}, where="signal"
             ),

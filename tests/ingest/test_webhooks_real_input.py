@@ -128,6 +128,9 @@ def test_every_github_delivery_is_accepted_with_the_expected_signal(github_secre
     assert signal.signal_id == f"github:d-{_key(path)}"
     assert signal.context.get("repo_id") == payload["repository"]["full_name"]
     assert signal.context.get("branch", "") == branch
+    # NFR-3: only the adapter's allow-listed fields are stored, never the sender or the body.
+    assert set(signal.payload) <= {"github_event", "action"}
+    assert payload["sender"]["login"] not in signal.payload.values()
     assert signal.status == "decided"  # decided in-process in the embedded default
     stored = json.dumps({"payload": signal.payload, "context": signal.context, "actor": signal.actor_id})
     assert f'"{payload["sender"]["login"]}"' not in stored  # no login names stored

@@ -33,6 +33,7 @@ ADDED_SINCE = [
     ("decisions", "0009_webhook_routes_per_tenant"),
     ("decisions", "0010_actor_deletion"),
     ("decisions", "0011_admin_names"),
+    ("decisions", "0012_signal_payload_minimised"),
     ("receipts", "0002_outbox_backoff"),
     ("receipts", "0003_actor_keys"),
     ("receipts", "0004_actor_deletion"),
@@ -56,7 +57,13 @@ def test_a_database_at_the_recorded_state_upgrades_with_only_the_later_migration
     old = executor.loader.project_state(RECORDED).apps
     now = timezone.now()
     signal = old.get_model("decisions", "Signal").objects.create(
-        tenant_id="t", signal_id="s-1", actor_id="a", source="ci", event_type="ci.failed", ts=now
+        tenant_id="t",
+        signal_id="s-1",
+        actor_id="a",
+        source="ci",
+        event_type="ci.failed",
+        ts=now,
+        payload={"sender": {"email": "a@example.com"}, "check_name": "lint"},
     )
     decision = old.get_model("decisions", "Decision").objects.create(
         tenant_id="t", actor_id="a", signal_id=signal.pk
@@ -73,5 +80,6 @@ def test_a_database_at_the_recorded_state_upgrades_with_only_the_later_migration
     # then only the later migrations were applied, and today's models read the rows and relations
     assert sorted((m.app_label, m.name) for m, _ in plan) == ADDED_SINCE
     assert Decision.objects.get(pk=decision.pk).signal == Signal.objects.get(signal_id="s-1")
+    assert Signal.objects.get(signal_id="s-1").payload == {"check_name": "lint"}  # 0012: minimised
     assert Action.objects.get(pk=action.pk).deliveries.get().surface == "ide"
     assert isinstance(Delivery.objects.get().id, uuid.UUID)

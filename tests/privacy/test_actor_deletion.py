@@ -9,7 +9,6 @@ import logging
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 
 from decisions.models import ActorDeletionRequest, Decision, Signal
 from receipts.models import ActorKey, Receipt
@@ -19,6 +18,7 @@ from receipts.signing import sign
 from tests.engine.helpers import MENTOR, MIRROR
 from tests.factories import TenantPolicyFactory, publish_playbook
 from tests.ingest.commit import after_commit
+from tests.privacy.stored import rows_naming
 
 pytestmark = [
     pytest.mark.django_db,
@@ -70,19 +70,6 @@ def history(client_for):
     return admin, decisions
 
 
-def _rows_naming(value: str) -> dict[str, int]:
-    found = {}
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            if not table.startswith("mmm_"):
-                continue
-            cursor.execute(f'SELECT count(*) FROM "{table}" AS t WHERE t::text LIKE %s', [f"%{value}%"])
-            (count,) = cursor.fetchone()
-            if count:
-                found[table] = count
-    return found
-
-
 def _redis_keys_naming(value: str) -> list[str]:
     if not settings.REDIS_URL:
         return []
@@ -98,7 +85,7 @@ def test_pr_mmm_02_deletion_leaves_nothing_that_names_the_actor(history, caplog)
     held = Decision.objects.get(pk=decisions[2]["decision_id"])
     Decision.objects.filter(pk=held.pk).update(legal_hold=True)
     old_pseudonym = actor_pseudonym(tenant_id="tenant-a", actor_id=ACTOR)
-    assert _rows_naming(ACTOR)  # the history is there
+    assert rows_naming(ACTOR)  # the history is there
     # when an admin asks for the actor's deletion
     with caplog.at_level(logging.DEBUG):
         response = after_commit(admin.post, f"/v1/mmm/actors/{ACTOR}/deletion")
@@ -109,7 +96,7 @@ def test_pr_mmm_02_deletion_leaves_nothing_that_names_the_actor(history, caplog)
     assert (state["status"], state["held"]) == ("partially_completed", {"decisions": 1})
     assert state["counts"]["decisions"] == 2 and state["counts"]["preferences"] == 1
     assert state["counts"]["legacy_receipts_redacted"] == 1 and state["counts"]["pseudonym_keys"] == 1
-    assert set(_rows_naming(ACTOR)) <= {"mmm_decisions", "mmm_signals", "mmm_actor_deletion_requests"}
+    assert set(rows_naming(ACTOR)) <= {"mmm_decisions", "mmm_signals", "mmm_actor_deletion_requests"}
     # when the hold is lifted and beat's sweep runs
     Decision.objects.filter(pk=held.pk).update(legal_hold=False)
     from decisions.privacy.services import deletion_requests_sweep
@@ -117,7 +104,7 @@ def test_pr_mmm_02_deletion_leaves_nothing_that_names_the_actor(history, caplog)
     after_commit(deletion_requests_sweep)
     # then nothing names the actor: no row, no Redis key, no log line, no receipt
     assert ActorDeletionRequest.objects.get(pk=request_id).status == "completed"
-    assert _rows_naming(ACTOR) == {}
+    assert rows_naming(ACTOR) == {}
     assert _redis_keys_naming(ACTOR) == []
     assert not any(ACTOR in record.getMessage() or ACTOR in str(record.__dict__) for record in caplog.records)
     assert not ActorKey.objects.filter(actor_id=ACTOR).exists()
@@ -164,7 +151,7 @@ def test_deletion_needs_the_admin_role_and_other_tenants_see_404(history, client
 def test_delete_actor_command(history):
     out = io.StringIO()
     call_command("delete_actor", "--tenant", "tenant-a", ACTOR, stdout=out)
-    assert "completed" in out.getvalue() and _rows_naming(ACTOR) == {}
+    assert "completed" in out.getvalue() and rows_naming(ACTOR) == {}
 
 
 def test_data_governance_topic_requests_a_deletion(history):
@@ -178,4 +165,4 @@ def test_data_governance_topic_requests_a_deletion(history):
     )
     request = ActorDeletionRequest.objects.get()
     assert (request.requested_via, request.status) == ("broker", "completed")
-    assert _rows_naming(ACTOR) == {}
+    assert rows_naming(ACTOR) == {}
