@@ -193,7 +193,7 @@ def main() -> int:
         pair = {}
         for mode in ("off", "on") if round_ % 2 == 0 else ("on", "off"):
             command = [sys.executable, __file__, "--child", mode, "--tag", f"{mode}{round_}"]
-            done = subprocess.run(  # noqa: S603 - this script itself, with this interpreter
+            done = subprocess.run(
                 [*command, "--runs", str(args.runs)], capture_output=True, text=True, check=True, timeout=900
             )
             result = json.loads(done.stdout.strip().splitlines()[-1])
