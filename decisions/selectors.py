@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Value
 
 from decisions.models import Action, Decision, Outcome, Signal
 from mmm_project.tenancy import get_for_tenant
@@ -42,6 +43,42 @@ def recent_signal_metadata(*, tenant_id: str, actor_id: str, limit: int) -> list
         .values("signal_id", "event_type", "severity")[:limit]
     )
     return list(rows)
+
+
+@dataclass(frozen=True)
+class SignalLookup:
+    """What a decide request needs to know about stored signals, read in one query."""
+
+    existing_pk: object | None  # the stored signal with this id, if any
+    existing_status: str | None
+    recent: list[dict[str, str]]  # the actor's latest signals, newest first (metadata only)
+
+
+def signal_lookup(*, tenant_id: str, actor_id: str, signal_id: str, limit: int) -> SignalLookup:
+    """One round trip (``UNION ALL``): the stored signal ``signal_id`` of the tenant, if any (FR-1
+    idempotency), and the actor's ``limit`` latest signals (FR-2 context, NFR-3 metadata only)."""
+    columns = ("pk", "status", "signal_id", "event_type", "severity", "ts", "this")
+    this = (
+        Signal.objects.for_tenant(tenant_id)
+        .filter(signal_id=signal_id)
+        .annotate(this=Value(True))
+        .values_list(*columns)
+    )
+    recent = (
+        Signal.objects.for_tenant(tenant_id)
+        .filter(actor_id=actor_id)
+        .annotate(this=Value(False))
+        .order_by("-ts")
+        .values_list(*columns)[:limit]
+    )
+    rows = list(this.union(recent, all=True))
+    existing = next((row for row in rows if row[-1]), None)
+    latest = sorted((row for row in rows if not row[-1]), key=lambda row: row[5], reverse=True)
+    return SignalLookup(
+        existing_pk=existing[0] if existing else None,
+        existing_status=existing[1] if existing else None,
+        recent=[{"signal_id": r[2], "event_type": r[3], "severity": r[4]} for r in latest],
+    )
 
 
 def decision_for_signal(*, tenant_id: str, signal_id: str) -> Decision | None:

@@ -80,8 +80,44 @@ class ActionOutputSerializer(serializers.Serializer):
     status_reason = serializers.CharField(allow_null=True)
 
 
+_DATETIME = serializers.DateTimeField()
+
+
+def action_representation(action) -> dict:
+    """``ActionOutputSerializer``'s shape built directly: the decide hot path skips DRF's per-instance
+    field copies (NFR-1); a test keeps the two equal."""
+    return {
+        "action_id": str(action.id),
+        "type": action.type,
+        "surfaces": [str(surface) for surface in action.surfaces],
+        "payload": dict(action.payload),
+        "surface_payloads": dict(action.surface_payloads),
+        "requires_consent": bool(action.requires_consent),
+        "requires_dual_channel": bool(action.requires_dual_channel),
+        "status": action.status,
+        "status_reason": action.status_reason,
+    }
+
+
 class DecisionOutputSerializer(serializers.Serializer):
-    """A decision as the actor may see it: no suppressed actions, no internal context."""
+    """A decision as the actor may see it: no suppressed actions, no internal context.
+
+    The declared fields document the shape (OpenAPI); ``to_representation`` builds it directly.
+    """
+
+    def to_representation(self, instance):
+        return {
+            "decision_id": str(instance.id),
+            "tenant_id": instance.tenant_id,
+            "actor_id": instance.actor_id,
+            "actor_type": instance.actor_type,
+            "actions": [action_representation(action) for action in instance.actions.all()],
+            "created_at": _DATETIME.to_representation(instance.created_at),
+            "policy_snapshot_id": instance.policy_snapshot_id,
+            "degraded_mode": bool(instance.degraded_mode),
+            "policy_stale": bool(instance.policy_stale),
+            "latency_warning": bool(instance.latency_warning),
+        }
 
     decision_id = serializers.UUIDField(source="id")
     tenant_id = serializers.CharField()

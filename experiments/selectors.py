@@ -11,6 +11,7 @@ from django.db.models import Count, QuerySet
 from decisions.engine.matching import PlaybookCandidate
 from experiments.assignment import assign_variant
 from experiments.models import Experiment, ExperimentStatus
+from mmm_project.caching import TENANT_CONFIG, LocalCache, generation_get
 from mmm_project.tenancy import get_for_tenant
 from playbooks.models import PlaybookVersion
 
@@ -29,12 +30,26 @@ def experiment_get(*, tenant_id: str, experiment_id: object) -> Experiment:
     )
 
 
-def active_experiments_by_playbook(*, tenant_id: str) -> dict[str, Experiment]:
-    """``{playbook_id: active experiment}`` for the tenant (at most one active per playbook)."""
-    active = Experiment.objects.for_tenant(tenant_id).filter(
-        status=ExperimentStatus.ACTIVE, playbook__isnull=False
-    )
-    return {str(e.playbook_id): e for e in active}
+_ACTIVE = LocalCache(max_entries=1024, max_age=60.0)
+
+
+def active_experiments_by_playbook(*, tenant_id: str, generation: str | None = None) -> dict[str, Experiment]:
+    """``{playbook_id: active experiment}`` for the tenant (at most one active per playbook).
+
+    Cached per process while the tenant's configuration generation (``mmm_project.caching``,
+    bumped by every experiment write) is ``generation`` (read when None), at most 60 s; the
+    experiments returned are shared: read them, never change them.
+    """
+    if generation is None:
+        generation = generation_get(TENANT_CONFIG, tenant_id)
+
+    def load() -> dict[str, Experiment]:
+        active = Experiment.objects.for_tenant(tenant_id).filter(
+            status=ExperimentStatus.ACTIVE, playbook__isnull=False
+        )
+        return {str(e.playbook_id): e for e in active}
+
+    return _ACTIVE.get_or_load(tenant_id, generation, load)
 
 
 def experiment_results(*, experiment: Experiment) -> dict[str, dict[str, object]]:
@@ -87,16 +102,22 @@ def variant_actions(experiment: Experiment, variant_name: str) -> tuple[dict[str
 
 
 def apply_experiments(
-    candidates: list[PlaybookCandidate], *, tenant_id: str, actor_id: str, team_id: str
+    candidates: list[PlaybookCandidate],
+    *,
+    tenant_id: str,
+    actor_id: str,
+    team_id: str,
+    generation: str | None = None,
 ) -> tuple[list[PlaybookCandidate], dict[str, dict[str, str]]]:
     """Assign the actor (or team) to a variant of each matched playbook's active experiment.
 
     Returns the candidates with variant actions swapped in, and ``{experiment_id: {"playbook_id",
-    "variant"}}`` for the decision and its receipt. One query, and only when something matched.
+    "variant"}}`` for the decision and its receipt. Reads the cached active experiments, and
+    only when something matched.
     """
     if not candidates:
         return candidates, {}
-    experiments = active_experiments_by_playbook(tenant_id=tenant_id)
+    experiments = active_experiments_by_playbook(tenant_id=tenant_id, generation=generation)
     assigned, assignments = [], {}
     for candidate in candidates:
         experiment = experiments.get(candidate.playbook_id)

@@ -97,3 +97,5 @@ class Suppression(Choices):
     TEMPLATE_RENDER_FAILED = "template.render_failed"
     PRESCRIPTIVE_MIRROR = "mirror.prescriptive_text"
     LLM_UNAVAILABLE = "llm.unavailable"
+    # NFR-1: the surface's latency budget was spent before any action was reserved.
+    LATENCY_BUDGET = "degraded.latency_budget"

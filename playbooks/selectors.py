@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from decisions.engine.matching import PlaybookCandidate, event_type_patterns
+from mmm_project.caching import TENANT_CONFIG, LocalCache, generation_get
 from mmm_project.tenancy import get_for_tenant
 from mmm_project.vocabulary import Severity
 from playbooks.models import Playbook, PlaybookTrigger, PlaybookVersion
@@ -34,7 +35,31 @@ def playbook_latest_versions(*, tenant_id: str, playbooks: list[Playbook]) -> di
     return {v.playbook_id: v for v in versions if (v.playbook_id, v.version) in wanted}
 
 
+_CANDIDATES = LocalCache(max_entries=4096, max_age=60.0)
+
+
 def playbook_candidates(
+    *, tenant_id: str, event_type: str, source: str, severity: str, generation: str | None = None
+) -> list[PlaybookCandidate]:
+    """Published playbook versions whose triggers fit the signal (a list the caller must not change).
+
+    Cached per process (their CEL programs are compiled once per version, ``compiled_conditions``)
+    while the tenant's configuration generation (``mmm_project.caching``, bumped by every
+    playbook write) is ``generation`` (read when None), and for at most 60 s.
+    """
+    if generation is None:
+        generation = generation_get(TENANT_CONFIG, tenant_id)
+    key = (tenant_id, event_type, source, severity)
+    return _CANDIDATES.get_or_load(
+        key,
+        generation,
+        lambda: _candidates_load(
+            tenant_id=tenant_id, event_type=event_type, source=source, severity=severity
+        ),
+    )
+
+
+def _candidates_load(
     *, tenant_id: str, event_type: str, source: str, severity: str
 ) -> list[PlaybookCandidate]:
     """Published playbook versions whose triggers fit the signal, through the trigger index.

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.cache import cache
 
 from decisions.engine.policy import PolicyView, PreferencesView
+from mmm_project.caching import TENANT_CONFIG, LocalCache, generation_get
 from mmm_project.privacy import actor_ref
 from preferences.models import ActorPreferences, TenantPolicy
 
@@ -55,12 +56,25 @@ def actor_preferences_get(*, tenant_id: str, actor_id: str) -> ActorPreferences:
     return prefs if prefs is not None else ActorPreferences(tenant_id=tenant_id, actor_id=actor_id)
 
 
-def tenant_policy_view(*, tenant_id: str) -> PolicyView:
+POLICY_CACHE_SECONDS = 60  # spec 12.7 / NFR-1: tenant policy cached 60 s
+_POLICY_VIEWS = LocalCache(max_entries=1024, max_age=POLICY_CACHE_SECONDS)
+
+
+def tenant_policy_view(*, tenant_id: str, generation: str | None = None) -> PolicyView:
     """The effective policy as plain data; ``snapshot_id`` is a digest of its content.
 
     The digest changes whenever the policy's content does, so decisions and receipts name the
-    exact policy they were made under (``local-`` prefix: the embedded Policy default).
+    exact policy they were made under (``local-`` prefix: the embedded Policy default). Cached
+    per process for at most 60 s and while the tenant's configuration generation
+    (``mmm_project.caching``, bumped by every policy write) is ``generation`` (read when None):
+    a change is seen by the next decision.
     """
+    if generation is None:
+        generation = generation_get(TENANT_CONFIG, tenant_id)
+    return _POLICY_VIEWS.get_or_load(tenant_id, generation, lambda: _policy_view_load(tenant_id))
+
+
+def _policy_view_load(tenant_id: str) -> PolicyView:
     policy = tenant_policy_get(tenant_id=tenant_id)
     content = {name: getattr(policy, name) for name in TenantPolicy.DECISION_FIELDS}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]

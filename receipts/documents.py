@@ -22,7 +22,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from mmm_project.vocabulary import Suppression
 from receipts.canonical import sha256_digest
+
+# Playbooks listed in a decision receipt, at most (the rest counted in ``playbooks_matched``).
+RECEIPT_PLAYBOOKS_LIMIT = 50
 
 GATE_ID = "mmm"
 SCHEMA_VERSION = "1.0"
@@ -125,6 +129,7 @@ def decision_body(*, receipt_id: str, decision: Any, actions: list[Any], now: da
     signal = context.get("signal", {})
     suppressed = [
         {key: record.get(key) for key in ("type", "playbook_id", "playbook_version", "reason")}
+        | ({"count": record["count"]} if "count" in record else {})
         for record in decision.suppressed_actions
     ]
     proposed = [{"action_id": str(a.id), "type": a.type, "surfaces": list(a.surfaces)} for a in actions]
@@ -136,7 +141,9 @@ def decision_body(*, receipt_id: str, decision: Any, actions: list[Any], now: da
         degraded=decision.degraded_mode,
         policy_stale=decision.policy_stale,
     )
-    reasons = Counter(record["reason"] for record in suppressed)
+    reasons: Counter[str] = Counter()
+    for record in suppressed:
+        reasons[record["reason"]] += record.get("count", 1)
     rationale = f"{len(proposed)} action(s) proposed from {len(decision.playbooks_fired)} playbook(s)"
     if reasons:
         rationale += "; suppressed: " + ", ".join(f"{reason} x{n}" for reason, n in sorted(reasons.items()))
@@ -147,6 +154,7 @@ def decision_body(*, receipt_id: str, decision: Any, actions: list[Any], now: da
             ("degraded", decision.degraded_mode),
             ("policy_stale", decision.policy_stale),
             ("latency_warning", decision.latency_warning),
+            ("latency_budget", Suppression.LATENCY_BUDGET in reasons),
         )
         if on
     ]
@@ -179,7 +187,9 @@ def decision_body(*, receipt_id: str, decision: Any, actions: list[Any], now: da
         "actor_repo_id": context.get("context", {}).get("repo_id") or None,
         "evidence_handles": evidence,
         "degraded": decision.degraded_mode,
-        "playbooks": list(decision.playbooks_fired),
+        # Bounded (NFR-1): the decision row keeps every matched playbook; the receipt the first ones.
+        "playbooks": list(decision.playbooks_fired[:RECEIPT_PLAYBOOKS_LIMIT]),
+        "playbooks_matched": len(decision.playbooks_fired),
         "experiment_assignments": dict(decision.experiment_assignments),
         "proposed_actions": proposed,
         "suppressed_actions": suppressed,
@@ -214,7 +224,9 @@ def outcome_body(*, receipt_id: str, outcome: Any, decision: Any, now: datetime)
         "result": outcome.result,
         "actor_repo_id": context.get("context", {}).get("repo_id") or None,
         "evidence_handles": [str(outcome.action_id)],
-        "playbooks": list(decision.playbooks_fired),
+        # Bounded (NFR-1): the decision row keeps every matched playbook; the receipt the first ones.
+        "playbooks": list(decision.playbooks_fired[:RECEIPT_PLAYBOOKS_LIMIT]),
+        "playbooks_matched": len(decision.playbooks_fired),
     }
 
 

@@ -10,29 +10,49 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import uuid
 
-from django.db import IntegrityError, transaction
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
 
+from mmm_project.privacy import actor_ref
 from receipts.models import ActorKey
 
 PREFIX = "ap_"
 
 
+KEY_CACHE_SECONDS = 300  # like actor preferences (NFR-1): one cache read per receipt, no query
+
+
+def key_cache_key(tenant_id: str, actor_id: str) -> str:
+    """The cache key of an actor's pseudonym key (the actor named by a digest, never the id)."""
+    return f"actor-key:{tenant_id}:{actor_ref(tenant_id, actor_id)}"
+
+
 def _key(tenant_id: str, actor_id: str) -> bytes:
-    key = (
-        ActorKey.objects.filter(tenant_id=tenant_id, actor_id=actor_id).values_list("key", flat=True).first()
-    )
-    if key is not None:
-        return bytes(key)
-    try:
-        with transaction.atomic():  # a savepoint: a concurrent first use wins, we read its key
-            return bytes(
-                ActorKey.objects.create(
-                    tenant_id=tenant_id, actor_id=actor_id, key=secrets.token_bytes(32)
-                ).key
+    """The actor's key: from the cache, else the table, else a new one created in the caller's
+    transaction by ``INSERT ... ON CONFLICT DO NOTHING`` (no savepoint; a concurrent first use
+    wins and its key is read)."""
+    cache_key = key_cache_key(tenant_id, actor_id)
+    cached = cache.get(cache_key)
+    if cached is not None:
+        return bytes(cached)
+    stored = ActorKey.objects.filter(tenant_id=tenant_id, actor_id=actor_id).values_list("key", flat=True)
+    key = stored.first()
+    if key is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {ActorKey._meta.db_table} (id, tenant_id, actor_id, key, created_at) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (tenant_id, actor_id) DO NOTHING RETURNING key",
+                [uuid.uuid4(), tenant_id, actor_id, secrets.token_bytes(32), timezone.now()],
             )
-    except IntegrityError:
-        return bytes(ActorKey.objects.get(tenant_id=tenant_id, actor_id=actor_id).key)
+            row = cursor.fetchone()
+        key = row[0] if row is not None else stored.first()
+    key = bytes(key)
+    # Cached once the key is committed: a rolled-back first use must not leave a key in the cache.
+    transaction.on_commit(lambda: cache.set(cache_key, key, timeout=KEY_CACHE_SECONDS))
+    return key
 
 
 def actor_pseudonym(*, tenant_id: str, actor_id: str) -> str:
@@ -67,6 +87,10 @@ def is_pseudonym(value: str) -> bool:
 
 
 def actor_key_destroy(*, tenant_id: str, actor_id: str) -> int:
-    """Delete the actor's key (crypto-shredding); return how many keys went (0 or 1)."""
+    """Delete the actor's key (crypto-shredding) and its cached copy (now and after commit, so a
+    receipt written meanwhile cannot cache it again); return how many keys went (0 or 1)."""
+    cache_key = key_cache_key(tenant_id, actor_id)
+    cache.delete(cache_key)
     deleted, _ = ActorKey.objects.filter(tenant_id=tenant_id, actor_id=actor_id).delete()
+    transaction.on_commit(lambda: cache.delete(cache_key))
     return deleted

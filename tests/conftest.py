@@ -14,6 +14,7 @@ from mmm_project import events
 from mmm_project.auth.principal import SCOPES
 from mmm_project.auth.tokens import mint_token
 from mmm_project.background import queueing
+from mmm_project.caching import local_caches_clear
 from mmm_project.celery import app as celery_app
 from mmm_project.clients import alerting, eris  # noqa: F401 - registers their clients
 from mmm_project.clients import base as peer_clients
@@ -47,10 +48,12 @@ def _clean_cache():
     cache.clear()
     _local_fatigue_store.clear()
     receipt_signing._registered.clear()
+    local_caches_clear()
     yield
     cache.clear()
     _local_fatigue_store.clear()
     receipt_signing._registered.clear()
+    local_caches_clear()
 
 
 @pytest.fixture(autouse=True)
@@ -120,3 +123,10 @@ def _committing(django_capture_on_commit_callbacks, monkeypatch):
 
     monkeypatch.setattr(commit, "capture", django_capture_on_commit_callbacks)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _generous_latency_budget(monkeypatch):
+    """Tests do not measure speed: a loaded machine must not push a decide past its NFR-1 latency
+    budget and drop its actions (the budget's own tests set a budget of their own)."""
+    monkeypatch.setattr("decisions.services.decide.LATENCY_BUDGET", {"ide": 60.0, "ci": 60.0})

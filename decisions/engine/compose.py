@@ -78,60 +78,77 @@ def compose_actions(
     candidate: PlaybookCandidate, *, context: DecisionContext, dual_channel_tags: frozenset[str]
 ) -> tuple[list[ProposedAction], list[dict[str, Any]]]:
     """Render every action template of ``candidate``; return ``(proposed, suppressed records)``."""
-    variables = context.as_dict()
-    links = evidence_links(context)
+    variables, links = context.as_dict(), evidence_links(context)
     proposed, suppressed = [], []
-    for index, template in enumerate(candidate.actions):
-        action_type = template["type"]
-        try:
-            payload: dict[str, Any] = {
-                "title": render(template["title"], variables),
-                "body": render(template["body"], variables),
+    for index in range(len(candidate.actions)):
+        action, record = compose_action(
+            candidate, index, variables=variables, links=links, dual_channel_tags=dual_channel_tags
+        )
+        if action is not None:
+            proposed.append(action)
+        else:
+            suppressed.append(record)
+    return proposed, suppressed
+
+
+def compose_action(
+    candidate: PlaybookCandidate,
+    index: int,
+    *,
+    variables: dict[str, Any],
+    links: list[str],
+    dual_channel_tags: frozenset[str],
+    priority: float = 0.0,
+) -> tuple[ProposedAction | None, dict[str, Any] | None]:
+    """Render the candidate's ``index``-th action template over ``variables`` (``context.as_dict()``)
+    with the evidence ``links``; return ``(action, None)`` or ``(None, suppressed record)``."""
+    template = candidate.actions[index]
+    action_type = template["type"]
+    try:
+        payload: dict[str, Any] = {
+            "title": render(template["title"], variables),
+            "body": render(template["body"], variables),
+            "evidence_links": links,
+        }
+        llm_prompt = render(template["llm"]["prompt"], variables) if template.get("llm") else ""
+        if template.get("rationale"):
+            payload["rationale"] = {
+                "why_relevant": render(template["rationale"]["why_relevant"], variables),
+                "baseline_comparison": render(template["rationale"]["baseline_comparison"], variables),
                 "evidence_links": links,
             }
-            llm_prompt = render(template["llm"]["prompt"], variables) if template.get("llm") else ""
-            if template.get("rationale"):
-                payload["rationale"] = {
-                    "why_relevant": render(template["rationale"]["why_relevant"], variables),
-                    "baseline_comparison": render(template["rationale"]["baseline_comparison"], variables),
-                    "evidence_links": links,
-                }
-        except TemplateProblem:
-            suppressed.append(
-                {**_reference(candidate, index, action_type), "reason": Suppression.TEMPLATE_RENDER_FAILED}
-            )
-            continue
-        if action_type == "mirror" and prescriptive_phrases(f"{payload['title']} {payload['body']}"):
-            suppressed.append(
-                {**_reference(candidate, index, action_type), "reason": Suppression.PRESCRIPTIVE_MIRROR}
-            )
-            continue
-        tags = tuple(template.get("tags", ()))
-        dual = action_type == "multiplier" and (
-            bool(template.get("requires_dual_channel")) or bool(dual_channel_tags.intersection(tags))
-        )
-        if action_type == "multiplier":
-            payload["execution"] = dict(template["execution"])
-            payload["requires_consent"] = True
-            payload["dual_channel_required"] = dual
-        proposed.append(
-            ProposedAction(
-                playbook_id=candidate.playbook_id,
-                playbook_name=candidate.playbook_name,
-                version_id=candidate.version_id,
-                version=candidate.version,
-                index=index,
-                type=action_type,
-                surfaces=tuple(template["surfaces"]),
-                payload=payload,
-                tags=tags,
-                template_priority=float(template.get("priority", 0.5)),
-                requires_consent=action_type == "multiplier",
-                requires_dual_channel=dual,
-                cooldown_minutes=candidate.limits.get("cooldown_minutes"),
-                experiment_id=candidate.experiment_id,
-                variant=candidate.variant,
-                llm_prompt=llm_prompt,
-            )
-        )
-    return proposed, suppressed
+    except TemplateProblem:
+        return None, {
+            **_reference(candidate, index, action_type),
+            "reason": Suppression.TEMPLATE_RENDER_FAILED,
+        }
+    if action_type == "mirror" and prescriptive_phrases(f"{payload['title']} {payload['body']}"):
+        return None, {**_reference(candidate, index, action_type), "reason": Suppression.PRESCRIPTIVE_MIRROR}
+    tags = tuple(template.get("tags", ()))
+    dual = action_type == "multiplier" and (
+        bool(template.get("requires_dual_channel")) or bool(dual_channel_tags.intersection(tags))
+    )
+    if action_type == "multiplier":
+        payload["execution"] = dict(template["execution"])
+        payload["requires_consent"] = True
+        payload["dual_channel_required"] = dual
+    action = ProposedAction(
+        playbook_id=candidate.playbook_id,
+        playbook_name=candidate.playbook_name,
+        version_id=candidate.version_id,
+        version=candidate.version,
+        index=index,
+        type=action_type,
+        surfaces=tuple(template["surfaces"]),
+        payload=payload,
+        tags=tags,
+        template_priority=float(template.get("priority", 0.5)),
+        requires_consent=action_type == "multiplier",
+        requires_dual_channel=dual,
+        cooldown_minutes=candidate.limits.get("cooldown_minutes"),
+        priority=priority,
+        experiment_id=candidate.experiment_id,
+        variant=candidate.variant,
+        llm_prompt=llm_prompt,
+    )
+    return action, None

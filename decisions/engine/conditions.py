@@ -53,8 +53,13 @@ def compiled_conditions(version_key: str, expressions: tuple[str, ...]) -> tuple
     return tuple(compile_condition(expression) for expression in expressions)
 
 
-def evaluate_all(programs: Sequence[cel.Program], context: dict[str, Any]) -> tuple[bool, str | None]:
+def evaluate_all(
+    programs: Sequence[cel.Program], context: dict[str, Any] | cel.Context
+) -> tuple[bool, str | None]:
     """Return ``(True, None)`` when every condition holds, else ``(False, reason)``.
+
+    ``context``: the decision's ``as_dict()``, or a ``cel.Context`` built from it once per
+    decision (converting a dict costs about 200 us on every evaluation).
 
     A condition must evaluate to a boolean; anything else, or an evaluation error, is a
     non-match with a reason such as ``"condition 2: KeyError 'branch'"``.

@@ -9,7 +9,7 @@ e-mail addresses or names: ``assemble_context`` copies named fields, it never pa
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -59,7 +59,13 @@ class DecisionContext:
         """Shape: ``{"signal": {...}, "actor": {...}, "context": {...}, "recent_signals": [...],
         "tenant": {...}}`` with strings, lists and dicts only."""
         return {
-            "signal": asdict(self.signal),
+            "signal": {
+                "signal_id": self.signal.signal_id,
+                "source": self.signal.source,
+                "event_type": self.signal.event_type,
+                "severity": self.signal.severity,
+                "ts": self.signal.ts,
+            },
             "actor": {"id": self.actor_id, "type": self.actor_type, "roles": list(self.actor_roles)},
             "context": {
                 "repo_id": self.repo_id,
@@ -67,7 +73,10 @@ class DecisionContext:
                 "file_path": self.file_path,
                 "environment": self.environment,
             },
-            "recent_signals": [asdict(s) for s in self.recent_signals],
+            "recent_signals": [
+                {"signal_id": s.signal_id, "event_type": s.event_type, "severity": s.severity}
+                for s in self.recent_signals
+            ],
             "tenant": {
                 "quiet_hours": dict(self.quiet_hours),
                 "enabled_action_types": list(self.enabled_action_types),

@@ -10,6 +10,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import cel
+
 from decisions.engine.conditions import ConditionProblem, compiled_conditions, evaluate_all
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ def match_playbooks(
     logged and returned in ``errors``; the decision goes on with the others.
     """
     matched, errors = [], []
+    # Converted to CEL values once per decision, not once per condition (about 200 us each).
+    activation = cel.Context(variables=context)
     for candidate in candidates:
         if not _roles_fit(candidate, actor_roles):
             continue
@@ -71,7 +75,7 @@ def match_playbooks(
         except ConditionProblem as exc:
             ok, reason = False, f"condition does not compile: {exc}"
         else:
-            ok, reason = evaluate_all(programs, context)
+            ok, reason = evaluate_all(programs, activation)
         if reason is not None:
             logger.warning(
                 "playbook dropped",

@@ -27,6 +27,38 @@ def _severity_factor(severity: str) -> float:
     return (Severity.rank(severity) + 1) / len(Severity.values)
 
 
+def priority_base(*, context: DecisionContext, signal_ts: datetime, now: datetime) -> float:
+    """The decision's common factor ``0.5 * severity + 0.3 * recency + 0.2 * frequency``."""
+    age_hours = max((now - signal_ts).total_seconds(), 0.0) / 3600
+    recency = math.exp(-age_hours)
+    same = sum(1 for s in context.recent_signals if s.event_type == context.signal.event_type)
+    frequency = min(same / RECENT_SIGNALS_LIMIT, 1.0)
+    return 0.5 * _severity_factor(context.signal.severity) + 0.3 * recency + 0.2 * frequency
+
+
+def action_priority(
+    *,
+    template_priority: float,
+    playbook_name: str,
+    action_type: str,
+    event_type: str,
+    priorities: dict[str, float],
+    base: float,
+) -> float:
+    """``template_priority * tenant_weight * base``, rounded to 6 places (the ranking key)."""
+    weight = 1.0
+    if priorities:
+        weight = next(
+            (float(priorities[k]) for k in (playbook_name, event_type, action_type) if k in priorities), 1.0
+        )
+    return round(template_priority * weight * base, 6)
+
+
+def rank_key(priority: float, playbook_name: str, action_type: str, index: int) -> tuple:
+    """Highest priority first; ties by playbook name, then Mirror < Mentor < Multiplier, then index."""
+    return (-priority, playbook_name, TYPE_ORDER[action_type], index)
+
+
 def prioritise(
     actions: list[ProposedAction],
     *,
@@ -36,20 +68,19 @@ def prioritise(
     now: datetime,
 ) -> list[ProposedAction]:
     """Return the actions with ``priority`` set, highest first (ties: playbook, then index)."""
-    age_hours = max((now - signal_ts).total_seconds(), 0.0) / 3600
-    recency = math.exp(-age_hours)
-    same = sum(1 for s in context.recent_signals if s.event_type == context.signal.event_type)
-    frequency = min(same / RECENT_SIGNALS_LIMIT, 1.0)
-    base = 0.5 * _severity_factor(context.signal.severity) + 0.3 * recency + 0.2 * frequency
-    ranked = []
-    for action in actions:
-        weight = next(
-            (
-                float(priorities[k])
-                for k in (action.playbook_name, context.signal.event_type, action.type)
-                if k in priorities
+    base = priority_base(context=context, signal_ts=signal_ts, now=now)
+    ranked = [
+        replace(
+            action,
+            priority=action_priority(
+                template_priority=action.template_priority,
+                playbook_name=action.playbook_name,
+                action_type=action.type,
+                event_type=context.signal.event_type,
+                priorities=priorities,
+                base=base,
             ),
-            1.0,
         )
-        ranked.append(replace(action, priority=round(action.template_priority * weight * base, 6)))
-    return sorted(ranked, key=lambda a: (-a.priority, a.playbook_name, TYPE_ORDER[a.type], a.index))
+        for action in actions
+    ]
+    return sorted(ranked, key=lambda a: rank_key(a.priority, a.playbook_name, a.type, a.index))

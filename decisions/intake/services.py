@@ -4,7 +4,8 @@
 /v1/mmm/signals``, the webhooks and the broker consumer) and enqueues the ``ingest.decide`` task
 (``decisions.services.decide.signal_decide``) for each after commit; ``signals_sweep`` (beat)
 re-enqueues any left undecided, so nothing accepted is lost. ``signal_get_or_create`` is the one
-place a ``Signal`` row is written, for ingestion and for ``POST /v1/mmm/decide`` alike.
+place a ``Signal`` row is written for ingestion; ``signal_fields`` is what any new row holds (the
+decision flow inserts the signal of ``POST /v1/mmm/decide`` with its decision).
 """
 
 from __future__ import annotations
@@ -37,34 +38,51 @@ class IngestResult:
     duplicates: list[str]  # signal ids already stored (replays): not stored twice
 
 
+def signal_fields(*, envelope: dict[str, Any], status: str) -> dict[str, Any]:
+    """The stored fields of a new ``Signal`` row for a validated envelope (``SignalEnvelopeSerializer``
+    data, FR-1): only allow-listed payload fields and context keys, credentials redacted (NFR-3)."""
+    context = envelope.get("context") or {}
+    return {
+        "actor_id": envelope["actor_id"],
+        "actor_type": envelope["actor_type"],
+        "source": envelope["source"],
+        "event_type": envelope["event_type"],
+        "severity": envelope["severity"],
+        "ts": envelope["ts"],
+        "payload": payload_minimise(envelope.get("payload"), source=envelope["source"]),
+        "context": redact_secrets(
+            {key: context[key] for key in CONTEXT_KEYS if key in context}, where="signal"
+        ),
+        "status": status,
+    }
+
+
 def signal_get_or_create(
     *, tenant_id: str, envelope: dict[str, Any], status: str = SignalStatus.RECEIVED
 ) -> tuple[Signal, bool]:
     """Store one validated envelope (``SignalEnvelopeSerializer`` data, FR-1) unless its
     ``(tenant_id, signal_id)`` is already stored; return the row and whether it is new.
 
-    Runs in the caller's transaction; ``status`` is the new row's (``decided`` for a signal decided
-    in the same transaction by ``POST /v1/mmm/decide``).
+    Runs in the caller's transaction; ``status`` is the new row's.
     """
-    context = envelope.get("context") or {}
     return Signal.objects.get_or_create(
         tenant_id=tenant_id,
         signal_id=envelope["signal_id"],
-        defaults={
-            "actor_id": envelope["actor_id"],
-            "actor_type": envelope["actor_type"],
-            "source": envelope["source"],
-            "event_type": envelope["event_type"],
-            "severity": envelope["severity"],
-            "ts": envelope["ts"],
-            # Only allow-listed payload fields are stored, credentials redacted (NFR-3).
-            "payload": payload_minimise(envelope.get("payload"), source=envelope["source"]),
-            "context": redact_secrets(
-                {key: context[key] for key in CONTEXT_KEYS if key in context}, where="signal"
-            ),
-            "status": status,
-        },
+        defaults=signal_fields(envelope=envelope, status=status),
     )
+
+
+def signal_claim(*, signal_pk: str, now: datetime) -> Signal | None:
+    """Claim a stored signal for deciding (``received -> deciding``) and return it, in one
+    ``UPDATE ... RETURNING``; None when it is not waiting (decided, failed, or another worker's)."""
+    claimed = list(
+        Signal.objects.raw(
+            f"UPDATE {Signal._meta.db_table} SET status = %s, claimed_at = %s "  # noqa: S608
+            "WHERE id = %s AND status = %s RETURNING *",
+            [SignalStatus.DECIDING, now, signal_pk, SignalStatus.RECEIVED],
+        )
+    )
+    return claimed[0] if claimed else None
 
 
 def _enqueue_decisions(signal_pks: list[str], *, from_request: bool = True) -> bool:

@@ -113,7 +113,7 @@ def dry_run(
         )
         evaluation = evaluate(data, candidates=[candidate], now=now, reserve=False)
         entry["matched"] = bool(evaluation.matched)
-        errors = [s["reason"] for s in evaluation.suppressed if "action_index" not in s]
+        errors = [s["reason"] for s in evaluation.suppressed if "action_index" not in s and "count" not in s]
         if not evaluation.matched:
             entry["reason"] = errors[0] if errors else "the actor's roles or the conditions do not hold"
         entry["actions"] = [

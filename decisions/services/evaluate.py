@@ -9,28 +9,23 @@ playbooks; peers through ``decisions.services.peers``), runs the engine's pure s
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from decisions.delivery.enrichment import plan_enrichment
-from decisions.engine.compose import ProposedAction, compose_actions
+from decisions.engine.compose import ProposedAction
 from decisions.engine.context import RECENT_SIGNALS_LIMIT, DecisionContext, assemble_context
-from decisions.engine.fatigue import reservation_for
-from decisions.engine.gates import policy_gate, preference_gate, quiet_hours_gate
 from decisions.engine.matching import PlaybookCandidate, match_playbooks
 from decisions.engine.policy import PolicyView
-from decisions.engine.prioritise import prioritise
-from decisions.engine.routing import surface_payloads
-from decisions.fatigue_store import fatigue_store
 from decisions.selectors import recent_signal_metadata
 from decisions.services.peers import gather
+from decisions.services.selection import rank_templates, select_actions
 from experiments.selectors import apply_experiments
 from mmm_project import metrics, tracing
 from mmm_project.auth.principal import Principal
+from mmm_project.caching import TENANT_CONFIG, generation_get
 from mmm_project.errors import ApplicationError
 from mmm_project.privacy import EMAIL_MESSAGE, looks_like_email
-from mmm_project.vocabulary import Suppression
 from playbooks.selectors import playbook_candidates
 from preferences.selectors import actor_preferences_view, tenant_policy_view
 
@@ -90,6 +85,11 @@ class Evaluation:
     degraded_mode: bool = False
     policy_stale: bool = False
 
+    @property
+    def suppressed_count(self) -> int:
+        """Suppressed actions, summarised records counted by their ``count``."""
+        return sum(record.get("count", 1) for record in self.suppressed)
+
 
 def decide_input(*, principal: Principal, request: dict[str, Any], now: datetime) -> DecideInput:
     """Resolve the actor, roles and envelope of a validated decide request.
@@ -137,62 +137,28 @@ def decide_input(*, principal: Principal, request: dict[str, Any], now: datetime
     )
 
 
-def fatigue_reserve(
-    ranked: list[ProposedAction],
-    *,
+def evaluate(
     data: DecideInput,
-    policy: PolicyView,
-    repo_id: str,
+    *,
+    candidates: list[PlaybookCandidate] | None = None,
+    recent_signals: list[dict[str, str]] | None = None,
     now: datetime,
     reserve: bool,
-) -> tuple[list[ProposedAction], list[dict[str, Any]]]:
-    """Cap per decision and take each action's fatigue slots, in priority order (FR-7).
-
-    Returns ``(kept, suppressed)``: actions past ``max_actions_per_decision`` or whose quota or
-    cool-down is spent are suppressed with the reason; kept ones get their surface payloads (FR-8).
-    ``reserve=False`` only checks the counters (dry runs): nothing is consumed.
-    """
-    store = fatigue_store()
-    delivered, suppressed = [], []
-    cooled: set[str] = set()  # one cool-down per playbook and decision, not per action
-    for action in ranked:
-        if len(delivered) >= policy.max_actions_per_decision:
-            suppressed.append(action.suppressed(Suppression.CAP_PER_DECISION))
-            continue
-        cooldown = action.cooldown_minutes if action.cooldown_minutes is not None else policy.cooldown_minutes
-        reservation = reservation_for(
-            tenant_id=data.tenant_id,
-            actor_id=data.actor_id,
-            repo_id=repo_id,
-            playbook_id=action.playbook_id,
-            now=now,
-            timezone=policy.timezone,
-            max_per_hour=policy.max_actions_per_hour,
-            max_per_day=policy.max_actions_per_day,
-            max_per_repo_per_day=policy.max_actions_per_repo_per_day,
-            cooldown_minutes=0 if action.playbook_id in cooled else cooldown,
-        )
-        reason = store.reserve(reservation) if reserve else store.check(reservation)
-        if reason is not None:
-            suppressed.append(action.suppressed(reason))
-            continue
-        cooled.add(action.playbook_id)
-        severity = data.signal["severity"]
-        delivered.append(replace(action, surface_payloads=surface_payloads(action, severity=severity)))
-    return delivered, suppressed
-
-
-def evaluate(
-    data: DecideInput, *, candidates: list[PlaybookCandidate] | None = None, now: datetime, reserve: bool
+    deadline: float | None = None,
 ) -> Evaluation:
     """Run the decision flow's steps 3 to 9 (DESIGN.md) for ``data``; write nothing else.
 
     ``candidates`` defaults to the tenant's published playbooks that fit the signal; a dry run
-    passes a draft instead. With ``reserve=True`` fatigue slots are taken for the delivered
-    actions (a real decision); with False they are only checked.
+    passes a draft instead. ``recent_signals``: the actor's latest signals when the caller read
+    them already (``decisions.selectors.signal_lookup``), else read here unless UBI gives them.
+    With ``reserve=True`` fatigue slots are taken for the delivered actions (a real decision);
+    with False they are only checked. ``deadline`` (``time.perf_counter()``): the latency budget
+    (``decisions.services.selection``). The tenant's policy, playbooks and experiments come from
+    the per-process caches of one configuration generation (``mmm_project.caching``).
     """
+    generation = generation_get(TENANT_CONFIG, data.tenant_id)
     with tracing.span("mmm.context") as span:  # steps 3 and 4: peers in parallel, then the context
-        local_policy = tenant_policy_view(tenant_id=data.tenant_id)
+        local_policy = tenant_policy_view(tenant_id=data.tenant_id, generation=generation)
         peers = gather(
             tenant_id=data.tenant_id,
             actor_id=data.actor_id,
@@ -211,7 +177,7 @@ def evaluate(
         )
         policy = peers.policy
         prefs = actor_preferences_view(tenant_id=data.tenant_id, actor_id=data.actor_id)
-        recent = peers.recent_signals
+        recent = peers.recent_signals if peers.recent_signals is not None else recent_signals
         if recent is None:
             recent = recent_signal_metadata(
                 tenant_id=data.tenant_id, actor_id=data.actor_id, limit=RECENT_SIGNALS_LIMIT
@@ -237,13 +203,14 @@ def evaluate(
             span,
             **{"mmm.degraded_peers": list(peers.degraded), "mmm.recent_signal_count": len(recent)},
         )
-    with tracing.span("mmm.playbook_evaluation") as span:  # step 5 and 6: match, then compose
+    with tracing.span("mmm.playbook_evaluation") as span:  # step 5 and 6: match, then rank
         if candidates is None:
             candidates = playbook_candidates(
                 tenant_id=data.tenant_id,
                 event_type=data.signal["event_type"],
                 source=data.signal["source"],
                 severity=data.signal["severity"],
+                generation=generation,
             )
         match = match_playbooks(candidates, actor_roles=frozenset(roles), context=context.as_dict())
         matched, assignments = apply_experiments(
@@ -251,64 +218,38 @@ def evaluate(
             tenant_id=data.tenant_id,
             actor_id=data.actor_id,
             team_id=str(data.request_context.get("team_id") or data.request_context.get("repo_id") or ""),
+            generation=generation,
         )
-        proposed: list[ProposedAction] = []
-        suppressed: list[dict[str, Any]] = list(match.errors)
-        for candidate in matched:
-            actions, dropped = compose_actions(
-                candidate, context=context, dual_channel_tags=policy.dual_channel_tags
-            )
-            proposed += actions
-            suppressed += dropped
+        ranked = rank_templates(
+            matched, context=context, priorities=policy.priorities, signal_ts=data.signal_ts, now=now
+        )
         tracing.set_attributes(
             span,
             playbook_ids=[c.playbook_id for c in match.matched],
-            **{"mmm.candidate_count": len(candidates), "mmm.proposed_count": len(proposed)},
+            **{"mmm.candidate_count": len(candidates), "mmm.proposed_count": len(ranked)},
         )
-    with tracing.span("mmm.llm_safety") as span:  # FR-5: what the LLM may write, or drop
-        proposed, dropped, llm_degraded = plan_enrichment(proposed)
-        suppressed += dropped
-        if llm_degraded:
-            metrics.DEGRADED_DECISIONS.labels(data.tenant_id, "llm_gateway").inc()
-        tracing.set_attributes(span, degraded_mode=llm_degraded, **{"mmm.dropped_count": len(dropped)})
-    with tracing.span("mmm.policy_gate") as span:  # step 7, FR-11
-        before = len(suppressed)
-        if peers.fail_closed:
-            # FR-11: a safety-critical tenant without a fresh policy gets no actions at all.
-            suppressed += [action.suppressed(Suppression.POLICY_FAIL_CLOSED) for action in proposed]
-            proposed = []
-        kept, dropped = policy_gate(proposed, policy)
-        suppressed += dropped
-        tracing.set_attributes(
-            span,
-            **{"mmm.dropped_count": len(suppressed) - before, "mmm.fail_closed": peers.fail_closed},
-        )
-    with tracing.span("mmm.preference_fatigue_gates") as span:  # steps 7 to 9: FR-14, FR-7, FR-10
-        before = len(suppressed)
-        kept, dropped = preference_gate(kept, prefs, now=now)
-        suppressed += dropped
-        kept, dropped = quiet_hours_gate(kept, policy, now=now)
-        suppressed += dropped
-        ranked = prioritise(
-            kept, context=context, priorities=policy.priorities, signal_ts=data.signal_ts, now=now
-        )
-        delivered, dropped = fatigue_reserve(
-            ranked, data=data, policy=policy, repo_id=context.repo_id, now=now, reserve=reserve
-        )
-        tracing.set_attributes(
-            span,
-            **{
-                "mmm.dropped_count": len(suppressed) - before + len(dropped),
-                "mmm.kept_count": len(delivered),
-            },
-        )
+    selection = select_actions(
+        ranked,
+        tenant_id=data.tenant_id,
+        actor_id=data.actor_id,
+        severity=data.signal["severity"],
+        context=context,
+        policy=policy,
+        prefs=prefs,
+        fail_closed=peers.fail_closed,
+        now=now,
+        reserve=reserve,
+        deadline=deadline,
+    )
+    if selection.latency_exceeded:
+        metrics.DEGRADED_DECISIONS.labels(data.tenant_id, "latency_budget").inc()
     return Evaluation(
         context=context,
         policy=policy,
         matched=match.matched,
-        delivered=delivered,
-        suppressed=suppressed + dropped,
+        delivered=selection.delivered,
+        suppressed=list(match.errors) + selection.suppressed,
         experiment_assignments=assignments,
-        degraded_mode=bool(peers.degraded) or llm_degraded,
+        degraded_mode=bool(peers.degraded) or selection.llm_degraded or selection.latency_exceeded,
         policy_stale=peers.policy_stale,
     )

@@ -30,8 +30,10 @@ def _task(name: str) -> Task:
 
 
 def _publish(task: Task, ids: list[str]) -> None:
-    for item in ids:
-        task.apply_async(args=[item], retry=False)
+    """One message per id, all through one producer (one pooled broker connection) in a batch."""
+    with task.app.producer_or_acquire() as producer:
+        for item in ids:
+            task.apply_async(args=[item], retry=False, producer=producer)
 
 
 def enqueue(

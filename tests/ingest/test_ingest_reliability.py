@@ -174,10 +174,10 @@ class _DownStore:
 def test_decide_with_the_cache_down_is_503_not_ready_and_writes_nothing(
     tenant, policy, client_for, monkeypatch
 ):
-    from decisions.services import evaluate
+    from decisions.services import selection
 
     policy.up = True
-    monkeypatch.setattr(evaluate, "fatigue_store", _DownStore)
+    monkeypatch.setattr(selection, "fatigue_store", _DownStore)
     client = client_for(actor_id="dev-1", scopes=["mmm.decide"])
     body = {"tenant_id": "tenant-a", "signal": {"signal_id": "r-1", "source": "ubi", "event_type": "ubi.x"}}
     response = client.post("/v1/mmm/decide", body, format="json")
@@ -200,7 +200,7 @@ def test_decide_with_the_database_down_is_503_not_ready(tenant, policy, client_f
         raise OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
 
     policy.up = True
-    monkeypatch.setattr(decide, "decision_for_signal", down)
+    monkeypatch.setattr(decide, "signal_lookup", down)
     client = client_for(actor_id="dev-1", scopes=["mmm.decide"])
     body = {"tenant_id": "tenant-a", "signal": {"signal_id": "r-2", "source": "ubi", "event_type": "ubi.x"}}
     response = client.post("/v1/mmm/decide", body, format="json")

@@ -135,6 +135,7 @@ class Command(BaseCommand):
         for record in decision.suppressed_actions:
             self.line(
                 f"{'':<58} {'':<36}   suppressed {record.get('type') or 'playbook'}: {record['reason']}"
+                + (f" x{record['count']}" if "count" in record else "")
             )
         if actions:
             token = mint_token(tenant_id=TENANT, actor_id=decision.actor_id, scopes=["mmm.outcome"])

@@ -1,0 +1,132 @@
+"""Step 10 of DESIGN.md: write a decision (FR-1, FR-12): the signal, the decision, its actions,
+their deliveries and the signed decision receipt in one transaction, one statement each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+
+from decisions.delivery.enrichment import enqueue_enrichment
+from decisions.delivery.services import deliveries_create
+from decisions.intake.services import signal_fields
+from decisions.models import Action, Decision, LLMStatus, Signal, SignalStatus
+from decisions.services.evaluate import DecideInput, Evaluation
+from mmm_project import tracing
+from mmm_project.events import publish_after_commit
+from receipts.documents import decision_body
+from receipts.services import receipt_create
+
+
+def decision_persist(
+    *,
+    data: DecideInput,
+    result: Evaluation,
+    latency_ms: float,
+    latency_warning: bool,
+    now: datetime,
+    signal_pk: object | None,
+) -> Decision:
+    """Signal, decision, actions, deliveries and the decision receipt in one transaction (step 10):
+    one statement each (bulk inserts), no savepoint. ``signal_pk``: the stored signal being decided
+    (its status becomes ``decided``); None inserts the request's signal, and a concurrent insert of
+    the same signal id raises ``IntegrityError`` (the caller answers with that decision). Returns
+    the decision with its actions attached in memory (no re-read)."""
+    signal_in = data.signal
+    with transaction.atomic():
+        if signal_pk is None:
+            signal = Signal(
+                tenant_id=data.tenant_id,
+                signal_id=signal_in["signal_id"],
+                **signal_fields(
+                    envelope={
+                        **signal_in,
+                        "actor_id": data.actor_id,
+                        "actor_type": data.actor_type,
+                        "ts": data.signal_ts,
+                        "context": data.request_context,
+                    },
+                    status=SignalStatus.DECIDED,
+                ),
+            )
+            Signal.objects.bulk_create([signal])
+            signal_pk = signal.pk
+        else:
+            Signal.objects.filter(pk=signal_pk).update(status=SignalStatus.DECIDED, last_error="")
+        decision = Decision(
+            tenant_id=data.tenant_id,
+            actor_id=data.actor_id,
+            actor_type=data.actor_type,
+            signal_id=signal_pk,
+            context=result.context.as_dict(),
+            playbooks_fired=[
+                {"playbook_id": c.playbook_id, "playbook_version": c.version} for c in result.matched
+            ],
+            policy_snapshot_id=result.policy.snapshot_id,
+            policy_version_ids=list(result.policy.version_ids or (result.policy.snapshot_id,)),
+            degraded_mode=result.degraded_mode,
+            policy_stale=result.policy_stale,
+            suppressed_actions=result.suppressed,
+            experiment_assignments=result.experiment_assignments,
+            latency_ms=round(latency_ms, 3),
+            latency_warning=latency_warning,
+            created_at=now,
+        )
+        Decision.objects.bulk_create([decision])
+        actions = Action.objects.bulk_create(
+            Action(
+                tenant_id=data.tenant_id,
+                decision=decision,
+                playbook_version_id=action.version_id,
+                type=action.type,
+                surfaces=list(action.surfaces),
+                payload=action.payload,
+                surface_payloads=action.surface_payloads,
+                requires_consent=action.requires_consent,
+                requires_dual_channel=action.requires_dual_channel,
+                priority=action.priority,
+                position=position,
+                experiment_id=action.experiment_id,
+                variant=action.variant,
+                llm_status=LLMStatus.PENDING if action.llm_prompt else "",
+                llm_prompt=action.llm_prompt,
+                created_at=now,
+            )
+            for position, action in enumerate(result.delivered)
+        )
+        with tracing.span("mmm.delivery", **{"mmm.action_count": len(actions)}):
+            deliveries_create(actions=actions)
+            enqueue_enrichment([str(a.id) for a in actions if a.llm_status == LLMStatus.PENDING])
+        # The signed decision receipt joins the same transaction (FR-12 outbox).
+        with tracing.span("mmm.receipt"):
+            receipt_create(
+                build=lambda rid: decision_body(receipt_id=rid, decision=decision, actions=actions, now=now)
+            )
+        publish_after_commit(
+            topic="mmm.decisions",
+            tenant_id=data.tenant_id,
+            event_type="decision.created",
+            payload={
+                "decision_id": str(decision.id),
+                "actor_type": data.actor_type,
+                "signal": {k: signal_in[k] for k in ("signal_id", "source", "event_type", "severity")},
+                "actions": [
+                    {"action_id": str(a.id), "type": a.type, "surfaces": list(a.surfaces)} for a in actions
+                ],
+                "suppressed": result.suppressed_count,
+                "degraded_mode": decision.degraded_mode,
+                "policy_snapshot_id": decision.policy_snapshot_id,
+            },
+        )
+    return _with_actions(decision, actions)
+
+
+def _with_actions(decision: Decision, actions: list[Action]) -> Decision:
+    """``decision`` answering ``decision.actions.all()`` with ``actions`` as written, none with a
+    dual-channel approval yet: what ``prefetch_related(*DECISION_ACTIONS)`` would read back."""
+    for action in actions:
+        Action.dual_channel_approval.related.set_cached_value(action, None)
+    listed = decision.actions.all()
+    listed._result_cache, listed._prefetch_done = list(actions), True
+    decision._prefetched_objects_cache = {Action.decision.field.remote_field.cache_name: listed}
+    return decision
