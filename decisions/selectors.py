@@ -6,7 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, QuerySet, Value
+from django.db import connection
+from django.db.models import Count, QuerySet
 
 from decisions.models import Action, Decision, Outcome, Signal
 from mmm_project.tenancy import get_for_tenant
@@ -54,26 +55,30 @@ class SignalLookup:
     recent: list[dict[str, str]]  # the actor's latest signals, newest first (metadata only)
 
 
+# The two reads of ``signal_lookup`` in one round trip; written out because the ORM compiles a
+# UNION of two querysets in about a millisecond, on every decide (NFR-1), and refuses a LIMIT in
+# one on SQLite. Subqueries in FROM keep it valid on PostgreSQL and SQLite alike; it uses the
+# unique index (tenant_id, signal_id) and the index (tenant_id, actor_id, ts).
+_SIGNAL_LOOKUP = """
+SELECT * FROM (SELECT id, status, signal_id, event_type, severity, ts, 1 AS this FROM {table}
+               WHERE tenant_id = %s AND signal_id = %s) AS this_signal
+UNION ALL
+SELECT * FROM (SELECT id, status, signal_id, event_type, severity, ts, 0 AS this FROM {table}
+               WHERE tenant_id = %s AND actor_id = %s ORDER BY ts DESC LIMIT %s) AS recent
+"""
+
+
 def signal_lookup(*, tenant_id: str, actor_id: str, signal_id: str, limit: int) -> SignalLookup:
     """One round trip (``UNION ALL``): the stored signal ``signal_id`` of the tenant, if any (FR-1
     idempotency), and the actor's ``limit`` latest signals (FR-2 context, NFR-3 metadata only)."""
-    columns = ("pk", "status", "signal_id", "event_type", "severity", "ts", "this")
-    this = (
-        Signal.objects.for_tenant(tenant_id)
-        .filter(signal_id=signal_id)
-        .annotate(this=Value(True))
-        .values_list(*columns)
-    )
-    recent = (
-        Signal.objects.for_tenant(tenant_id)
-        .filter(actor_id=actor_id)
-        .annotate(this=Value(False))
-        .order_by("-ts")
-        .values_list(*columns)[:limit]
-    )
-    rows = list(this.union(recent, all=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SIGNAL_LOOKUP.format(table=Signal._meta.db_table),
+            [tenant_id, signal_id, tenant_id, actor_id, limit],
+        )
+        rows = cursor.fetchall()
     existing = next((row for row in rows if row[-1]), None)
-    latest = sorted((row for row in rows if not row[-1]), key=lambda row: row[5], reverse=True)
+    latest = sorted((row for row in rows if not row[-1]), key=lambda row: str(row[5]), reverse=True)
     return SignalLookup(
         existing_pk=existing[0] if existing else None,
         existing_status=existing[1] if existing else None,

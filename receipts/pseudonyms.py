@@ -10,11 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import uuid
 
 from django.core.cache import cache
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from mmm_project.privacy import actor_ref
 from receipts.models import ActorKey
@@ -41,14 +39,9 @@ def _key(tenant_id: str, actor_id: str) -> bytes:
     stored = ActorKey.objects.filter(tenant_id=tenant_id, actor_id=actor_id).values_list("key", flat=True)
     key = stored.first()
     if key is None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {ActorKey._meta.db_table} (id, tenant_id, actor_id, key, created_at) "  # noqa: S608
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (tenant_id, actor_id) DO NOTHING RETURNING key",
-                [uuid.uuid4(), tenant_id, actor_id, secrets.token_bytes(32), timezone.now()],
-            )
-            row = cursor.fetchone()
-        key = row[0] if row is not None else stored.first()
+        new = ActorKey(tenant_id=tenant_id, actor_id=actor_id, key=secrets.token_bytes(32))
+        ActorKey.objects.bulk_create([new], ignore_conflicts=True)
+        key = stored.first()
     key = bytes(key)
     # Cached once the key is committed: a rolled-back first use must not leave a key in the cache.
     transaction.on_commit(lambda: cache.set(cache_key, key, timeout=KEY_CACHE_SECONDS))

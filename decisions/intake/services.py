@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from decisions.intake.minimise import payload_minimise
@@ -75,11 +75,17 @@ def signal_get_or_create(
 def signal_claim(*, signal_pk: str, now: datetime) -> Signal | None:
     """Claim a stored signal for deciding (``received -> deciding``) and return it, in one
     ``UPDATE ... RETURNING``; None when it is not waiting (decided, failed, or another worker's)."""
+    ops = connection.ops
     claimed = list(
         Signal.objects.raw(
             f"UPDATE {Signal._meta.db_table} SET status = %s, claimed_at = %s "  # noqa: S608
             "WHERE id = %s AND status = %s RETURNING *",
-            [SignalStatus.DECIDING, now, signal_pk, SignalStatus.RECEIVED],
+            [
+                SignalStatus.DECIDING,
+                ops.adapt_datetimefield_value(now),
+                Signal._meta.pk.get_db_prep_value(signal_pk, connection),
+                SignalStatus.RECEIVED,
+            ],
         )
     )
     return claimed[0] if claimed else None
