@@ -65,8 +65,11 @@ class TenantPolicy(models.Model):
     dual_channel_tags = models.JSONField(
         default=_production_change, blank=True, help_text="Multiplier tags that need dual-channel approval."
     )
+    # FR-5, FR-13: the LLM Gateway's system prompt for this tenant, and the daily budgets that
+    # stop enrichment (tokens and cost as the gateway reports them; null = no limit).
     system_prompt_id = models.CharField(max_length=255, blank=True)
     llm_daily_token_budget = models.PositiveIntegerField(null=True, blank=True)
+    llm_daily_cost_budget = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -89,7 +92,15 @@ class TenantPolicy(models.Model):
     )
     # The fields PUT /v1/mmm/tenants/{tenant_id}/policy may change (spec 11.5).
     EDITABLE_FIELDS = frozenset(
-        (*DECISION_FIELDS, "decision_retention_days", "outcome_retention_days", "dual_channel_approvers")
+        (
+            *DECISION_FIELDS,
+            "decision_retention_days",
+            "outcome_retention_days",
+            "dual_channel_approvers",
+            "system_prompt_id",
+            "llm_daily_token_budget",
+            "llm_daily_cost_budget",
+        )
     )
 
     objects = TenantQuerySet.as_manager()

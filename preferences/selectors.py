@@ -22,6 +22,7 @@ def tenant_policy_get(*, tenant_id: str) -> TenantPolicy:
 def tenant_policy_state(policy: TenantPolicy) -> dict[str, Any]:
     """The policy's content as ``GET /v1/mmm/tenants/{id}/policy`` shows it (spec 11.5), without the
     tenant id and timestamp: what admin receipts record before and after a change."""
+    cost = policy.llm_daily_cost_budget
     return {
         "enabled_surfaces": list(policy.enabled_surfaces),
         "enabled_action_types": list(policy.enabled_action_types),
@@ -46,6 +47,11 @@ def tenant_policy_state(policy: TenantPolicy) -> dict[str, Any]:
         "priorities": {key: float(value) for key, value in policy.priorities.items()},
         "dual_channel_tags": list(policy.dual_channel_tags),
         "dual_channel_approvers": list(policy.dual_channel_approvers),
+        "llm": {
+            "daily_token_budget": policy.llm_daily_token_budget,
+            "daily_cost_budget": None if cost is None else str(cost),
+            "system_prompt_id": policy.system_prompt_id,
+        },
     }
 
 

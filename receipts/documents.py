@@ -28,15 +28,21 @@ GATE_ID = "mmm"
 SCHEMA_VERSION = "1.0"
 REDACTED = "[REDACTED]"
 SECRET_KEY = re.compile(r"secret|token|password|passwd|api[_-]?key|private|credential|signing[_-]?key", re.I)
+# LLM token budgets and counts name a quantity, not a credential (FR-13, NFR-4 provenance).
+TOKEN_QUANTITY = re.compile(r"^(?:daily_token_budget|(?:input|output|total)_tokens)$", re.I)
 
 TYPE_RISK = {"mirror": 0.1, "mentor": 0.3, "multiplier": 0.6}
 SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
 
+def _secret_key(key: str) -> bool:
+    return bool(SECRET_KEY.search(key)) and not TOKEN_QUANTITY.match(key)
+
+
 def redact(value: Any) -> Any:
     """Copy ``value`` with every secret-looking key's value replaced by ``"[REDACTED]"``."""
     if isinstance(value, dict):
-        return {k: REDACTED if SECRET_KEY.search(str(k)) else redact(v) for k, v in value.items()}
+        return {k: REDACTED if _secret_key(str(k)) else redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(item) for item in value]
     return value

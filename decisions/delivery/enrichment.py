@@ -7,8 +7,8 @@ template has an ``llm`` prompt is marked ``pending`` and the ``llm.enrich`` task
   immutable), the warning is kept in the receipt, and the held deliveries go out with it;
 - ``fail``: the action is suppressed: the content is discarded, never reaches a surface, and
   its held deliveries are cancelled;
-- gateway unavailable (after the task's retries) or the tenant's daily token budget spent: the
-  static text stands (FR-5 fallback).
+- gateway unavailable (after the task's retries) or the tenant's daily token or cost budget
+  spent (tenant policy ``llm``): the static text stands (FR-5 fallback).
 At decide time, a gateway whose breaker is already open means the LLM-dependent action is
 dropped (``llm.unavailable``, degraded) rather than proposed without it (NFR-6).
 Every outcome writes a receipt with the safety verdict; token counts and cost are recorded per
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -99,9 +100,15 @@ def _settle(action: Action, status: str, *, safety: dict[str, Any] | None, resul
     return status
 
 
-def _spent_today(tenant_id: str) -> int:
+def _budget_spent(tenant_id: str, policy: Any) -> bool:
+    """FR-5, FR-13: the tenant's daily LLM token or cost budget (tenant policy ``llm``) is used up
+    today (UTC day, as counted in ``LLMUsage``); a null budget is no limit."""
+    tokens, cost = policy.llm_daily_token_budget, policy.llm_daily_cost_budget
+    if tokens is None and cost is None:
+        return False
     usage = LLMUsage.objects.for_tenant(tenant_id).filter(day=timezone.now().date()).first()
-    return usage.tokens if usage else 0
+    spent_tokens, spent_cost = (usage.tokens, usage.cost) if usage else (0, Decimal(0))
+    return (tokens is not None and spent_tokens >= tokens) or (cost is not None and spent_cost >= cost)
 
 
 def _record_usage(tenant_id: str, tokens: int, cost: object) -> None:
@@ -125,8 +132,7 @@ def action_enrich(*, action_id: str) -> str:
         return "skipped"
     action = Action.objects.select_related("decision").get(pk=action_id)
     policy = tenant_policy_get(tenant_id=action.tenant_id)
-    budget = policy.llm_daily_token_budget
-    if budget is not None and _spent_today(action.tenant_id) >= budget:
+    if _budget_spent(action.tenant_id, policy):
         return _settle(action, LLMStatus.BUDGET_EXHAUSTED, safety=None, result="budget_exhausted")
     try:
         generation = llm_gateway.generate(

@@ -33,6 +33,7 @@ ADDED_SINCE = [
     ("decisions", "0009_webhook_routes_per_tenant"),
     ("decisions", "0010_actor_deletion"),
     ("decisions", "0011_admin_names"),
+    ("preferences", "0003_llm_policy"),
     ("receipts", "0002_outbox_backoff"),
     ("receipts", "0003_actor_keys"),
     ("receipts", "0004_actor_deletion"),
