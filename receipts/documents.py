@@ -27,22 +27,20 @@ from receipts.canonical import sha256_digest
 GATE_ID = "mmm"
 SCHEMA_VERSION = "1.0"
 REDACTED = "[REDACTED]"
-SECRET_KEY = re.compile(r"secret|token|password|passwd|api[_-]?key|private|credential|signing[_-]?key", re.I)
-# LLM token budgets and counts name a quantity, not a credential (FR-13, NFR-4 provenance).
-TOKEN_QUANTITY = re.compile(r"^(?:daily_token_budget|(?:input|output|total)_tokens)$", re.I)
+SECRET_KEY = re.compile(  # LLM token budgets and counts (the lookahead) are quantities, not credentials
+    r"^(?!(?:daily_token_budget|(?:input|output|total)_tokens)$).*"
+    r"(?:secret|token|password|passwd|api[_-]?key|private|credential|signing[_-]?key)",
+    re.I,
+)
 
 TYPE_RISK = {"mirror": 0.1, "mentor": 0.3, "multiplier": 0.6}
 SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
 
-def _secret_key(key: str) -> bool:
-    return bool(SECRET_KEY.search(key)) and not TOKEN_QUANTITY.match(key)
-
-
 def redact(value: Any) -> Any:
     """Copy ``value`` with every secret-looking key's value replaced by ``"[REDACTED]"``."""
     if isinstance(value, dict):
-        return {k: REDACTED if _secret_key(str(k)) else redact(v) for k, v in value.items()}
+        return {k: REDACTED if SECRET_KEY.search(str(k)) else redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(item) for item in value]
     return value
@@ -317,9 +315,16 @@ def refusal_body(
 
 
 def enrichment_body(
-    *, receipt_id: str, action: Any, decision: Any, result: str, safety: dict[str, Any] | None, now: datetime
+    *,
+    receipt_id: str,
+    action: Any,
+    decision: Any,
+    result: str,
+    safety: dict[str, Any] | None,
+    now: datetime,
+    provenance: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """LLM enrichment of one action (FR-5, NFR-4): the safety verdict and what became of the action."""
+    """LLM enrichment of an action (FR-5, NFR-4): safety verdict, result, ``llm_provenance``."""
     passed = safety is None or safety.get("status") in ("pass", "warn")
     return {
         **_base(
@@ -339,6 +344,7 @@ def enrichment_body(
         "result": result,
         "evidence_handles": [str(action.id)],
         "llm_safety": safety,
+        "llm_provenance": provenance,
         "risk_flags": list((safety or {}).get("risk_flags", [])),
-        "safety_checks_passed": passed,
+        "safety_checks_passed": passed and (provenance or {}).get("safety_verdict") != "fail",
     }

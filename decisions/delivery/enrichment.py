@@ -7,12 +7,15 @@ template has an ``llm`` prompt is marked ``pending`` and the ``llm.enrich`` task
   immutable), the warning is kept in the receipt, and the held deliveries go out with it;
 - ``fail``: the action is suppressed: the content is discarded, never reaches a surface, and
   its held deliveries are cancelled;
+- content the engine's own non-coercion check refuses (FR-10: fear, urgency, blame, misleading
+  certainty): the content is discarded and the static text stands (``fallback_coercive``);
 - gateway unavailable (after the task's retries) or the tenant's daily token or cost budget
   spent (tenant policy ``llm``): the static text stands (FR-5 fallback).
 At decide time, a gateway whose breaker is already open means the LLM-dependent action is
 dropped (``llm.unavailable``, degraded) rather than proposed without it (NFR-6).
-Every outcome writes a receipt with the safety verdict; token counts and cost are recorded per
-tenant and day.
+Every outcome writes a receipt with the safety verdict, and, when the gateway answered, the
+provenance (model, prompt template hash, token counts, verdict and reasons; NFR-4); token counts
+and cost are recorded per tenant and day.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from decisions.delivery.models import ActionRevision, Delivery, DeliveryStatus, LLMUsage
+from decisions.delivery.provenance import llm_provenance
 from decisions.delivery.services import OUTBOX
 from decisions.engine.compose import ProposedAction
+from decisions.engine.language import coercive_phrases
 from decisions.engine.routing import surface_payloads
 from decisions.models import Action, LLMStatus
 from mmm_project import metrics
@@ -85,7 +90,14 @@ def _release_deliveries(action: Action, *, cancel: bool) -> None:
     enqueue_after_commit("delivery.send", ids, from_request=False, run_eagerly=True)
 
 
-def _settle(action: Action, status: str, *, safety: dict[str, Any] | None, result: str) -> str:
+def _settle(
+    action: Action,
+    status: str,
+    *,
+    safety: dict[str, Any] | None,
+    result: str,
+    provenance: dict[str, Any] | None = None,
+) -> str:
     with transaction.atomic():
         Action.objects.filter(pk=action.pk).update(llm_status=status)
         _release_deliveries(action, cancel=status == LLMStatus.UNSAFE)
@@ -93,7 +105,13 @@ def _settle(action: Action, status: str, *, safety: dict[str, Any] | None, resul
         decision = action.decision
         receipt_create(
             build=lambda rid: enrichment_body(
-                receipt_id=rid, action=action, decision=decision, result=result, safety=safety, now=now
+                receipt_id=rid,
+                action=action,
+                decision=decision,
+                result=result,
+                safety=safety,
+                now=now,
+                provenance=provenance,
             )
         )
     metrics.LLM_ENRICHMENTS.labels(action.tenant_id, result).inc()
@@ -153,11 +171,23 @@ def action_enrich(*, action_id: str) -> str:
         "risk_flags": generation.risk_flags,
         "redaction_summary": generation.redaction_summary,
     }
+    findings = coercive_phrases(generation.content)
+    provenance = llm_provenance(
+        action=action, generation=generation, system_prompt_id=policy.system_prompt_id, findings=findings
+    )
     if generation.safety_status == "fail":
         logger.warning(
             "LLM content failed the safety check; action suppressed", extra={"action_id": action_id}
         )
-        return _settle(action, LLMStatus.UNSAFE, safety=safety, result="unsafe")
+        return _settle(action, LLMStatus.UNSAFE, safety=safety, result="unsafe", provenance=provenance)
+    if findings:
+        logger.warning(
+            "LLM content refused by the non-coercion check; static text kept",
+            extra={"action_id": action_id, "categories": sorted({f.category for f in findings})},
+        )
+        return _settle(
+            action, LLMStatus.FALLBACK, safety=safety, result="fallback_coercive", provenance=provenance
+        )
     payload = {**action.payload, "body": generation.content, "llm_generated": True}
     if generation.safety_status == "warn":
         payload["llm_safety_warning"] = True
@@ -187,7 +217,13 @@ def action_enrich(*, action_id: str) -> str:
         risk_flags=generation.risk_flags,
         redaction_summary=generation.redaction_summary,
     )
-    return _settle(action, LLMStatus.ENRICHED, safety=safety, result="enriched_" + generation.safety_status)
+    return _settle(
+        action,
+        LLMStatus.ENRICHED,
+        safety=safety,
+        result="enriched_" + generation.safety_status,
+        provenance=provenance,
+    )
 
 
 def action_enrich_give_up(*, action_id: str) -> str:
