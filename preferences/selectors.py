@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.cache import cache
 
+from decisions.engine.overrides import parse_exceptions, parse_windows
 from decisions.engine.policy import PolicyView, PreferencesView
 from mmm_project.privacy import actor_ref
 from preferences.models import ActorPreferences, TenantPolicy
@@ -47,6 +48,8 @@ def tenant_policy_state(policy: TenantPolicy) -> dict[str, Any]:
         "priorities": {key: float(value) for key, value in policy.priorities.items()},
         "dual_channel_tags": list(policy.dual_channel_tags),
         "dual_channel_approvers": list(policy.dual_channel_approvers),
+        "override_windows": list(policy.override_windows),
+        "exception_approvals": list(policy.exception_approvals),
         "llm": {
             "daily_token_budget": policy.llm_daily_token_budget,
             "daily_cost_budget": None if cost is None else str(cost),
@@ -87,6 +90,8 @@ def tenant_policy_view(*, tenant_id: str) -> PolicyView:
         priorities={str(k): float(v) for k, v in policy.priorities.items()},
         dual_channel_tags=frozenset(policy.dual_channel_tags),
         version_ids=(f"local-{digest}",),
+        override_windows=parse_windows(policy.override_windows),
+        exception_approvals=parse_exceptions(policy.exception_approvals),
     )
 
 

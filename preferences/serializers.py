@@ -53,6 +53,8 @@ class TenantPolicyOutputSerializer(serializers.Serializer):
     priorities = serializers.DictField(child=serializers.FloatField())
     dual_channel_tags = serializers.ListField(child=serializers.CharField())
     dual_channel_approvers = serializers.ListField(child=serializers.CharField())
+    override_windows = serializers.ListField(child=serializers.DictField())
+    exception_approvals = serializers.ListField(child=serializers.DictField())
     llm = serializers.SerializerMethodField()
     updated_at = serializers.DateTimeField(allow_null=True)
 
@@ -110,6 +112,40 @@ class LLMPolicyInputSerializer(StrictSerializer):
     )
 
 
+class OverrideWindowInputSerializer(StrictSerializer):
+    """FR-11: while open, ``lift`` restrictions are not applied and ``restrict`` ones are added."""
+
+    window_id = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=100)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    lift = serializers.ListField(child=serializers.CharField(max_length=100), max_length=50, default=list)
+    restrict = serializers.ListField(child=serializers.CharField(max_length=100), max_length=50, default=list)
+
+    def validate(self, attrs):
+        if attrs["ends_at"] <= attrs["starts_at"]:
+            raise serializers.ValidationError({"ends_at": ["must be after starts_at"]})
+        if not attrs["lift"] and not attrs["restrict"]:
+            raise serializers.ValidationError({"lift": ["give restrictions to lift or to restrict"]})
+        return {**attrs, "starts_at": attrs["starts_at"].isoformat(), "ends_at": attrs["ends_at"].isoformat()}
+
+
+class ExceptionApprovalInputSerializer(StrictSerializer):
+    """FR-11: an approved exception lifts one restriction, for a repository and/or playbook, until
+    it expires."""
+
+    exception_id = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=100)
+    restriction = serializers.CharField(max_length=100)
+    expires_at = serializers.DateTimeField()
+    repo_id = serializers.CharField(max_length=255, required=False)
+    playbook_id = serializers.UUIDField(required=False, format="hex_verbose")
+
+    def validate(self, attrs):
+        attrs = {**attrs, "expires_at": attrs["expires_at"].isoformat()}
+        if "playbook_id" in attrs:
+            attrs["playbook_id"] = str(attrs["playbook_id"])
+        return attrs
+
+
 LLM_FIELDS = {  # the API's llm.* names -> model fields
     "daily_token_budget": "llm_daily_token_budget",
     "daily_cost_budget": "llm_daily_cost_budget",
@@ -140,6 +176,8 @@ class TenantPolicyInputSerializer(StrictSerializer):
         child=serializers.CharField(max_length=255), required=False
     )
     llm = LLMPolicyInputSerializer(required=False)
+    override_windows = OverrideWindowInputSerializer(many=True, required=False, max_length=50)
+    exception_approvals = ExceptionApprovalInputSerializer(many=True, required=False, max_length=200)
 
     openapi_schema = {"minProperties": 1}
 

@@ -15,7 +15,6 @@ ids, types, surfaces and reason codes.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -23,27 +22,13 @@ from datetime import datetime
 from typing import Any
 
 from receipts.canonical import sha256_digest
-
-GATE_ID = "mmm"
-SCHEMA_VERSION = "1.0"
-REDACTED = "[REDACTED]"
-SECRET_KEY = re.compile(  # LLM token budgets and counts (the lookahead) are quantities, not credentials
-    r"^(?!(?:daily_token_budget|(?:input|output|total)_tokens)$).*"
-    r"(?:secret|token|password|passwd|api[_-]?key|private|credential|signing[_-]?key)",
-    re.I,
-)
+from receipts.redaction import REDACTED, redact  # noqa: F401 - REDACTED is part of this module's API
 
 TYPE_RISK = {"mirror": 0.1, "mentor": 0.3, "multiplier": 0.6}
 SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
-
-def redact(value: Any) -> Any:
-    """Copy ``value`` with every secret-looking key's value replaced by ``"[REDACTED]"``."""
-    if isinstance(value, dict):
-        return {k: REDACTED if SECRET_KEY.search(str(k)) else redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(item) for item in value]
-    return value
+GATE_ID = "mmm"
+SCHEMA_VERSION = "1.0"
 
 
 def risk_assessment(
@@ -151,6 +136,7 @@ def decision_body(*, receipt_id: str, decision: Any, actions: list[Any], now: da
             ("degraded", decision.degraded_mode),
             ("policy_stale", decision.policy_stale),
             ("latency_warning", decision.latency_warning),
+            ("policy_override", bool(decision.policy_overrides)),  # FR-11: a window or exception lifted
         )
         if on
     ]
@@ -187,6 +173,7 @@ def decision_body(*, receipt_id: str, decision: Any, actions: list[Any], now: da
         "experiment_assignments": dict(decision.experiment_assignments),
         "proposed_actions": proposed,
         "suppressed_actions": suppressed,
+        "policy_overrides": list(decision.policy_overrides),
         "risk_score": score,
         "risk_flags": flags,
         "safety_checks_passed": passed,

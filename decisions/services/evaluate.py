@@ -9,7 +9,7 @@ playbooks; peers through ``decisions.services.peers``), runs the engine's pure s
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +17,9 @@ from decisions.delivery.enrichment import plan_enrichment
 from decisions.engine.compose import ProposedAction, compose_actions
 from decisions.engine.context import RECENT_SIGNALS_LIMIT, DecisionContext, assemble_context
 from decisions.engine.fatigue import reservation_for
-from decisions.engine.gates import policy_gate, preference_gate, quiet_hours_gate
+from decisions.engine.gates import preference_gate, quiet_hours_gate
 from decisions.engine.matching import PlaybookCandidate, match_playbooks
+from decisions.engine.overrides import policy_gate_with_overrides
 from decisions.engine.policy import PolicyView
 from decisions.engine.prioritise import prioritise
 from decisions.engine.routing import surface_payloads
@@ -89,6 +90,7 @@ class Evaluation:
     experiment_assignments: dict[str, dict[str, str]]
     degraded_mode: bool = False
     policy_stale: bool = False
+    policy_overrides: list[dict[str, Any]] = field(default_factory=list)  # FR-11 lifts applied
 
 
 def decide_input(*, principal: Principal, request: dict[str, Any], now: datetime) -> DecideInput:
@@ -277,7 +279,9 @@ def evaluate(
             # FR-11: a safety-critical tenant without a fresh policy gets no actions at all.
             suppressed += [action.suppressed(Suppression.POLICY_FAIL_CLOSED) for action in proposed]
             proposed = []
-        kept, dropped = policy_gate(proposed, policy)
+        kept, dropped, overrides = policy_gate_with_overrides(  # FR-11: windows and exceptions too
+            proposed, policy, repo_id=context.repo_id, now=now
+        )
         suppressed += dropped
         tracing.set_attributes(
             span,
@@ -311,4 +315,5 @@ def evaluate(
         experiment_assignments=assignments,
         degraded_mode=bool(peers.degraded) or llm_degraded,
         policy_stale=peers.policy_stale,
+        policy_overrides=overrides,
     )
