@@ -219,6 +219,9 @@ class TriggerPlaybookSerializer(serializers.Serializer):
     suppressed = serializers.ListField(
         child=serializers.DictField(), help_text="what a gate would drop, and why"
     )
+    policy_overrides = serializers.ListField(
+        child=serializers.DictField(), help_text="override windows or exceptions that lifted a restriction"
+    )
 
 
 class TriggerSignalSerializer(serializers.Serializer):

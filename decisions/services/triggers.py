@@ -33,10 +33,11 @@ def trigger_evaluate(*, principal: Principal, request: dict[str, Any]) -> dict[s
 
     where an entry is ``{"playbook_id", "playbook_version", "name", "matched_triggers",
     "roles_fit", "conditions": [{"expression", "result", "error"}], "reason", "actions",
-    "suppressed"}``: ``actions`` are those that would reach the actor now (after policy,
-    preferences, quiet hours, priority cap and fatigue), ``suppressed`` those a gate would drop
-    and why. Only playbooks with a trigger that fits the signal's event type, source and
-    severity are listed.
+    "suppressed", "policy_overrides"}``: ``actions`` are those that would reach the actor now
+    (after policy, preferences, quiet hours, priority cap and fatigue), ``suppressed`` those a
+    gate would drop and why, ``policy_overrides`` the override windows or exception approvals
+    that lifted a restriction for them (FR-11). Only playbooks with a trigger that fits the
+    signal's event type, source and severity are listed.
 
     Raises:
         ApplicationError: ``FORBIDDEN`` (403) for another tenant's ``tenant_id`` or an
@@ -78,6 +79,7 @@ def trigger_evaluate(*, principal: Principal, request: dict[str, Any]) -> dict[s
                 for s in evaluation.suppressed
                 if s.get("playbook_id") == mine and "action_index" in s
             ],
+            "policy_overrides": [o for o in evaluation.policy_overrides if o["playbook_id"] == mine],
         }
         (fired if explanation.fired else not_fired).append(entry)
     return {

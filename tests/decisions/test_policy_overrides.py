@@ -98,6 +98,18 @@ def test_an_exception_set_through_the_api_lifts_a_restriction_for_its_repository
     ]
     assert stored.policy_overrides == expected
     assert receipt["policy_overrides"] == expected and "policy_override" in receipt["decision_badges"]
+    # the explicit trigger evaluation shows the same, and writes nothing
+    evaluation = client_for(actor_id="dev-1").post(
+        "/v1/mmm/triggers/evaluate",
+        {
+            "tenant_id": "tenant-a",
+            "context": {"repo_id": "org/app"},
+            "signal": {"source": "github", "event_type": "ci.x"},
+        },
+        format="json",
+    )
+    [fired] = evaluation.json()["playbooks_fired"]
+    assert fired["policy_overrides"] == expected
     # another repository: still restricted
     decision, stored, receipt = _decide(client_for, "s2", repo_id="org/other")
     assert [a["type"] for a in decision["actions"]] == ["mirror"]
