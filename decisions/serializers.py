@@ -235,3 +235,46 @@ class DryRunEntrySerializer(serializers.Serializer):
 class DryRunOutputSerializer(serializers.Serializer):
     results = DryRunEntrySerializer(many=True)
     problems = ProblemSerializer(many=True)
+
+
+class TriggerConditionSerializer(serializers.Serializer):
+    expression = serializers.CharField()
+    result = serializers.BooleanField(allow_null=True, help_text="null when it could not be evaluated")
+    error = serializers.CharField(allow_null=True)
+
+
+class TriggerPlaybookSerializer(serializers.Serializer):
+    playbook_id = serializers.UUIDField()
+    playbook_version = serializers.IntegerField()
+    name = serializers.CharField()
+    matched_triggers = serializers.ListField(child=serializers.DictField())
+    roles_fit = serializers.BooleanField()
+    conditions = TriggerConditionSerializer(many=True)
+    reason = serializers.CharField(allow_null=True, help_text="why it does not fire; null when it fires")
+    actions = serializers.ListField(child=serializers.DictField(), help_text="what would reach the actor now")
+    suppressed = serializers.ListField(
+        child=serializers.DictField(), help_text="what a gate would drop, and why"
+    )
+    policy_overrides = serializers.ListField(
+        child=serializers.DictField(), help_text="override windows or exceptions that lifted a restriction"
+    )
+
+
+class TriggerSignalSerializer(serializers.Serializer):
+    signal_id = serializers.CharField()
+    source = serializers.CharField()
+    event_type = serializers.CharField()
+    severity = serializers.CharField()
+
+
+class TriggerEvaluationSerializer(serializers.Serializer):
+    """``POST /v1/mmm/triggers/evaluate`` answer (FR-1): nothing was stored."""
+
+    tenant_id = serializers.CharField()
+    actor_id = serializers.CharField()
+    actor_type = serializers.CharField()
+    signal = TriggerSignalSerializer()
+    policy_snapshot_id = serializers.CharField()
+    degraded_mode = serializers.BooleanField()
+    playbooks_fired = TriggerPlaybookSerializer(many=True)
+    playbooks_not_fired = TriggerPlaybookSerializer(many=True)

@@ -6,6 +6,7 @@ from decisions.privacy import views as privacy_views
 urlpatterns = [
     path("decide", views.DecideApi.as_view(), name="decide"),
     path("", include("decisions.intake.urls")),
+    path("triggers/evaluate", views.TriggerEvaluateApi.as_view(), name="trigger-evaluate"),
     path("playbooks/dry-run", views.PlaybookDryRunApi.as_view(), name="playbook-dry-run"),
     path("decisions/<str:decision_id>", views.DecisionDetailApi.as_view(), name="decision-detail"),
     path("decisions/<str:decision_id>/outcomes", views.OutcomeCreateApi.as_view(), name="decision-outcomes"),

@@ -1,5 +1,5 @@
 """Decision APIs: decide (11.1), outcomes (11.3), decisions, nudges, consent and approvals (FR-6),
-summary metrics (11.7), playbook dry runs (FR-13)."""
+summary metrics (11.7), playbook dry runs (FR-13), explicit trigger evaluation (FR-1)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from decisions.serializers import (
     OutcomeInputSerializer,
     RejectInputSerializer,
     TenantMetricsSerializer,
+    TriggerEvaluationSerializer,
 )
 from decisions.services.approvals import (
     action_approve,
@@ -37,6 +38,7 @@ from decisions.services.approvals import (
 from decisions.services.decide import decision_create
 from decisions.services.dry_run import dry_run
 from decisions.services.outcomes import outcome_create
+from decisions.services.triggers import trigger_evaluate
 from mmm_project.auth.permissions import HasScope, IsTenantAdmin
 from mmm_project.errors import ApplicationError, NotFound
 from mmm_project.openapi import ErrorSerializer
@@ -63,6 +65,21 @@ class DecideApi(APIView):
         result = decision_create(principal=request.user, data=serializer.validated_data)
         headers = {"Idempotent-Replay": "true"} if result.replayed else {}
         return Response({"decision": DecisionOutputSerializer(result.decision).data}, headers=headers)
+
+
+class TriggerEvaluateApi(APIView):
+    """``POST /v1/mmm/triggers/evaluate`` (scope ``mmm.decide``, FR-1): the decide body (11.1);
+    answers which published playbooks the signal would trigger and why. Writes nothing."""
+
+    permission_classes = [HasScope("mmm.decide")]
+
+    @extend_schema(
+        request=DecideInputSerializer, responses={200: TriggerEvaluationSerializer}, tags=["decisions"]
+    )
+    def post(self, request: Request) -> Response:
+        serializer = DecideInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(trigger_evaluate(principal=request.user, request=serializer.validated_data))
 
 
 class DecisionDetailApi(APIView):

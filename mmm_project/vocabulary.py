@@ -90,6 +90,7 @@ class Suppression(Choices):
     ACTION_TYPE_DISABLED = "policy.action_type_disabled"
     SURFACES_DISABLED = "policy.surfaces_disabled"
     RESTRICTED = "policy.restricted"
+    OVERRIDE_WINDOW = "policy.override_window"  # ":<window_id>": a window's added restriction
     POLICY_FAIL_CLOSED = "policy.unavailable_fail_closed"
     SNOOZED = "actor.snoozed"
     OPTED_OUT = "actor.opted_out"

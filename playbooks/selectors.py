@@ -101,3 +101,15 @@ def _candidates_load(
         for version_id, version in versions.items()
     ]
     return sorted(candidates, key=lambda c: c.playbook_name)
+
+
+def version_triggers(*, tenant_id: str, version_ids: list[str]) -> dict[str, list[dict]]:
+    """Return ``{version_id: triggers}`` for these playbook versions of ``tenant_id`` (one query).
+
+    ``triggers`` as stored: ``[{"event_type", "source", "min_severity", "actor_roles"}]``. Ids of
+    another tenant's versions are absent from the answer.
+    """
+    if not version_ids:
+        return {}
+    rows = PlaybookVersion.objects.for_tenant(tenant_id).filter(pk__in=version_ids)
+    return {str(pk): list(triggers) for pk, triggers in rows.values_list("pk", "triggers")}

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from decisions.engine.language import NON_COERCION_CATEGORIES, PRESCRIPTIVE_CATEGORY
 from mmm_project.serializers import StrictSerializer
 
 
@@ -48,6 +49,11 @@ class PlaybookOutputSerializer(serializers.Serializer):
 class ProblemSerializer(serializers.Serializer):
     field = serializers.CharField()
     message = serializers.CharField()
+    category = serializers.ChoiceField(
+        choices=[*NON_COERCION_CATEGORIES, PRESCRIPTIVE_CATEGORY],
+        allow_null=True,
+        help_text="For language findings (FR-4, FR-10); null for other problems.",
+    )
 
 
 class PlaybookWithProblemsSerializer(PlaybookOutputSerializer):

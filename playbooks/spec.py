@@ -30,7 +30,8 @@ A playbook, as YAML or JSON::
     limits:
       cooldown_minutes: 120                     # optional; the tenant policy's otherwise
 
-Mirror title and body must not use prescriptive language (FR-4).
+Mirror title and body must not use prescriptive language (FR-4); no action text may use fear,
+urgency, blame or misleading certainty (FR-10, ``decisions.engine.language``).
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from typing import Any
 
 from decisions.engine.conditions import ConditionProblem, compile_condition
 from decisions.engine.context import sample_context
-from decisions.engine.templates import TemplateProblem, prescriptive_phrases, render
+from decisions.engine.language import language_findings
+from decisions.engine.templates import TemplateProblem, render
 from mmm_project.vocabulary import ActionType, Severity, Surface
 
 TOP_LEVEL_KEYS = {
@@ -87,11 +89,12 @@ class Problem:
     field: str
     message: str
     publish_only: bool = False
+    category: str | None = None  # language findings: fear, urgency, blame, misleading_certainty, prescriptive
 
 
-def problems_output(problems: list[Problem]) -> list[dict[str, str]]:
-    """Publish-level problems of a draft as the API shows them: ``[{"field", "message"}]``."""
-    return [{"field": p.field or "playbook", "message": p.message} for p in problems]
+def problems_output(problems: list[Problem]) -> list[dict[str, str | None]]:
+    """Publish-level problems of a draft as the API shows them: ``[{"field", "message", "category"}]``."""
+    return [{"field": p.field or "playbook", "message": p.message, "category": p.category} for p in problems]
 
 
 class _Checker:
@@ -99,8 +102,10 @@ class _Checker:
         self.problems: list[Problem] = []
         self.sample = sample_context()
 
-    def add(self, field: str, message: str, *, publish_only: bool = False) -> None:
-        self.problems.append(Problem(field, message, publish_only))
+    def add(
+        self, field: str, message: str, *, publish_only: bool = False, category: str | None = None
+    ) -> None:
+        self.problems.append(Problem(field, message, publish_only, category))
 
     def unknown_keys(self, value: dict, allowed: set[str], path: str) -> None:
         for key in sorted(set(value) - allowed):
@@ -131,7 +136,9 @@ class _Checker:
                     self.add(path, f"unknown value {item!r}; expected one of {', '.join(choices)}")
         return list(dict.fromkeys(value))
 
-    def template(self, value: Any, path: str, *, mirror: bool = False) -> str | None:
+    def template(
+        self, value: Any, path: str, *, mirror: bool = False, action_text: bool = True
+    ) -> str | None:
         source = self.string(value, path)
         if source is None:
             return None
@@ -140,14 +147,9 @@ class _Checker:
         except TemplateProblem as exc:
             self.add(path, f"template error: {exc}", publish_only=True)
             return source
-        if mirror:
-            phrases = prescriptive_phrases(source) or prescriptive_phrases(rendered)
-            if phrases:
-                self.add(
-                    path,
-                    f"Mirror text must be neutral; prescriptive language: {', '.join(phrases)}",
-                    publish_only=True,
-                )
+        if action_text:  # FR-10 for every action's words, FR-4 too for a Mirror's
+            for finding in language_findings(source, rendered, mirror=mirror):
+                self.add(path, finding.message, publish_only=True, category=finding.category)
         return source
 
 
@@ -274,7 +276,8 @@ def _action(check: _Checker, action: Any, path: str) -> dict[str, Any] | None:
             check.add(f"{path}.llm", "must be an object with a prompt")
         else:
             check.unknown_keys(llm, LLM_KEYS, f"{path}.llm")
-            spec["llm"] = {"prompt": check.template(llm.get("prompt"), f"{path}.llm.prompt")}
+            prompt = check.template(llm.get("prompt"), f"{path}.llm.prompt", action_text=False)  # not shown
+            spec["llm"] = {"prompt": prompt}
     if action_type == ActionType.MULTIPLIER:
         spec["execution"] = _execution(check, action.get("execution"), f"{path}.execution")
         dual = action.get("requires_dual_channel", False)
@@ -309,8 +312,9 @@ def validate_playbook(document: Any) -> tuple[dict[str, Any] | None, list[Proble
 
     Every problem is listed (not only the first): unknown fields, missing fields, CEL that does
     not compile or references unknown names, templates that do not render against a sample
-    context, prescriptive Mirror text (FR-4), and type-specific fields (FR-5, FR-6). The spec is
-    None when a problem is structural; with only ``publish_only`` problems it is returned too.
+    context, prescriptive Mirror text (FR-4), coercive text in any action (FR-10), and
+    type-specific fields (FR-5, FR-6). The spec is None when a problem is structural; with only
+    ``publish_only`` problems it is returned too.
     """
     check = _Checker()
     if not isinstance(document, dict):

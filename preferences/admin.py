@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from mmm_project.admin import ServiceAdmin, add_serializer_errors, admin_actor_id
 from preferences.models import ActorPreferences, TenantPolicy
 from preferences.selectors import tenant_policy_state
-from preferences.serializers import ActorPreferencesInputSerializer, TenantPolicyInputSerializer
+from preferences.serializers import LLM_FIELDS, ActorPreferencesInputSerializer, TenantPolicyInputSerializer
 from preferences.services import actor_preferences_update, tenant_policy_update
 
 # API paths (TenantPolicyInputSerializer) whose model field is not the path's first part.
@@ -26,6 +26,7 @@ POLICY_FIELD_FOR = {
     "quiet_hours.timezone": "timezone",
     "retention.decision_days": "decision_retention_days",
     "retention.outcome_days": "outcome_retention_days",
+    **{f"llm.{name}": field for name, field in LLM_FIELDS.items()},
     **{
         f"quotas.{name}": name
         for name in (
@@ -97,7 +98,7 @@ class TenantPolicyAdmin(ServiceAdmin):
     search_fields = ("tenant_id",)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        fixed = ("system_prompt_id", "llm_daily_token_budget", "created_at", "updated_at")
+        fixed = ("created_at", "updated_at")
         return ("tenant_id", *fixed) if obj is not None else fixed
 
     def save_model(

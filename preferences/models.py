@@ -65,8 +65,15 @@ class TenantPolicy(models.Model):
     dual_channel_tags = models.JSONField(
         default=_production_change, blank=True, help_text="Multiplier tags that need dual-channel approval."
     )
+    # FR-5, FR-13: the LLM Gateway's system prompt for this tenant, and the daily budgets that
+    # stop enrichment (tokens and cost as the gateway reports them; null = no limit).
+    # FR-11: time windows that lift or add restrictions, and exceptions that lift one restriction
+    # for a repository or playbook until they expire (shapes in decisions.engine.overrides).
+    override_windows = models.JSONField(default=list, blank=True)
+    exception_approvals = models.JSONField(default=list, blank=True)
     system_prompt_id = models.CharField(max_length=255, blank=True)
     llm_daily_token_budget = models.PositiveIntegerField(null=True, blank=True)
+    llm_daily_cost_budget = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -86,10 +93,20 @@ class TenantPolicy(models.Model):
         "safety_critical",
         "priorities",
         "dual_channel_tags",
+        "override_windows",
+        "exception_approvals",
     )
     # The fields PUT /v1/mmm/tenants/{tenant_id}/policy may change (spec 11.5).
     EDITABLE_FIELDS = frozenset(
-        (*DECISION_FIELDS, "decision_retention_days", "outcome_retention_days", "dual_channel_approvers")
+        (
+            *DECISION_FIELDS,
+            "decision_retention_days",
+            "outcome_retention_days",
+            "dual_channel_approvers",
+            "system_prompt_id",
+            "llm_daily_token_budget",
+            "llm_daily_cost_budget",
+        )
     )
 
     objects = TenantQuerySet.as_manager()

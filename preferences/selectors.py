@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.cache import cache
 
+from decisions.engine.overrides import parse_exceptions, parse_windows
 from decisions.engine.policy import PolicyView, PreferencesView
 from mmm_project.caching import TENANT_CONFIG, LocalCache, generation_get
 from mmm_project.privacy import actor_ref
@@ -23,6 +24,7 @@ def tenant_policy_get(*, tenant_id: str) -> TenantPolicy:
 def tenant_policy_state(policy: TenantPolicy) -> dict[str, Any]:
     """The policy's content as ``GET /v1/mmm/tenants/{id}/policy`` shows it (spec 11.5), without the
     tenant id and timestamp: what admin receipts record before and after a change."""
+    cost = policy.llm_daily_cost_budget
     return {
         "enabled_surfaces": list(policy.enabled_surfaces),
         "enabled_action_types": list(policy.enabled_action_types),
@@ -47,6 +49,13 @@ def tenant_policy_state(policy: TenantPolicy) -> dict[str, Any]:
         "priorities": {key: float(value) for key, value in policy.priorities.items()},
         "dual_channel_tags": list(policy.dual_channel_tags),
         "dual_channel_approvers": list(policy.dual_channel_approvers),
+        "override_windows": list(policy.override_windows),
+        "exception_approvals": list(policy.exception_approvals),
+        "llm": {
+            "daily_token_budget": policy.llm_daily_token_budget,
+            "daily_cost_budget": None if cost is None else str(cost),
+            "system_prompt_id": policy.system_prompt_id,
+        },
     }
 
 
@@ -95,6 +104,8 @@ def _policy_view_load(tenant_id: str) -> PolicyView:
         priorities={str(k): float(v) for k, v in policy.priorities.items()},
         dual_channel_tags=frozenset(policy.dual_channel_tags),
         version_ids=(f"local-{digest}",),
+        override_windows=parse_windows(policy.override_windows),
+        exception_approvals=parse_exceptions(policy.exception_approvals),
     )
 
 

@@ -30,6 +30,16 @@ class RetentionSerializer(serializers.Serializer):
     outcome_days = serializers.IntegerField()
 
 
+class LLMPolicySerializer(serializers.Serializer):
+    daily_token_budget = serializers.IntegerField(
+        allow_null=True, help_text="Tokens a UTC day; null: no limit"
+    )
+    daily_cost_budget = serializers.CharField(
+        allow_null=True, help_text="Cost a UTC day, in the gateway's unit (decimal string); null: no limit"
+    )
+    system_prompt_id = serializers.CharField(help_text="The LLM Gateway's system prompt; empty: its default")
+
+
 class TenantPolicyOutputSerializer(serializers.Serializer):
     tenant_id = serializers.CharField()
     enabled_surfaces = serializers.ListField(child=serializers.CharField())
@@ -43,6 +53,9 @@ class TenantPolicyOutputSerializer(serializers.Serializer):
     priorities = serializers.DictField(child=serializers.FloatField())
     dual_channel_tags = serializers.ListField(child=serializers.CharField())
     dual_channel_approvers = serializers.ListField(child=serializers.CharField())
+    override_windows = serializers.ListField(child=serializers.DictField())
+    exception_approvals = serializers.ListField(child=serializers.DictField())
+    llm = serializers.SerializerMethodField()
     updated_at = serializers.DateTimeField(allow_null=True)
 
     @extend_schema_field(QuotasSerializer)
@@ -52,6 +65,10 @@ class TenantPolicyOutputSerializer(serializers.Serializer):
     @extend_schema_field(QuietHoursSerializer)
     def get_quiet_hours(self, policy) -> dict[str, object]:
         return tenant_policy_state(policy)["quiet_hours"]
+
+    @extend_schema_field(LLMPolicySerializer)
+    def get_llm(self, policy) -> dict[str, object]:
+        return tenant_policy_state(policy)["llm"]
 
     @extend_schema_field(RetentionSerializer)
     def get_retention(self, policy) -> dict[str, int]:
@@ -81,6 +98,61 @@ class RetentionInputSerializer(StrictSerializer):
     outcome_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
 
 
+class LLMPolicyInputSerializer(StrictSerializer):
+    """FR-5, FR-13: the LLM budgets (null lifts a limit) and the gateway's system prompt id."""
+
+    daily_token_budget = serializers.IntegerField(
+        min_value=0, max_value=2_000_000_000, allow_null=True, required=False
+    )
+    daily_cost_budget = serializers.DecimalField(
+        max_digits=12, decimal_places=6, min_value=0, allow_null=True, required=False
+    )
+    system_prompt_id = serializers.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]*$", max_length=255, allow_blank=True, required=False
+    )
+
+
+class OverrideWindowInputSerializer(StrictSerializer):
+    """FR-11: while open, ``lift`` restrictions are not applied and ``restrict`` ones are added."""
+
+    window_id = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=100)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    lift = serializers.ListField(child=serializers.CharField(max_length=100), max_length=50, default=list)
+    restrict = serializers.ListField(child=serializers.CharField(max_length=100), max_length=50, default=list)
+
+    def validate(self, attrs):
+        if attrs["ends_at"] <= attrs["starts_at"]:
+            raise serializers.ValidationError({"ends_at": ["must be after starts_at"]})
+        if not attrs["lift"] and not attrs["restrict"]:
+            raise serializers.ValidationError({"lift": ["give restrictions to lift or to restrict"]})
+        return {**attrs, "starts_at": attrs["starts_at"].isoformat(), "ends_at": attrs["ends_at"].isoformat()}
+
+
+class ExceptionApprovalInputSerializer(StrictSerializer):
+    """FR-11: an approved exception lifts one restriction, for a repository and/or playbook, until
+    it expires."""
+
+    exception_id = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=100)
+    restriction = serializers.CharField(max_length=100)
+    expires_at = serializers.DateTimeField()
+    repo_id = serializers.CharField(max_length=255, required=False)
+    playbook_id = serializers.UUIDField(required=False, format="hex_verbose")
+
+    def validate(self, attrs):
+        attrs = {**attrs, "expires_at": attrs["expires_at"].isoformat()}
+        if "playbook_id" in attrs:
+            attrs["playbook_id"] = str(attrs["playbook_id"])
+        return attrs
+
+
+LLM_FIELDS = {  # the API's llm.* names -> model fields
+    "daily_token_budget": "llm_daily_token_budget",
+    "daily_cost_budget": "llm_daily_cost_budget",
+    "system_prompt_id": "system_prompt_id",
+}
+
+
 def _choices(choices) -> serializers.ListField:
     return serializers.ListField(child=serializers.ChoiceField(choices=choices), required=False)
 
@@ -103,6 +175,9 @@ class TenantPolicyInputSerializer(StrictSerializer):
     dual_channel_approvers = serializers.ListField(
         child=serializers.CharField(max_length=255), required=False
     )
+    llm = LLMPolicyInputSerializer(required=False)
+    override_windows = OverrideWindowInputSerializer(many=True, required=False, max_length=50)
+    exception_approvals = ExceptionApprovalInputSerializer(many=True, required=False, max_length=200)
 
     openapi_schema = {"minProperties": 1}
 
@@ -125,6 +200,8 @@ class TenantPolicyInputSerializer(StrictSerializer):
             changes["decision_retention_days"] = retention["decision_days"]
         if "outcome_days" in retention:
             changes["outcome_retention_days"] = retention["outcome_days"]
+        for name, value in data.pop("llm", {}).items():
+            changes[LLM_FIELDS[name]] = value
         changes.update(data)
         return changes
 

@@ -30,7 +30,8 @@ class TenantPolicyDetailApi(APIView):
 
     Another tenant's id is 404 (NFR-5). With no stored policy GET returns the defaults; PUT
     changes the fields given (quotas, quiet hours with time zone, enabled types and surfaces,
-    restrictions, safety-critical flag, retention, priorities) and emits an admin receipt.
+    restrictions, safety-critical flag, retention, priorities, ``llm`` budgets and system prompt
+    (FR-5, FR-13)) and emits an admin receipt.
     """
 
     permission_classes = [IsTenantAdmin]

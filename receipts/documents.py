@@ -15,7 +15,6 @@ ids, types, surfaces and reason codes.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -24,26 +23,16 @@ from typing import Any
 
 from mmm_project.vocabulary import Suppression
 from receipts.canonical import sha256_digest
+from receipts.redaction import REDACTED, redact  # noqa: F401 - REDACTED is part of this module's API
 
 # Playbooks listed in a decision receipt, at most (the rest counted in ``playbooks_matched``).
 RECEIPT_PLAYBOOKS_LIMIT = 50
 
-GATE_ID = "mmm"
-SCHEMA_VERSION = "1.0"
-REDACTED = "[REDACTED]"
-SECRET_KEY = re.compile(r"secret|token|password|passwd|api[_-]?key|private|credential|signing[_-]?key", re.I)
-
 TYPE_RISK = {"mirror": 0.1, "mentor": 0.3, "multiplier": 0.6}
 SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
-
-def redact(value: Any) -> Any:
-    """Copy ``value`` with every secret-looking key's value replaced by ``"[REDACTED]"``."""
-    if isinstance(value, dict):
-        return {k: REDACTED if SECRET_KEY.search(str(k)) else redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(item) for item in value]
-    return value
+GATE_ID = "mmm"
+SCHEMA_VERSION = "1.0"
 
 
 def risk_assessment(
@@ -155,6 +144,7 @@ def decision_body(*, receipt_id: str, decision: Any, actions: list[Any], now: da
             ("policy_stale", decision.policy_stale),
             ("latency_warning", decision.latency_warning),
             ("latency_budget", Suppression.LATENCY_BUDGET in reasons),
+            ("policy_override", bool(decision.policy_overrides)),  # FR-11: a window or exception lifted
         )
         if on
     ]
@@ -193,6 +183,7 @@ def decision_body(*, receipt_id: str, decision: Any, actions: list[Any], now: da
         "experiment_assignments": dict(decision.experiment_assignments),
         "proposed_actions": proposed,
         "suppressed_actions": suppressed,
+        "policy_overrides": list(decision.policy_overrides),
         "risk_score": score,
         "risk_flags": flags,
         "safety_checks_passed": passed,
@@ -323,9 +314,16 @@ def refusal_body(
 
 
 def enrichment_body(
-    *, receipt_id: str, action: Any, decision: Any, result: str, safety: dict[str, Any] | None, now: datetime
+    *,
+    receipt_id: str,
+    action: Any,
+    decision: Any,
+    result: str,
+    safety: dict[str, Any] | None,
+    now: datetime,
+    provenance: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """LLM enrichment of one action (FR-5, NFR-4): the safety verdict and what became of the action."""
+    """LLM enrichment of an action (FR-5, NFR-4): safety verdict, result, ``llm_provenance``."""
     passed = safety is None or safety.get("status") in ("pass", "warn")
     return {
         **_base(
@@ -345,6 +343,7 @@ def enrichment_body(
         "result": result,
         "evidence_handles": [str(action.id)],
         "llm_safety": safety,
+        "llm_provenance": provenance,
         "risk_flags": list((safety or {}).get("risk_flags", [])),
-        "safety_checks_passed": passed,
+        "safety_checks_passed": passed and (provenance or {}).get("safety_verdict") != "fail",
     }

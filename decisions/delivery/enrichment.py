@@ -7,18 +7,22 @@ template has an ``llm`` prompt is marked ``pending`` and the ``llm.enrich`` task
   immutable), the warning is kept in the receipt, and the held deliveries go out with it;
 - ``fail``: the action is suppressed: the content is discarded, never reaches a surface, and
   its held deliveries are cancelled;
-- gateway unavailable (after the task's retries) or the tenant's daily token budget spent: the
-  static text stands (FR-5 fallback).
+- content the engine's own non-coercion check refuses (FR-10: fear, urgency, blame, misleading
+  certainty): the content is discarded and the static text stands (``fallback_coercive``);
+- gateway unavailable (after the task's retries) or the tenant's daily token or cost budget
+  spent (tenant policy ``llm``): the static text stands (FR-5 fallback).
 At decide time, a gateway whose breaker is already open means the LLM-dependent action is
 dropped (``llm.unavailable``, degraded) rather than proposed without it (NFR-6).
-Every outcome writes a receipt with the safety verdict; token counts and cost are recorded per
-tenant and day.
+Every outcome writes a receipt with the safety verdict, and, when the gateway answered, the
+provenance (model, prompt template hash, token counts, verdict and reasons; NFR-4); token counts
+and cost are recorded per tenant and day.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -26,8 +30,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from decisions.delivery.models import ActionRevision, Delivery, DeliveryStatus, LLMUsage
+from decisions.delivery.provenance import llm_provenance
 from decisions.delivery.services import OUTBOX
 from decisions.engine.compose import ProposedAction
+from decisions.engine.language import coercive_phrases
 from decisions.engine.routing import surface_payloads
 from decisions.models import Action, LLMStatus
 from mmm_project import metrics
@@ -84,7 +90,14 @@ def _release_deliveries(action: Action, *, cancel: bool) -> None:
     enqueue_after_commit("delivery.send", ids, from_request=False, run_eagerly=True)
 
 
-def _settle(action: Action, status: str, *, safety: dict[str, Any] | None, result: str) -> str:
+def _settle(
+    action: Action,
+    status: str,
+    *,
+    safety: dict[str, Any] | None,
+    result: str,
+    provenance: dict[str, Any] | None = None,
+) -> str:
     with transaction.atomic():
         Action.objects.filter(pk=action.pk).update(llm_status=status)
         _release_deliveries(action, cancel=status == LLMStatus.UNSAFE)
@@ -92,16 +105,28 @@ def _settle(action: Action, status: str, *, safety: dict[str, Any] | None, resul
         decision = action.decision
         receipt_create(
             build=lambda rid: enrichment_body(
-                receipt_id=rid, action=action, decision=decision, result=result, safety=safety, now=now
+                receipt_id=rid,
+                action=action,
+                decision=decision,
+                result=result,
+                safety=safety,
+                now=now,
+                provenance=provenance,
             )
         )
     metrics.LLM_ENRICHMENTS.labels(action.tenant_id, result).inc()
     return status
 
 
-def _spent_today(tenant_id: str) -> int:
+def _budget_spent(tenant_id: str, policy: Any) -> bool:
+    """FR-5, FR-13: the tenant's daily LLM token or cost budget (tenant policy ``llm``) is used up
+    today (UTC day, as counted in ``LLMUsage``); a null budget is no limit."""
+    tokens, cost = policy.llm_daily_token_budget, policy.llm_daily_cost_budget
+    if tokens is None and cost is None:
+        return False
     usage = LLMUsage.objects.for_tenant(tenant_id).filter(day=timezone.now().date()).first()
-    return usage.tokens if usage else 0
+    spent_tokens, spent_cost = (usage.tokens, usage.cost) if usage else (0, Decimal(0))
+    return (tokens is not None and spent_tokens >= tokens) or (cost is not None and spent_cost >= cost)
 
 
 def _record_usage(tenant_id: str, tokens: int, cost: object) -> None:
@@ -125,8 +150,7 @@ def action_enrich(*, action_id: str) -> str:
         return "skipped"
     action = Action.objects.select_related("decision").get(pk=action_id)
     policy = tenant_policy_get(tenant_id=action.tenant_id)
-    budget = policy.llm_daily_token_budget
-    if budget is not None and _spent_today(action.tenant_id) >= budget:
+    if _budget_spent(action.tenant_id, policy):
         return _settle(action, LLMStatus.BUDGET_EXHAUSTED, safety=None, result="budget_exhausted")
     try:
         generation = llm_gateway.generate(
@@ -147,11 +171,23 @@ def action_enrich(*, action_id: str) -> str:
         "risk_flags": generation.risk_flags,
         "redaction_summary": generation.redaction_summary,
     }
+    findings = coercive_phrases(generation.content)
+    provenance = llm_provenance(
+        action=action, generation=generation, system_prompt_id=policy.system_prompt_id, findings=findings
+    )
     if generation.safety_status == "fail":
         logger.warning(
             "LLM content failed the safety check; action suppressed", extra={"action_id": action_id}
         )
-        return _settle(action, LLMStatus.UNSAFE, safety=safety, result="unsafe")
+        return _settle(action, LLMStatus.UNSAFE, safety=safety, result="unsafe", provenance=provenance)
+    if findings:
+        logger.warning(
+            "LLM content refused by the non-coercion check; static text kept",
+            extra={"action_id": action_id, "categories": sorted({f.category for f in findings})},
+        )
+        return _settle(
+            action, LLMStatus.FALLBACK, safety=safety, result="fallback_coercive", provenance=provenance
+        )
     payload = {**action.payload, "body": generation.content, "llm_generated": True}
     if generation.safety_status == "warn":
         payload["llm_safety_warning"] = True
@@ -181,7 +217,13 @@ def action_enrich(*, action_id: str) -> str:
         risk_flags=generation.risk_flags,
         redaction_summary=generation.redaction_summary,
     )
-    return _settle(action, LLMStatus.ENRICHED, safety=safety, result="enriched_" + generation.safety_status)
+    return _settle(
+        action,
+        LLMStatus.ENRICHED,
+        safety=safety,
+        result="enriched_" + generation.safety_status,
+        provenance=provenance,
+    )
 
 
 def action_enrich_give_up(*, action_id: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class PolicyView:
     priorities: dict[str, float]
     dual_channel_tags: frozenset[str]
     version_ids: tuple[str, ...] = ()  # the Policy service's version ids, else the snapshot id
+    # FR-11: ``decisions.engine.overrides`` OverrideWindow and ExceptionApproval values
+    override_windows: tuple[Any, ...] = ()
+    exception_approvals: tuple[Any, ...] = ()
 
     @property
     def quiet_hours(self) -> dict[str, object]:

@@ -37,6 +37,9 @@ class Decision(models.Model):
     policy_version_ids = models.JSONField(default=list, blank=True)
     suppressed_actions = models.JSONField(default=list, blank=True)
     experiment_assignments = models.JSONField(default=dict, blank=True)
+    policy_overrides = models.JSONField(
+        default=list, blank=True, help_text="FR-11: windows and exceptions that lifted a restriction."
+    )
     safety_summary = models.JSONField(default=dict, blank=True)
     degraded_mode = models.BooleanField(default=False)
     policy_stale = models.BooleanField(default=False)

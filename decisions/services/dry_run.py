@@ -11,16 +11,39 @@ from typing import Any
 
 from django.utils import timezone
 
-from decisions.engine.matching import PlaybookCandidate, trigger_fits
+from decisions.engine.compose import ProposedAction
+from decisions.engine.explain import fitting_triggers
+from decisions.engine.matching import PlaybookCandidate
 from decisions.models import Signal
 from decisions.services.evaluate import DecideInput, decide_input, evaluate
 from mmm_project.auth.principal import Principal
 from mmm_project.errors import ApplicationError
-from mmm_project.vocabulary import Severity
 from playbooks.services import raise_problems
 from playbooks.spec import problems_output, validate_playbook
 
 DRY_RUN_ID = "dry-run"
+
+
+def action_preview(action: ProposedAction) -> dict[str, Any]:
+    """A proposed action as a preview shows it: ``{"type", "surfaces", "payload",
+    "surface_payloads", "requires_consent", "requires_dual_channel"}`` (nothing is stored)."""
+    return {
+        "type": action.type,
+        "surfaces": list(action.surfaces),
+        "payload": action.payload,
+        "surface_payloads": action.surface_payloads,
+        "requires_consent": action.requires_consent,
+        "requires_dual_channel": action.requires_dual_channel,
+    }
+
+
+def suppressed_preview(record: dict[str, Any]) -> dict[str, Any]:
+    """A gate's drop as a preview shows it: ``{"type", "action_index", "reason"}``."""
+    return {
+        "type": record.get("type"),
+        "action_index": record.get("action_index"),
+        "reason": record["reason"],
+    }
 
 
 def _stored_inputs(principal: Principal, signal_ids: list[str]) -> list[DecideInput]:
@@ -78,18 +101,12 @@ def dry_run(
 
     results = []
     for data in inputs:
-        rank = Severity.rank(data.signal["severity"])
-        fitting = [
-            t
-            for t in spec["triggers"]
-            if trigger_fits(
-                t,
-                event_type=data.signal["event_type"],
-                source=data.signal["source"],
-                severity_rank=rank,
-                min_rank=Severity.rank(t["min_severity"]),
-            )
-        ]
+        fitting = fitting_triggers(
+            spec["triggers"],
+            event_type=data.signal["event_type"],
+            source=data.signal["source"],
+            severity=data.signal["severity"],
+        )
         entry: dict[str, Any] = {
             "signal_id": data.signal["signal_id"],
             "matched": False,
@@ -116,19 +133,7 @@ def dry_run(
         errors = [s["reason"] for s in evaluation.suppressed if "action_index" not in s and "count" not in s]
         if not evaluation.matched:
             entry["reason"] = errors[0] if errors else "the actor's roles or the conditions do not hold"
-        entry["actions"] = [
-            {
-                "type": a.type,
-                "surfaces": list(a.surfaces),
-                "payload": a.payload,
-                "surface_payloads": a.surface_payloads,
-            }
-            for a in evaluation.delivered
-        ]
-        entry["suppressed"] = [
-            {"type": s.get("type"), "action_index": s.get("action_index"), "reason": s["reason"]}
-            for s in evaluation.suppressed
-            if "action_index" in s
-        ]
+        entry["actions"] = [action_preview(a) for a in evaluation.delivered]
+        entry["suppressed"] = [suppressed_preview(s) for s in evaluation.suppressed if "action_index" in s]
         results.append(entry)
     return {"results": results, "problems": problems_output(problems)}

@@ -9,7 +9,7 @@ playbooks; peers through ``decisions.services.peers``), runs the engine's pure s
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -84,6 +84,7 @@ class Evaluation:
     experiment_assignments: dict[str, dict[str, str]]
     degraded_mode: bool = False
     policy_stale: bool = False
+    policy_overrides: list[dict[str, Any]] = field(default_factory=list)  # FR-11 lifts applied
 
     @property
     def suppressed_count(self) -> int:
@@ -252,4 +253,5 @@ def evaluate(
         experiment_assignments=assignments,
         degraded_mode=bool(peers.degraded) or selection.llm_degraded or selection.latency_exceeded,
         policy_stale=peers.policy_stale,
+        policy_overrides=selection.policy_overrides,
     )

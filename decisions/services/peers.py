@@ -23,6 +23,7 @@ from typing import Any
 from django.core.cache import cache
 from django.utils import timezone
 
+from decisions.engine.overrides import parse_exceptions, parse_windows
 from decisions.engine.policy import PolicyView
 from mmm_project import metrics
 from mmm_project.clients import (
@@ -130,6 +131,24 @@ def _fetch_standards(tenant_id: str, repo_id: str) -> list[str] | None:
         return None
 
 
+def _with_overrides(view: PolicyView, snapshot: policy.PolicySnapshot, tenant_id: str) -> PolicyView:
+    """Add the snapshot's override windows and exception approvals to the view (FR-11).
+
+    An entry that does not parse is skipped with a warning: it can neither lift nor add anything.
+    """
+    windows, exceptions = list(view.override_windows), list(view.exception_approvals)
+    for parse, raw, out in (
+        (parse_windows, snapshot.override_windows, windows),
+        (parse_exceptions, snapshot.exception_approvals, exceptions),
+    ):
+        for entry in raw:
+            try:
+                out.extend(parse([entry]))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                logger.warning("policy override entry malformed; skipped", extra={"tenant_id": tenant_id})
+    return replace(view, override_windows=tuple(windows), exception_approvals=tuple(exceptions))
+
+
 def gather(
     *,
     tenant_id: str,
@@ -201,6 +220,7 @@ def gather(
                 restrictions=view.restrictions | frozenset(snapshot.restrictions),
                 enabled_action_types=view.enabled_action_types if snapshot.allowed else frozenset(),
             )
+            view = _with_overrides(view, snapshot, tenant_id)
     if "data_governance" in results:
         hours = results["data_governance"]
         if hours is None:

@@ -68,6 +68,7 @@ def decision_persist(
             policy_stale=result.policy_stale,
             suppressed_actions=result.suppressed,
             experiment_assignments=result.experiment_assignments,
+            policy_overrides=result.policy_overrides,
             latency_ms=round(latency_ms, 3),
             latency_warning=latency_warning,
             created_at=now,

@@ -23,8 +23,9 @@ from decisions.delivery.enrichment import plan_enrichment
 from decisions.engine.compose import ProposedAction, compose_action, evidence_links
 from decisions.engine.context import DecisionContext
 from decisions.engine.fatigue import reservation_for
-from decisions.engine.gates import policy_gate, preference_gate, quiet_hours_gate
+from decisions.engine.gates import preference_gate, quiet_hours_gate
 from decisions.engine.matching import PlaybookCandidate
+from decisions.engine.overrides import policy_gate_with_overrides
 from decisions.engine.policy import PolicyView, PreferencesView
 from decisions.engine.prioritise import action_priority, priority_base, rank_key
 from decisions.engine.routing import surface_payloads
@@ -93,6 +94,7 @@ class Selection:
     llm_degraded: bool = False
     latency_exceeded: bool = False
     cooled: set[str] = field(default_factory=set)  # one cool-down per playbook and decision
+    policy_overrides: list[dict[str, Any]] = field(default_factory=list)  # FR-11 lifts applied
 
 
 def select_actions(
@@ -187,8 +189,11 @@ def _gates(
             # FR-11: a safety-critical tenant without a fresh policy gets no actions at all.
             suppressed += [action.suppressed(Suppression.POLICY_FAIL_CLOSED) for action in proposed]
             proposed = []
-        kept, dropped = policy_gate(proposed, policy)
+        kept, dropped, overrides = policy_gate_with_overrides(  # FR-11: windows and exceptions too
+            proposed, policy, repo_id=context.repo_id, now=now
+        )
         suppressed += dropped
+        selection.policy_overrides += overrides
         tracing.set_attributes(
             span, **{"mmm.dropped_count": len(suppressed) - before, "mmm.fail_closed": fail_closed}
         )

@@ -2,8 +2,10 @@
 
 Timeout ``LLM_GATEWAY_TIMEOUT_SECONDS`` (3.0 s); breaker 5 failures / 60 s. Called only from the
 ``llm.enrich`` task, never on the decide path. The answer carries ``content``, ``safety``
-{``status`` pass|warn|fail, ``risk_flags``, ``redaction_summary``} and ``usage``
-{``total_tokens``, ``cost``}.
+{``status`` pass|warn|fail, ``risk_flags``, ``redaction_summary``}, ``usage``
+{``total_tokens``, ``cost``, and ``input_tokens``/``output_tokens`` or their OpenAI names
+``prompt_tokens``/``completion_tokens`` when given} and ``model`` (or ``model_id``) when given:
+the provenance enrichment receipts record (NFR-4).
 """
 
 from __future__ import annotations
@@ -30,6 +32,16 @@ class Generation:
     redaction_summary: dict[str, Any]
     tokens: int
     cost: Decimal
+    model_id: str = ""  # "" when the gateway does not say
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+
+def _count(usage: dict[str, Any], *names: str) -> int | None:
+    for name in names:
+        if usage.get(name) is not None:
+            return int(usage[name])
+    return None
 
 
 def generate(
@@ -68,6 +80,9 @@ def generate(
             redaction_summary=dict(safety.get("redaction_summary") or {}),
             tokens=int(usage.get("total_tokens", 0)),
             cost=Decimal(str(usage.get("cost", 0))),
+            model_id=str(body.get("model") or body.get("model_id") or "")[:200],
+            input_tokens=_count(usage, "input_tokens", "prompt_tokens"),
+            output_tokens=_count(usage, "output_tokens", "completion_tokens"),
         )
     except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
         raise PeerUnavailable("llm_gateway answered without a usable safety verdict") from exc

@@ -2,7 +2,8 @@
 
 Timeout ``POLICY_TIMEOUT_SECONDS`` (0.5 s). The answer is a snapshot: ``allowed``,
 ``policy_snapshot_id``, ``policy_version_ids``, ``restrictions`` (disallowed action types, tags or
-operations), ``override_windows``. Snapshots are cached here (60 s, and the last good one kept for
+operations), ``override_windows`` and ``exception_approvals`` (FR-11; shapes in
+``decisions.engine.overrides``). Snapshots are cached here (60 s, and the last good one kept for
 fallback); the stale and fail-closed rules are in ``decisions.services.peers``.
 """
 
@@ -32,6 +33,7 @@ class PolicySnapshot:
     policy_version_ids: tuple[str, ...]
     restrictions: tuple[str, ...]
     override_windows: tuple[Any, ...]
+    exception_approvals: tuple[Any, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +42,7 @@ class PolicySnapshot:
             "policy_version_ids": list(self.policy_version_ids),
             "restrictions": list(self.restrictions),
             "override_windows": list(self.override_windows),
+            "exception_approvals": list(self.exception_approvals),
         }
 
     @classmethod
@@ -52,6 +55,7 @@ class PolicySnapshot:
                 policy_version_ids=tuple(str(v) for v in body.get("policy_version_ids", [])),
                 restrictions=tuple(str(r) for r in body.get("restrictions", [])),
                 override_windows=tuple(body.get("override_windows", [])),
+                exception_approvals=tuple(body.get("exception_approvals", [])),
             )
         except (KeyError, TypeError) as exc:
             raise PeerUnavailable("policy answered with something that is not a snapshot") from exc

@@ -107,6 +107,19 @@ def test_policy_added_in_the_admin_is_created_by_the_service(admin_client):
     assert receipt["after"]["cooldown_minutes"] == 5
 
 
+def test_llm_budgets_and_override_windows_are_edited_through_the_api_serializer(admin_client, open_tenant):
+    url = reverse("admin:preferences_tenantpolicy_change", args=[open_tenant.pk])
+    window = '[{"window_id": "w1", "starts_at": "2026-03-04T00:00:00Z", "ends_at": "2026-03-05T00:00:00Z"}]'
+    refused = submit(admin_client, url, {"llm_daily_cost_budget": "-1", "override_windows": window})
+    assert set(refused.context["adminform"].form.errors) == {"llm_daily_cost_budget", "override_windows"}
+    window = window.replace('"}]', '", "restrict": ["multiplier"]}]')
+    fields = {"llm_daily_token_budget": "5000", "system_prompt_id": "sp-1", "override_windows": window}
+    assert submit(admin_client, url, fields).status_code == 302
+    after = _admin_receipts()[-1]["after"]
+    assert after["llm"] == {"daily_token_budget": 5000, "daily_cost_budget": None, "system_prompt_id": "sp-1"}
+    assert after["override_windows"][0]["restrict"] == ["multiplier"]
+
+
 def test_saving_an_unchanged_policy_writes_no_receipt(admin_client, open_tenant):
     before = len(_admin_receipts())
     url = reverse("admin:preferences_tenantpolicy_change", args=[open_tenant.pk])
@@ -120,7 +133,7 @@ def test_only_api_fields_are_editable_and_nothing_is_deleted(admin_client, open_
         .context["adminform"]
         .form
     )
-    assert set(form.fields) == set(TenantPolicy.EDITABLE_FIELDS)  # tenant, LLM budget, prompt: read-only
+    assert set(form.fields) == set(TenantPolicy.EDITABLE_FIELDS)  # the tenant id is read-only
     delete = admin_client.post(
         reverse("admin:preferences_tenantpolicy_delete", args=[open_tenant.pk]), {"post": "yes"}
     )

@@ -203,3 +203,24 @@ def test_dry_run_explains_a_non_match_and_replays_stored_signals(admin, client_f
         format="json",
     )
     assert both.status_code == 400
+
+
+def test_publish_refuses_coercive_text_naming_field_and_category(admin):
+    draft = {
+        "name": "pushy",
+        "triggers": [{"event_type": "ci.*"}],
+        "actions": [MIRROR, {**MENTOR, "title": "Fix this immediately"}],
+    }
+    created = _create(admin, draft)
+    assert created["problems"] == [
+        {
+            "field": "actions[1].title",
+            "message": "urgency: 'immediately' (FR-10: action text must not frighten, hurry, blame or "
+            "overstate)",
+            "category": "urgency",
+        }
+    ]
+    response = admin.post(f"{BASE}/{created['playbook_id']}/publish")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"actions[1].title": [created["problems"][0]["message"]]}
+    assert Playbook.objects.get().status == "draft"

@@ -59,7 +59,8 @@ def test_errors_name_file_playbook_and_field_and_nothing_is_written(tmp_path):
     lines = err.getvalue().splitlines()
     assert any(line.startswith(f"{tmp_path / 'bad.yaml'}: bad: conditions[0]: CEL error") for line in lines)
     assert any(
-        line.startswith(f"{tmp_path / 'bad.yaml'}: bad: actions[0].title: Mirror text") for line in lines
+        line.startswith(f"{tmp_path / 'bad.yaml'}: bad: actions[0].title: prescriptive: 'must'")
+        for line in lines
     )
     assert any(line.startswith(f"{tmp_path / 'broken.json'}: not valid YAML/JSON") for line in lines)
     assert Playbook.objects.count() == 0
@@ -90,3 +91,23 @@ def test_changed_file_adds_a_version(tmp_path):
 def test_missing_path_is_an_error():
     with pytest.raises(CommandError, match="no such file"):
         _load("/nonexistent/playbooks")
+
+
+def test_each_coercive_phrase_is_reported_with_field_and_category(tmp_path):
+    (tmp_path / "pushy.yaml").write_text(
+        "name: pushy\ntriggers: [{event_type: ci.x}]\nactions:\n"
+        "  - type: mentor\n    surfaces: [ide]\n    title: 'Act now or else'\n"
+        "    body: 'This fix is guaranteed to work.'\n"
+        "    rationale: {why_relevant: 'You broke the build.', baseline_comparison: 'Builds pass.'}\n"
+    )
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="4 problem"):
+        call_command("load_playbooks", str(tmp_path), "--tenant", "acme", stderr=err)
+    found = {line.split(": ", 2)[2].split(" (")[0] for line in err.getvalue().splitlines()}
+    assert found == {
+        "actions[0].title: fear: 'or else'",
+        "actions[0].title: urgency: 'act now'",
+        "actions[0].body: misleading_certainty: 'guaranteed'",
+        "actions[0].rationale.why_relevant: blame: 'you broke'",
+    }
+    assert Playbook.objects.count() == 0

@@ -276,7 +276,12 @@ def test_admin_receipts_redact_secrets():
         resource_type="webhook",
         resource_id="gh-1",
         operation="update",
-        before={"url": "https://hooks.example/x", "webhook_secret": "old-s3cret", "auth": {"token": "t0k3n"}},
+        before={
+            "url": "https://hooks.example/x",
+            "webhook_secret": "old-s3cret",
+            "auth": {"token": "t0k3n"},
+            "llm": {"daily_token_budget": 500, "access_token": "t0k3n", "input_tokens": 3},
+        },
         after={
             "url": "https://hooks.example/y",
             "webhook_secret": "new-s3cret",
@@ -291,6 +296,8 @@ def test_admin_receipts_redact_secrets():
         "url": "https://hooks.example/x",
         "webhook_secret": "[REDACTED]",
         "auth": {"token": "[REDACTED]"},
+        # a token budget or count is a quantity, not a credential
+        "llm": {"daily_token_budget": 500, "access_token": "[REDACTED]", "input_tokens": 3},
     }
     assert document["after"]["headers"] == [{"api_key": "[REDACTED]"}]
     assert verify_document(document).valid

@@ -2,7 +2,8 @@
 
 Reads YAML or JSON files (a folder is searched recursively for ``*.yaml``, ``*.yml``,
 ``*.json``); a file holds one playbook, a list of them, or ``{"playbooks": [...]}``. Every
-playbook is validated first (CEL compiles, templates render, Mirror lint) and every problem is
+playbook is validated first (CEL compiles, templates render, the language lint of FR-4 and
+FR-10: each finding named by field and category) and every problem is
 reported as ``file: playbook: field: message``; if any is found nothing is written. Then, in
 one transaction, new playbooks are created and changed ones get a new version; ``--publish``
 publishes each loaded playbook's latest version.
