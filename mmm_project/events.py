@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import lru_cache
 from typing import Any
 
 import pybreaker
@@ -28,13 +29,19 @@ TOPICS = ("mmm.decisions", "mmm.outcomes", "mmm.admin_config")
 publish_breaker = pybreaker.CircuitBreaker(fail_max=1, reset_timeout=30, name="event-publish")
 
 
-def _send(topic: str, event: dict[str, Any]) -> None:
-    connection = Connection(
-        settings.EVENTS_BROKER_URL,
+@lru_cache(maxsize=4)
+def _connection(url: str) -> Connection:
+    """The broker connection description per URL; kombu's pool lends its producers (and their
+    sockets) out per publish, so building a ``Connection`` per event is not needed."""
+    return Connection(
+        url,
         connect_timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT,
         transport_options=settings.PUBLISH_TRANSPORT_OPTIONS,
     )
-    with producers[connection].acquire(block=True, timeout=2) as producer:
+
+
+def _send(topic: str, event: dict[str, Any]) -> None:
+    with producers[_connection(settings.EVENTS_BROKER_URL)].acquire(block=True, timeout=2) as producer:
         producer.publish(
             event,
             exchange=EXCHANGE,

@@ -315,11 +315,14 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # --- Request limits ----------------------------------------------------------------------------------
 # Bytes. Signals and webhook payloads larger than this are refused with a 400 before parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=512 * 1024)
-# Objects and arrays nested deeper than this in a JSON body are refused with a 400 (GitHub's deepest
-# payloads nest about 8 levels; 1,000 levels would exhaust the recursion limit).
+# Deeper JSON bodies are refused with a 400 (GitHub's nest about 8 levels; 1,000 would exhaust recursion).
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
 # Seconds a signal's `ts` may lie in the future (producers' clock skew); later ones are refused.
 SIGNAL_TS_MAX_FUTURE_SECONDS = env.int("SIGNAL_TS_MAX_FUTURE_SECONDS", default=300)
+DECIDE_LATENCY_BUDGET_SECONDS = {  # NFR-1, per surface: a decide past it answers no actions (degraded)
+    s: env.float(f"DECIDE_LATENCY_BUDGET_{s.upper()}_SECONDS", default=d)
+    for s, d in (("ide", 0.15), ("ci", 0.5))
+}
 
 # --- Security headers (NFR-7) ------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

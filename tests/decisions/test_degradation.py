@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from decisions.models import Decision
-from decisions.services import decide
 from mmm_project.vocabulary import Suppression
 from receipts.models import Receipt
 from tests.engine.helpers import MENTOR, MIRROR
@@ -78,10 +77,10 @@ def test_a_snoozed_actor_stops_evaluation_at_the_first_batch(roomy_policy, clien
     assert len(stored.suppressed_actions) < 20
 
 
-def test_a_decide_past_its_latency_budget_answers_no_actions_degraded(roomy_policy, client_for, monkeypatch):
+def test_a_decide_past_its_latency_budget_answers_no_actions_degraded(roomy_policy, client_for, settings):
     # given a playbook that matches, and an IDE budget already spent when the gates run
     publish_playbook({"name": "p", "triggers": [{"event_type": "ci.*"}], "actions": [MIRROR, MENTOR]})
-    monkeypatch.setattr(decide, "LATENCY_BUDGET", {"ide": 0.0, "ci": 60.0})
+    settings.DECIDE_LATENCY_BUDGET_SECONDS = {"ide": 0.0, "ci": 60.0}
     client = client_for(actor_id="dev-1")
     # when it decides for the IDE
     decision = _decide(client, "late-1")
