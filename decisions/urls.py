@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from decisions import views
+from decisions.explain import views as explain_views
 from decisions.privacy import views as privacy_views
 
 urlpatterns = [
@@ -8,6 +9,19 @@ urlpatterns = [
     path("", include("decisions.intake.urls")),
     path("playbooks/dry-run", views.PlaybookDryRunApi.as_view(), name="playbook-dry-run"),
     path("decisions/<str:decision_id>", views.DecisionDetailApi.as_view(), name="decision-detail"),
+    path(
+        "decisions/<str:decision_id>/explanation",
+        explain_views.DecisionExplanationApi.as_view(),
+        name="decision-explanation",
+    ),
+    path(
+        "actions/<str:action_id>/explanation",
+        explain_views.ActionExplanationApi.as_view(),
+        name="action-explanation",
+    ),
+    path(
+        "actions/<str:action_id>/feedback", explain_views.ActionFeedbackApi.as_view(), name="action-feedback"
+    ),
     path("decisions/<str:decision_id>/outcomes", views.OutcomeCreateApi.as_view(), name="decision-outcomes"),
     path("actors/<str:actor_id>/nudges", views.ActorNudgesApi.as_view(), name="actor-nudges"),
     path("actors/<str:actor_id>/deletion", privacy_views.ActorDeletionApi.as_view(), name="actor-deletion"),

@@ -129,12 +129,20 @@ class TenantPolicyInputSerializer(StrictSerializer):
         return changes
 
 
+class MutedPlaybookSerializer(StrictSerializer):
+    """A "less like this" mute: the playbook's actions are not delivered to the actor until ``until``."""
+
+    playbook_id = serializers.UUIDField()
+    until = serializers.DateTimeField()
+
+
 class ActorPreferencesOutputSerializer(serializers.Serializer):
     tenant_id = serializers.CharField()
     actor_id = serializers.CharField()
     opt_out_categories = serializers.ListField(child=serializers.CharField())
     preferred_surfaces = serializers.ListField(child=serializers.CharField())
     snooze_until = serializers.DateTimeField(allow_null=True)
+    muted_playbooks = MutedPlaybookSerializer(many=True)
     updated_at = serializers.DateTimeField(allow_null=True)
 
 
@@ -144,7 +152,11 @@ class ActorPreferencesInputSerializer(StrictSerializer):
     opt_out_categories = _choices(ActionType.values)
     preferred_surfaces = _choices(Surface.values)
     snooze_until = serializers.DateTimeField(required=False, allow_null=True)
+    muted_playbooks = MutedPlaybookSerializer(many=True, required=False, help_text="Replaces the mutes.")
     openapi_schema = {"minProperties": 1}
+
+    def validate_muted_playbooks(self, value):
+        return [{"playbook_id": str(m["playbook_id"]), "until": m["until"].isoformat()} for m in value]
 
     def validate(self, attrs):
         if not attrs:  # an empty PUT changes nothing: no receipt, no audit line

@@ -33,6 +33,8 @@ ADDED_SINCE = [
     ("decisions", "0009_webhook_routes_per_tenant"),
     ("decisions", "0010_actor_deletion"),
     ("decisions", "0011_admin_names"),
+    ("decisions", "0012_feedback_results"),
+    ("preferences", "0003_muted_playbooks"),
     ("receipts", "0002_outbox_backoff"),
     ("receipts", "0003_actor_keys"),
     ("receipts", "0004_actor_deletion"),
