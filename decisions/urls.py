@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from decisions import views
+from decisions.backtest import views as backtest_views
 from decisions.explain import views as explain_views
 from decisions.privacy import views as privacy_views
 
@@ -8,6 +9,12 @@ urlpatterns = [
     path("decide", views.DecideApi.as_view(), name="decide"),
     path("", include("decisions.intake.urls")),
     path("playbooks/dry-run", views.PlaybookDryRunApi.as_view(), name="playbook-dry-run"),
+    path(
+        "playbooks/<uuid:playbook_id>/backtest",
+        backtest_views.PlaybookBacktestApi.as_view(),
+        name="playbook-backtest",
+    ),
+    path("backtests/<str:backtest_id>", backtest_views.BacktestDetailApi.as_view(), name="backtest-detail"),
     path("decisions/<str:decision_id>", views.DecisionDetailApi.as_view(), name="decision-detail"),
     path(
         "decisions/<str:decision_id>/explanation",

@@ -22,7 +22,7 @@ from decisions.engine.matching import PlaybookCandidate, match_playbooks
 from decisions.engine.policy import PolicyView
 from decisions.engine.prioritise import prioritise
 from decisions.engine.routing import surface_payloads
-from decisions.fatigue_store import fatigue_store
+from decisions.fatigue_store import FatigueStore, fatigue_store
 from decisions.selectors import recent_signal_metadata
 from decisions.services.peers import gather
 from experiments.selectors import apply_experiments
@@ -145,14 +145,16 @@ def fatigue_reserve(
     repo_id: str,
     now: datetime,
     reserve: bool,
+    store: FatigueStore | None = None,
 ) -> tuple[list[ProposedAction], list[dict[str, Any]]]:
     """Cap per decision and take each action's fatigue slots, in priority order (FR-7).
 
     Returns ``(kept, suppressed)``: actions past ``max_actions_per_decision`` or whose quota or
     cool-down is spent are suppressed with the reason; kept ones get their surface payloads (FR-8).
-    ``reserve=False`` only checks the counters (dry runs): nothing is consumed.
+    ``reserve=False`` only checks the counters (dry runs): nothing is consumed. ``store`` defaults
+    to the shared fatigue store; a backtest passes an in-memory one (simulated time, no writes).
     """
-    store = fatigue_store()
+    store = store or fatigue_store()
     delivered, suppressed = [], []
     cooled: set[str] = set()  # one cool-down per playbook and decision, not per action
     for action in ranked:
