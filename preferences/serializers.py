@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from zoneinfo import available_timezones
 
 from drf_spectacular.utils import extend_schema_field
@@ -132,8 +133,15 @@ class TenantPolicyInputSerializer(StrictSerializer):
 class MutedPlaybookSerializer(StrictSerializer):
     """A "less like this" mute: the playbook's actions are not delivered to the actor until ``until``."""
 
-    playbook_id = serializers.UUIDField()
+    # A string (DRF's UUIDField would read false or 0 as the nil UUID): checked as a UUID below.
+    playbook_id = serializers.CharField(min_length=32, max_length=36, help_text="playbook id (UUID)")
     until = serializers.DateTimeField()
+
+    def validate_playbook_id(self, value: str) -> str:
+        try:
+            return str(uuid.UUID(value))
+        except ValueError as exc:
+            raise serializers.ValidationError("must be a UUID") from exc
 
 
 class ActorPreferencesOutputSerializer(serializers.Serializer):
@@ -156,7 +164,7 @@ class ActorPreferencesInputSerializer(StrictSerializer):
     openapi_schema = {"minProperties": 1}
 
     def validate_muted_playbooks(self, value):
-        return [{"playbook_id": str(m["playbook_id"]), "until": m["until"].isoformat()} for m in value]
+        return [{"playbook_id": m["playbook_id"], "until": m["until"].isoformat()} for m in value]
 
     def validate(self, attrs):
         if not attrs:  # an empty PUT changes nothing: no receipt, no audit line

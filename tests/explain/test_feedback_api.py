@@ -7,8 +7,11 @@ from prometheus_client import REGISTRY
 
 from decisions.models import Decision, Outcome
 from receipts.models import Receipt
+from receipts.services import receipt_document
+from receipts.signing import verify_document
 from tests.engine.helpers import MIRROR
 from tests.factories import TenantPolicyFactory, publish_playbook
+from tests.receipts.test_receipts import VALIDATOR
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +60,9 @@ def test_less_like_this_mutes_the_playbook_for_the_actor_on_the_next_decide(setu
     )
     receipt = Receipt.objects.get(pk=body["receipt_id"])
     assert (receipt.kind, receipt.payload["result"]) == ("outcome", "less_like_this")
+    VALIDATOR.validate(receipt_document(receipt))
+    assert verify_document(receipt_document(receipt)).valid
+    assert receipt.payload["actor_id"] != "actor-1"  # a pseudonym
     assert body["muted_playbook_id"] == str(ci.id)
     prefs = client.get("/v1/mmm/actors/actor-1/preferences").json()
     assert [m["playbook_id"] for m in prefs["muted_playbooks"]] == [str(ci.id)]
@@ -111,3 +117,12 @@ def test_feedback_is_the_actors_own_and_404_for_other_tenants(setup, client_for)
     bad = _feedback(client, action_id, feedback="meh")
     assert (bad.status_code, list(bad.json()["error"]["fields"])) == (400, ["feedback"])
     assert Outcome.objects.count() == 0
+
+
+@pytest.mark.parametrize("playbook_id", [False, 0, "not-a-uuid", None])
+def test_muted_playbooks_in_preferences_take_uuids_only(client_for, playbook_id):
+    client = client_for(actor_id="actor-1")
+    body = {"muted_playbooks": [{"playbook_id": playbook_id, "until": "2030-01-01T00:00:00Z"}]}
+    response = client.put("/v1/mmm/actors/actor-1/preferences", body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["muted_playbooks[0].playbook_id"]
