@@ -1,6 +1,8 @@
 from django.urls import include, path
 
 from decisions import views
+from decisions.backtest import views as backtest_views
+from decisions.explain import views as explain_views
 from decisions.privacy import views as privacy_views
 
 urlpatterns = [
@@ -8,7 +10,26 @@ urlpatterns = [
     path("", include("decisions.intake.urls")),
     path("triggers/evaluate", views.TriggerEvaluateApi.as_view(), name="trigger-evaluate"),
     path("playbooks/dry-run", views.PlaybookDryRunApi.as_view(), name="playbook-dry-run"),
+    path(
+        "playbooks/<uuid:playbook_id>/backtest",
+        backtest_views.PlaybookBacktestApi.as_view(),
+        name="playbook-backtest",
+    ),
+    path("backtests/<str:backtest_id>", backtest_views.BacktestDetailApi.as_view(), name="backtest-detail"),
     path("decisions/<str:decision_id>", views.DecisionDetailApi.as_view(), name="decision-detail"),
+    path(
+        "decisions/<str:decision_id>/explanation",
+        explain_views.DecisionExplanationApi.as_view(),
+        name="decision-explanation",
+    ),
+    path(
+        "actions/<str:action_id>/explanation",
+        explain_views.ActionExplanationApi.as_view(),
+        name="action-explanation",
+    ),
+    path(
+        "actions/<str:action_id>/feedback", explain_views.ActionFeedbackApi.as_view(), name="action-feedback"
+    ),
     path("decisions/<str:decision_id>/outcomes", views.OutcomeCreateApi.as_view(), name="decision-outcomes"),
     path("actors/<str:actor_id>/nudges", views.ActorNudgesApi.as_view(), name="actor-nudges"),
     path("actors/<str:actor_id>/deletion", privacy_views.ActorDeletionApi.as_view(), name="actor-deletion"),

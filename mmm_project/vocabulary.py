@@ -74,6 +74,14 @@ class OutcomeResult(Choices):
     FAILED = "failed", "Failed"
 
 
+class Feedback(Choices):
+    """An actor's feedback on an action (issue 15), stored as an outcome with its receipt."""
+
+    LESS_LIKE_THIS = "less_like_this", "Less like this"
+    NOT_RELEVANT = "not_relevant", "Not relevant"
+    HELPFUL = "helpful", "Helpful"
+
+
 class Suppression(Choices):
     """Why a proposed action was dropped (FR-7): kept on the decision and counted, never shown.
 
@@ -95,6 +103,7 @@ class Suppression(Choices):
     SNOOZED = "actor.snoozed"
     OPTED_OUT = "actor.opted_out"
     SURFACES_NOT_PREFERRED = "actor.surfaces_not_preferred"
+    MUTED_PLAYBOOK = "actor.muted_playbook"
     TEMPLATE_RENDER_FAILED = "template.render_failed"
     PRESCRIPTIVE_MIRROR = "mirror.prescriptive_text"
     LLM_UNAVAILABLE = "llm.unavailable"

@@ -134,6 +134,9 @@ class ActorPreferences(models.Model):
     opt_out_categories = models.JSONField(default=list, blank=True)
     snooze_until = models.DateTimeField(null=True, blank=True)
     preferred_surfaces = models.JSONField(default=list, blank=True)
+    muted_playbooks = models.JSONField(
+        default=list, blank=True, help_text='"Less like this": [{"playbook_id", "until"}] (ISO 8601).'
+    )
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
@@ -131,10 +132,18 @@ def actor_preferences_view(*, tenant_id: str, actor_id: str) -> PreferencesView:
             "opt_out_categories": list(prefs.opt_out_categories),
             "preferred_surfaces": list(prefs.preferred_surfaces),
             "snooze_until": prefs.snooze_until,
+            "muted_playbooks": muted_playbooks(prefs),
         }
         cache.set(key, cached, timeout=PREFERENCES_CACHE_SECONDS)
     return PreferencesView(
         opt_out_categories=frozenset(cached["opt_out_categories"]),
         preferred_surfaces=frozenset(cached["preferred_surfaces"]),
         snooze_until=cached["snooze_until"],
+        muted_playbooks=cached.get("muted_playbooks", {}),
     )
+
+
+def muted_playbooks(prefs: ActorPreferences) -> dict[str, datetime]:
+    """``{playbook_id: until}`` of the actor's "less like this" mutes (expired ones included; the
+    gate compares with the decision time)."""
+    return {str(m["playbook_id"]): datetime.fromisoformat(m["until"]) for m in prefs.muted_playbooks}

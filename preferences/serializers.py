@@ -206,12 +206,29 @@ class TenantPolicyInputSerializer(StrictSerializer):
         return changes
 
 
+class UUIDStringField(serializers.UUIDField):
+    """A UUID given as a JSON string (DRF's UUIDField reads false or 0 as the nil UUID)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return str(super().to_internal_value(data))
+
+
+class MutedPlaybookSerializer(StrictSerializer):
+    """A "less like this" mute: the playbook's actions are not delivered to the actor until ``until``."""
+
+    playbook_id = UUIDStringField()
+    until = serializers.DateTimeField()
+
+
 class ActorPreferencesOutputSerializer(serializers.Serializer):
     tenant_id = serializers.CharField()
     actor_id = serializers.CharField()
     opt_out_categories = serializers.ListField(child=serializers.CharField())
     preferred_surfaces = serializers.ListField(child=serializers.CharField())
     snooze_until = serializers.DateTimeField(allow_null=True)
+    muted_playbooks = MutedPlaybookSerializer(many=True)
     updated_at = serializers.DateTimeField(allow_null=True)
 
 
@@ -221,7 +238,11 @@ class ActorPreferencesInputSerializer(StrictSerializer):
     opt_out_categories = _choices(ActionType.values)
     preferred_surfaces = _choices(Surface.values)
     snooze_until = serializers.DateTimeField(required=False, allow_null=True)
+    muted_playbooks = MutedPlaybookSerializer(many=True, required=False, help_text="Replaces the mutes.")
     openapi_schema = {"minProperties": 1}
+
+    def validate_muted_playbooks(self, value):
+        return [{"playbook_id": m["playbook_id"], "until": m["until"].isoformat()} for m in value]
 
     def validate(self, attrs):
         if not attrs:  # an empty PUT changes nothing: no receipt, no audit line

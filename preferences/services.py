@@ -49,19 +49,21 @@ def _preferences_state(prefs: ActorPreferences) -> dict[str, Any]:
         "opt_out_categories": list(prefs.opt_out_categories),
         "preferred_surfaces": list(prefs.preferred_surfaces),
         "snooze_until": prefs.snooze_until.isoformat() if prefs.snooze_until else None,
+        "muted_playbooks": list(prefs.muted_playbooks),
     }
 
 
 def actor_preferences_update(
     *, tenant_id: str, actor_id: str, changes: dict[str, Any], changed_by: str
 ) -> ActorPreferences:
-    """Set ``opt_out_categories``, ``preferred_surfaces`` and/or ``snooze_until`` (None cancels)."""
+    """Set ``opt_out_categories``, ``preferred_surfaces``, ``muted_playbooks`` (``[{"playbook_id",
+    "until"}]``, ISO 8601) and/or ``snooze_until`` (None cancels)."""
     with transaction.atomic():
         prefs, created = ActorPreferences.objects.select_for_update().get_or_create(
             tenant_id=tenant_id, actor_id=actor_id
         )
         before = None if created else _preferences_state(prefs)
-        for field in ("opt_out_categories", "preferred_surfaces", "snooze_until"):
+        for field in ("opt_out_categories", "preferred_surfaces", "snooze_until", "muted_playbooks"):
             if field in changes:
                 setattr(prefs, field, changes[field])
         prefs.save()
@@ -91,3 +93,50 @@ def actor_snooze(
     return actor_preferences_update(
         tenant_id=tenant_id, actor_id=actor_id, changes={"snooze_until": until}, changed_by=changed_by
     )
+
+
+def actor_playbook_mute(
+    *, tenant_id: str, actor_id: str, playbook_id: str, until: datetime, changed_by: str
+) -> ActorPreferences:
+    """Mute ``playbook_id`` for the actor until ``until`` ("less like this", issue 15).
+
+    Replaces an earlier mute of the same playbook and drops expired ones; the preference gate then
+    suppresses the playbook's actions for this actor (``actor.muted_playbook``). Writes an
+    ``admin_config`` receipt like every preference change.
+    """
+    with transaction.atomic():
+        prefs = actor_preferences_get_for_update(tenant_id=tenant_id, actor_id=actor_id)
+        now = timezone.now()
+        kept = [
+            m
+            for m in prefs.muted_playbooks
+            if m["playbook_id"] != playbook_id and datetime.fromisoformat(m["until"]) > now
+        ]
+        mutes = [*kept, {"playbook_id": playbook_id, "until": until.isoformat()}]
+        return actor_preferences_update(
+            tenant_id=tenant_id, actor_id=actor_id, changes={"muted_playbooks": mutes}, changed_by=changed_by
+        )
+
+
+def actor_action_type_opt_out(
+    *, tenant_id: str, actor_id: str, action_type: str, changed_by: str
+) -> ActorPreferences:
+    """Add ``action_type`` to the actor's opt-out categories (FR-14) unless already there."""
+    with transaction.atomic():
+        prefs = actor_preferences_get_for_update(tenant_id=tenant_id, actor_id=actor_id)
+        if action_type in prefs.opt_out_categories:
+            return prefs
+        return actor_preferences_update(
+            tenant_id=tenant_id,
+            actor_id=actor_id,
+            changes={"opt_out_categories": [*prefs.opt_out_categories, action_type]},
+            changed_by=changed_by,
+        )
+
+
+def actor_preferences_get_for_update(*, tenant_id: str, actor_id: str) -> ActorPreferences:
+    """The actor's preferences row, locked for this transaction (created with defaults if absent)."""
+    prefs, _ = ActorPreferences.objects.select_for_update().get_or_create(
+        tenant_id=tenant_id, actor_id=actor_id
+    )
+    return prefs

@@ -38,7 +38,8 @@ def policy_gate(actions: Iterable[ProposedAction], policy: PolicyView) -> Gated:
 
 
 def preference_gate(actions: Iterable[ProposedAction], prefs: PreferencesView, *, now: datetime) -> Gated:
-    """Snooze drops everything; opted-out types are dropped; surfaces narrow to preferred ones."""
+    """Snooze drops everything; opted-out types and muted playbooks are dropped; surfaces narrow to
+    preferred ones."""
     kept, suppressed = [], []
     snoozed = prefs.snooze_until is not None and prefs.snooze_until > now
     for action in actions:
@@ -49,6 +50,8 @@ def preference_gate(actions: Iterable[ProposedAction], prefs: PreferencesView, *
             suppressed.append(action.suppressed(Suppression.SNOOZED))
         elif action.type in prefs.opt_out_categories:
             suppressed.append(action.suppressed(Suppression.OPTED_OUT))
+        elif prefs.muted(action.playbook_id, now):
+            suppressed.append(action.suppressed(Suppression.MUTED_PLAYBOOK))
         elif not surfaces:
             suppressed.append(action.suppressed(Suppression.SURFACES_NOT_PREFERRED))
         else:

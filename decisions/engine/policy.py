@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -38,8 +39,14 @@ class PolicyView:
 
 @dataclass(frozen=True)
 class PreferencesView:
-    """Actor preferences (FR-14): opt-out action types, snooze, preferred surfaces (empty = all)."""
+    """Actor preferences (FR-14): opt-out action types, snooze, preferred surfaces (empty = all),
+    and the playbooks muted by "less like this" (``{playbook_id: until}``, issue 15)."""
 
     opt_out_categories: frozenset[str]
     preferred_surfaces: frozenset[str]
     snooze_until: datetime | None
+    muted_playbooks: Mapping[str, datetime] = field(default_factory=dict)
+
+    def muted(self, playbook_id: str, now: datetime) -> bool:
+        until = self.muted_playbooks.get(playbook_id)
+        return until is not None and until > now

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from mmm_project.tenancy import TenantQuerySet, tenant_id_field
-from mmm_project.vocabulary import ActionType, ActorType, OutcomeResult
+from mmm_project.vocabulary import ActionType, ActorType, Feedback, OutcomeResult
 
 
 class Decision(models.Model):
@@ -165,7 +165,8 @@ class Outcome(models.Model):
     )
     action_type = models.CharField(max_length=16, choices=ActionType.choices)
     actor_id = models.CharField(max_length=255)
-    result = models.CharField(max_length=16, choices=OutcomeResult.choices)
+    # Reported results, and the actor's feedback on the action (issue 15: less like this...).
+    result = models.CharField(max_length=16, choices=OutcomeResult.choices + Feedback.choices)
     reason = models.CharField(max_length=1000, blank=True)
     shown_at = models.DateTimeField(null=True, blank=True)
     interacted_at = models.DateTimeField(null=True, blank=True)

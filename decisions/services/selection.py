@@ -29,7 +29,7 @@ from decisions.engine.overrides import policy_gate_with_overrides
 from decisions.engine.policy import PolicyView, PreferencesView
 from decisions.engine.prioritise import action_priority, priority_base, rank_key
 from decisions.engine.routing import surface_payloads
-from decisions.fatigue_store import fatigue_store
+from decisions.fatigue_store import FatigueStore, fatigue_store
 from mmm_project import metrics, tracing
 from mmm_project.vocabulary import Suppression
 
@@ -110,12 +110,14 @@ def select_actions(
     now: datetime,
     reserve: bool,
     deadline: float | None = None,
+    store: FatigueStore | None = None,
 ) -> Selection:
     """Run compose and the gates over ``ranked`` in batches until nothing more can be delivered.
 
     ``deadline``: a ``time.perf_counter()`` value; past it, before any reservation is taken, the
     decision gets no actions (each kept one suppressed with ``degraded.latency_budget``).
-    ``reserve=False`` only checks the fatigue counters (dry runs).
+    ``reserve=False`` only checks the fatigue counters (dry runs). ``store`` defaults to the shared
+    fatigue store; a backtest passes an in-memory one driven by its simulated clock.
     """
     cap = policy.max_actions_per_decision
     variables, links = context.as_dict(), evidence_links(context)
@@ -151,6 +153,7 @@ def select_actions(
             now=now,
             reserve=reserve,
             deadline=deadline,
+            store=store or fatigue_store(),
         )
         if len(selection.delivered) >= cap:
             final_reason = final_reason or Suppression.CAP_PER_DECISION
@@ -173,6 +176,7 @@ def _gates(
     now: datetime,
     reserve: bool,
     deadline: float | None,
+    store: FatigueStore,
 ) -> str | None:
     """One batch through the gates into ``selection``; return a reason that ends the selection."""
     suppressed = selection.suppressed
@@ -218,6 +222,7 @@ def _gates(
             policy=policy,
             now=now,
             reserve=reserve,
+            store=store,
         )
         tracing.set_attributes(
             span,
@@ -244,10 +249,10 @@ def _reserve(
     policy: PolicyView,
     now: datetime,
     reserve: bool,
+    store: FatigueStore,
 ) -> None:
     """Cap per decision and take each action's fatigue slots, in priority order (FR-7); kept ones
     get their surface payloads (FR-8). ``reserve=False`` only checks the counters."""
-    store = fatigue_store()
     for action in ranked:
         if len(selection.delivered) >= policy.max_actions_per_decision:
             selection.suppressed.append(action.suppressed(Suppression.CAP_PER_DECISION))

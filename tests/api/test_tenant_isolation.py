@@ -127,5 +127,6 @@ def test_actor_preferences_defaults_when_none_stored(client_for):
         "opt_out_categories": [],
         "preferred_surfaces": [],
         "snooze_until": None,
+        "muted_playbooks": [],
         "updated_at": None,
     }

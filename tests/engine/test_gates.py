@@ -57,3 +57,13 @@ def test_opt_out_and_preferred_surfaces():
     kept, suppressed = preference_gate(actions, view, now=NOW)
     assert [(a.type, a.surfaces) for a in kept] == [("mirror", ("ci",))]
     assert [s["reason"] for s in suppressed] == ["actor.opted_out", "actor.surfaces_not_preferred"]
+
+
+def test_a_muted_playbook_is_suppressed_until_the_mute_ends():
+    actions = [proposed("mirror", name="noisy"), proposed("mirror", name="quiet")]
+    view = prefs(muted_playbooks={"id-noisy": NOW + timedelta(days=1)})
+    kept, suppressed = preference_gate(actions, view, now=NOW)
+    assert [a.playbook_name for a in kept] == ["quiet"]
+    assert [(s["playbook_id"], s["reason"]) for s in suppressed] == [("id-noisy", "actor.muted_playbook")]
+    kept, _ = preference_gate(actions, view, now=NOW + timedelta(days=2))
+    assert len(kept) == 2
