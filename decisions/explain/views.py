@@ -8,14 +8,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from decisions.explain.feedback import action_feedback_create
 from decisions.explain.serializers import (
     ActionExplanationSerializer,
     DecisionExplanationSerializer,
     FeedbackInputSerializer,
     FeedbackOutputSerializer,
 )
-from decisions.services.explain import action_explanation, decision_explanation
-from decisions.services.feedback import action_feedback_create
+from decisions.explain.services import action_explanation, decision_explanation
 from mmm_project.auth.permissions import HasScope
 
 
