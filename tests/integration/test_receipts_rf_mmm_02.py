@@ -26,7 +26,8 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-ERIS_DELAY = 0.6  # seconds ERIS takes to answer, failures included
+# Seconds ERIS takes to answer, failures included: far above a decide, even on a loaded machine.
+ERIS_DELAY = 1.5
 
 
 def _decide(client, index: int) -> float:
@@ -43,7 +44,7 @@ def _decide(client, index: int) -> float:
     return elapsed
 
 
-def _wait_until_all_sent(timeout: float = 45.0) -> list[Receipt]:
+def _wait_until_all_sent(timeout: float = 90.0) -> list[Receipt]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         receipts = list(Receipt.objects.all())
@@ -86,7 +87,7 @@ def test_rf_mmm_02_eris_failing_then_recovering(setup, worker_app, through_the_b
         publish_playbook(mirror_playbook())  # two admin receipts
         latencies = [_decide(client, i) for i in range(5)]  # five decision receipts
         receipts = _wait_until_all_sent()
-    # decide never waited on ERIS, which takes 0.6 s per answer
+    # decide never waited on ERIS, which takes 1.5 s per answer
     assert max(latencies) < ERIS_DELAY, latencies
     assert len(receipts) == 7
     _assert_each_stored_once(eris, receipts)
