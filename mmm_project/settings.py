@@ -192,6 +192,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "receipts.sweep",
         "schedule": env.int("RECEIPT_SWEEP_INTERVAL_SECONDS", default=60),
     },
+    # Backstop of the receipt ledger's after-commit append (receipts.ledger.services).
+    "receipt-log-sweep": {
+        "task": "receipts.log_sweep",
+        "schedule": env.float("RECEIPT_LOG_SWEEP_SECONDS", 5.0),
+    },
     "ingest-sweep": {
         "task": "ingest.sweep",
         "schedule": env.int("INGEST_SWEEP_INTERVAL_SECONDS", default=60),

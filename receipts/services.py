@@ -23,6 +23,7 @@ from mmm_project.background.outbox import Outbox
 from mmm_project.clients.eris import post_receipt
 from mmm_project.events import publish_after_commit
 from receipts.documents import admin_config_body
+from receipts.ledger.services import receipt_log_append_soon
 from receipts.models import Receipt, ReceiptStatus
 from receipts.pseudonyms import receipt_body_pseudonymise
 from receipts.signing import ALGORITHM, sign
@@ -66,6 +67,7 @@ def receipt_create(*, build: Callable[[str], dict[str, Any]]) -> Receipt:
     )
     if receipt.status == ReceiptStatus.PENDING:
         OUTBOX.enqueue_after_commit([receipt_id])
+    receipt_log_append_soon(tenant_id=receipt.tenant_id)  # the tamper-evident log, off this path
     return receipt
 
 

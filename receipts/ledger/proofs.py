@@ -90,13 +90,15 @@ def root_from_inclusion(index: int, size: int, leaf: bytes, path: list[bytes]) -
 
 
 def verify_inclusion(index: int, size: int, leaf: bytes, path: list[bytes], root: bytes) -> None:
-    """Check that ``leaf`` is entry ``index`` of the tree of ``size`` with ``root``; raise ProofError if not."""
+    """Check that ``leaf`` is entry ``index`` of the tree of ``size`` with ``root`` (else ProofError)."""
     _check_hashes(root)
     if root_from_inclusion(index, size, leaf, path) != root:
         raise ProofError("inclusion path does not lead to the tree head's root")
 
 
-def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes, proof: list[bytes]) -> None:
+def verify_consistency(
+    first: int, second: int, first_root: bytes, second_root: bytes, proof: list[bytes]
+) -> None:
     """Check that the tree of ``second`` leaves extends the one of ``first`` (RFC 9162 2.1.4.2).
 
     Raises ProofError if it does not, or if the sizes or the proof's length are impossible.

@@ -65,7 +65,9 @@ class CompactRange:
         """Load a frontier stored as its hashes concatenated (``to_bytes``)."""
         hashes = [bytes(frontier[i : i + HASH_SIZE]) for i in range(0, len(frontier), HASH_SIZE)]
         if len(hashes) != size.bit_count():
-            raise ValueError(f"a frontier of a {size}-leaf tree has {size.bit_count()} hashes, not {len(hashes)}")
+            raise ValueError(
+                f"a frontier of a {size}-leaf tree has {size.bit_count()} hashes, not {len(hashes)}"
+            )
         return cls(size=size, hashes=hashes)
 
     def to_bytes(self) -> bytes:

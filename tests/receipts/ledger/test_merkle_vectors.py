@@ -30,23 +30,40 @@ from receipts.ledger.tree import CompactRange, root_of, subtree_hash
 
 PROBES = json.loads((Path(__file__).parent / "rfc6962_probes.json").read_text())
 
-LEAF_INPUTS = [bytes.fromhex(h) for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-                                          "606162636465666768696a6b6c6d6e6f"]]
+LEAF_INPUTS = [
+    bytes.fromhex(h)
+    for h in [
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    ]
+]
 NODE_HASHES = [
-    ["6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-     "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-     "0298d122906dcfc10892cb53a73992fc5b9f493ea4c9badb27b791b4127a7fe7",
-     "07506a85fd9dd2f120eb694f86011e5bb4662e5c415a62917033d4a9624487e7",
-     "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-     "4271a26be0d8a84f0bd54c8c302e7cb3a3b5d1fa6780a40bcce2873477dab658",
-     "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
-     "46f6ffadd3d06a09ff3c5860d2755c8b9819db7df44251788c7d8e3180de8eb1"],
-    ["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-     "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-     "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-     "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0"],
-    ["d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-     "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"],
+    [
+        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+        "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+        "0298d122906dcfc10892cb53a73992fc5b9f493ea4c9badb27b791b4127a7fe7",
+        "07506a85fd9dd2f120eb694f86011e5bb4662e5c415a62917033d4a9624487e7",
+        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+        "4271a26be0d8a84f0bd54c8c302e7cb3a3b5d1fa6780a40bcce2873477dab658",
+        "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
+        "46f6ffadd3d06a09ff3c5860d2755c8b9819db7df44251788c7d8e3180de8eb1",
+    ],
+    [
+        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+        "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+    ],
+    [
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+    ],
     ["5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"],
 ]
 ROOTS = [
@@ -77,7 +94,10 @@ def test_the_hasher_matches_rfc6962_vectors():
     assert EMPTY_ROOT.hex() == ROOTS[0]
     assert leaf_hash(b"").hex() == "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
     assert leaf_hash(b"L123456").hex() == "395aa064aa4c29f7010acfe3f25db9485bbd4b91897b6ad7ad547639252b4d56"
-    assert node_hash(b"N123", b"N456").hex() == "aa217fe888e47007fa15edab33c2b492a722cb106c64667fc2b044444de66bbb"
+    assert (
+        node_hash(b"N123", b"N456").hex()
+        == "aa217fe888e47007fa15edab33c2b492a722cb106c64667fc2b044444de66bbb"
+    )
 
 
 @pytest.mark.parametrize("size", range(9))
@@ -93,7 +113,9 @@ def test_roots_of_every_prefix_match_the_reference_tree(size):
 
 def test_appending_stores_exactly_the_reference_nodes():
     stored = _nodes(8)
-    expected = {(level, i): bytes.fromhex(h) for level, row in enumerate(NODE_HASHES) for i, h in enumerate(row)}
+    expected = {
+        (level, i): bytes.fromhex(h) for level, row in enumerate(NODE_HASHES) for i, h in enumerate(row)
+    }
     assert stored == expected
 
 
@@ -105,8 +127,13 @@ def test_a_frontier_of_the_wrong_length_is_refused():
 @pytest.mark.parametrize("name", sorted(PROBES["inclusion"]))
 def test_inclusion_probes(name):
     probe = PROBES["inclusion"][name]
-    args = (probe["leafIdx"], probe["treeSize"], base64.b64decode(probe.get("leafHash") or ""),
-            _b64(probe["proof"]), base64.b64decode(probe.get("root") or ""))
+    args = (
+        probe["leafIdx"],
+        probe["treeSize"],
+        base64.b64decode(probe.get("leafHash") or ""),
+        _b64(probe["proof"]),
+        base64.b64decode(probe.get("root") or ""),
+    )
     if probe["wantErr"]:
         with pytest.raises(ProofError):
             verify_inclusion(*args)
@@ -117,8 +144,13 @@ def test_inclusion_probes(name):
 @pytest.mark.parametrize("name", sorted(PROBES["consistency"]))
 def test_consistency_probes(name):
     probe = PROBES["consistency"][name]
-    args = (probe["size1"], probe["size2"], base64.b64decode(probe.get("root1") or ""),
-            base64.b64decode(probe.get("root2") or ""), _b64(probe["proof"]))
+    args = (
+        probe["size1"],
+        probe["size2"],
+        base64.b64decode(probe.get("root1") or ""),
+        base64.b64decode(probe.get("root2") or ""),
+        _b64(probe["proof"]),
+    )
     if probe["wantErr"]:
         with pytest.raises(ProofError):
             verify_consistency(*args)
@@ -159,7 +191,9 @@ def test_every_generated_proof_in_trees_up_to_70_leaves_verifies():
             verify_consistency(first, size, roots[first], roots[size], proof)
             if first < size:
                 with pytest.raises(ProofError):
-                    verify_consistency(first, size, roots[first - 1] if first > 1 else roots[2], roots[size], proof)
+                    verify_consistency(
+                        first, size, roots[first - 1] if first > 1 else roots[2], roots[size], proof
+                    )
 
 
 def _nodes_of(leaves):
