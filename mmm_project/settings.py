@@ -192,8 +192,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "receipts.sweep",
         "schedule": env.int("RECEIPT_SWEEP_INTERVAL_SECONDS", default=60),
     },
-    # Backstop of the receipt ledger's after-commit append (receipts.ledger.services).
-    "receipt-log-sweep": {
+    "receipt-log-sweep": {  # backstop of the receipt log's after-commit append (receipts.ledger)
         "task": "receipts.log_sweep",
         "schedule": env.float("RECEIPT_LOG_SWEEP_SECONDS", 5.0),
     },

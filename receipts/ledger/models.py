@@ -7,7 +7,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from mmm_project.tenancy import TENANT_ID_MAX_LENGTH, TenantQuerySet, tenant_id_field
+from mmm_project.tenancy import TenantQuerySet, tenant_id_field
 
 
 class ReceiptLog(models.Model):
@@ -15,11 +15,14 @@ class ReceiptLog(models.Model):
     per tenant); the frontier (right-edge subtree roots, ``tree.CompactRange``) makes an append
     O(log n) without reading earlier leaves."""
 
-    tenant_id = models.CharField(max_length=TENANT_ID_MAX_LENGTH, primary_key=True)
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant_id = tenant_id_field(unique=True)
     size = models.PositiveBigIntegerField(default=0)
     root_hash = models.BinaryField(max_length=32)
     frontier = models.BinaryField(help_text="Right-edge subtree roots, 32 bytes each, largest first.")
     updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
 
     class Meta:
         db_table = "mmm_receipt_logs"
@@ -33,7 +36,7 @@ class LogNode(models.Model):
     leaves ``[index * 2**level, (index + 1) * 2**level)``. Written once, never changed; proofs
     read only the few they need."""
 
-    id = models.BigAutoField(primary_key=True)
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant_id = tenant_id_field()
     level = models.PositiveSmallIntegerField()
     index = models.PositiveBigIntegerField()
