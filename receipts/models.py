@@ -63,6 +63,12 @@ class Receipt(models.Model):
         editable=False,
         help_text="Its entry in the tenant's receipt log (receipts.ledger); empty until appended.",
     )
+    leaf_hash = models.BinaryField(
+        max_length=32,
+        null=True,
+        editable=False,
+        help_text="SHA-256(0x00 || signed bytes), made when signed: what the log appends.",
+    )
 
     objects = TenantQuerySet.as_manager()
 

@@ -14,15 +14,15 @@ tree heads:
 A receipt redacted on actor deletion (``redacted_at``, from before pseudonyms) no longer has the
 signed bytes, so its leaf cannot be recomputed: it is counted, and its log entry stands.
 
-Speed: the signed bytes are first made with ``json.dumps(sort_keys=True)`` (ten times faster than
-RFC 8785 in Python) and, if the signature verifies over them, they *are* the signed bytes; else
-RFC 8785 decides. Receipts are read in chunks of ``CHUNK`` indexes, by ``workers`` processes for
-logs from ``PARALLEL_FROM`` receipts (each process its own database connection).
+Speed: the signed bytes are first made with ``orjson`` (sorted keys, compact; fifty times faster
+than RFC 8785 in Python) and, if the signature verifies over them, they *are* the signed bytes
+(anything else would be a forged signature); else RFC 8785 decides. Receipts are read in chunks
+of ``CHUNK`` indexes, by ``workers`` processes for logs from ``PARALLEL_FROM`` receipts (each
+process its own database connection).
 """
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -30,7 +30,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import orjson
 from django.db import connections
+from django.db.models import TextField
+from django.db.models.functions import Cast
+from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
@@ -87,7 +91,8 @@ def _verify(keys: dict[str, VerifyKey], kid: str, message: bytes, signature: str
     if key is None:
         return False
     try:
-        key.verify(message, b64url_decode(signature))
+        # libsodium's check of signature || message (VerifyKey.verify, less its Python overhead)
+        crypto_sign_open(b64url_decode(signature) + message, key.encode())
     except (BadSignatureError, ValueError, TypeError):
         return False
     return True
@@ -99,8 +104,8 @@ def check_receipt(
     """``(leaf hash, status)`` of one stored receipt; status ``valid``, ``invalid`` or ``redacted``."""
     if not redacted:
         try:
-            fast = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-        except (TypeError, ValueError, UnicodeEncodeError):
+            fast = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+        except (TypeError, ValueError):  # orjson.JSONEncodeError: e.g. an integer beyond 64 bits
             fast = b""
         if fast and _verify(keys, kid, fast, signature):
             return leaf_hash(fast), "valid"  # verified: these are exactly the signed bytes
@@ -128,11 +133,12 @@ def _scan(tenant_id: str, raw_keys: dict[str, bytes], bounds: tuple[int | None, 
     else:
         rows = rows.filter(leaf_index__gte=begin, **({"leaf_index__lt": end} if end is not None else {}))
     out: list[Checked] = []
-    values = rows.values_list(
-        "leaf_index", "receipt_id", "kind", "kid", "payload", "signature", "redacted_at"
+    # The body as text, decoded here once (a JSONField value costs a second, slower pass).
+    values = rows.annotate(body=Cast("payload", output_field=TextField())).values_list(
+        "leaf_index", "receipt_id", "kind", "kid", "body", "signature", "redacted_at"
     )
-    for index, rid, kind, kid, payload, signature, redacted_at in values.iterator(chunk_size=2000):
-        leaf, status = check_receipt(keys, payload, signature, kid, redacted_at is not None)
+    for index, rid, kind, kid, body, signature, redacted_at in values.iterator(chunk_size=2000):
+        leaf, status = check_receipt(keys, orjson.loads(body), signature, kid, redacted_at is not None)
         out.append((index, str(rid), kind, kid, leaf, status))
     return out
 

@@ -69,9 +69,13 @@ def test_batches_grow_the_same_tree_as_one_append():
 
 
 def test_the_leaf_is_over_the_signed_body_so_redaction_never_rewrites_the_log():
-    # given an appended receipt whose body is later redacted (legacy actor deletion path)
-    (receipt,) = make_receipts(1)
+    # given a receipt signed now (its leaf made with its signature) and one from before the log
+    receipt, legacy = make_receipts(2)
+    assert bytes(receipt.leaf_hash) == receipt_leaf_hash(receipt.payload)
+    Receipt.objects.filter(pk=legacy.pk).update(leaf_hash=None)
     receipt_log_append(tenant_id="tenant-a")
+    # then both leaves are over the signed bytes, the legacy one made from its stored body
+    assert bytes(LogNode.objects.get(level=0, index=1).hash) == receipt_leaf_hash(legacy.payload)
     leaf = bytes(LogNode.objects.get(level=0, index=0).hash)
     assert leaf == receipt_leaf_hash({**receipt.payload, "signature": {"ignored": True}})
     Receipt.objects.filter(pk=receipt.pk).update(payload={**receipt.payload, "actor_id": "deleted-1"})
@@ -125,3 +129,15 @@ def test_beat_runs_the_log_sweep_every_few_seconds():
 
     app.loader.import_default_modules()
     assert {"receipts.log_sweep", "receipts.log_append", "receipts.head_emit"} <= set(app.tasks)
+
+
+def test_sweep_receipts_appends_the_logs_in_the_embedded_default():
+    import io
+
+    from django.core.management import call_command
+
+    make_receipts(3)
+    out = io.StringIO()
+    call_command("sweep_receipts", stdout=out)
+    assert "1 tenant receipt log(s) appended" in out.getvalue()
+    assert ReceiptLog.objects.get(tenant_id="tenant-a").size == 3

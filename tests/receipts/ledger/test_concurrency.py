@@ -37,7 +37,7 @@ def test_concurrent_writers_and_appenders_leave_one_leaf_per_receipt():
             for round_ in range(ROUNDS):
                 make_receipts(2, start=100 * n + 2 * round_)
                 appended.append(receipt_log_append(tenant_id="tenant-a", limit=5))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()
