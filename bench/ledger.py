@@ -268,7 +268,8 @@ def _seed_verify(count: int) -> dict:
 
     from receipts.ledger.services import receipt_log_append
     from receipts.models import Receipt
-    from receipts.signing import sign
+    from receipts.ledger.hashing import leaf_hash
+    from receipts.signing import sign_canonical
 
     template = (
         Receipt.objects.filter(tenant_id=TENANT, kind="decision").order_by("created_at").first().payload
@@ -278,7 +279,7 @@ def _seed_verify(count: int) -> dict:
     for i in range(count):
         body = copy.deepcopy(template)
         body.update(receipt_id=str(uuid.uuid4()), decision_id=str(uuid.uuid4()), tenant_id=VERIFY_TENANT)
-        signature, kid = sign(body)
+        signature, kid, signed = sign_canonical(body)
         at = now + timedelta(microseconds=i)
         batch.append(
             Receipt(
@@ -289,6 +290,7 @@ def _seed_verify(count: int) -> dict:
                 payload=body,
                 signature=signature,
                 kid=kid,
+                leaf_hash=leaf_hash(signed),
                 status="local",
                 created_at=at,
                 updated_at=at,
