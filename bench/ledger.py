@@ -32,6 +32,7 @@ import http.client
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -165,6 +166,29 @@ def _unlogged(tenant_id: str) -> tuple[int, float]:
     return row["n"], (timezone.now() - row["at"]).total_seconds() if row["at"] else 0.0
 
 
+def _free_port(first: int) -> int:
+    """The first port from ``first`` (within the next 100) that nothing listens on."""
+    import socket
+
+    for port in range(first, first + 100):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise SystemExit(f"no free port in {first}-{first + 99}")
+
+
+def _healthy(port: int) -> bool:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn.request("GET", "/v1/mmm/health")
+        return conn.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+
+
 def _concurrency(clients: int, seconds: int, port: int, env: dict) -> dict:
     from django.db import connection
 
@@ -173,6 +197,7 @@ def _concurrency(clients: int, seconds: int, port: int, env: dict) -> dict:
     from receipts.models import Receipt
 
     _seed(CONCURRENT_TENANT)
+    port = _free_port(port)
     web = subprocess.Popen(  # noqa: S603
         [str(VENV_BIN / "gunicorn"), "mmm_project.wsgi", "--config", "gunicorn.conf.py"],
         cwd=ROOT,
@@ -181,16 +206,17 @@ def _concurrency(clients: int, seconds: int, port: int, env: dict) -> dict:
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/v1/mmm/health")
+        for _ in range(150):
+            if _healthy(port):
                 break
-            except OSError:
-                time.sleep(0.2)
+            time.sleep(0.2)
+        else:
+            raise SystemExit(f"gunicorn did not answer on port {port}")
         token = mint_token(tenant_id=CONCURRENT_TENANT, actor_id="bench-actor", scopes=["mmm.decide"])
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         stop = time.monotonic() + seconds
         counts = {"ok": 0, "failed": 0}
+        statuses: dict[str, int] = {}
         latencies: list[float] = []
         lock = threading.Lock()
         lags: list[float] = []
@@ -205,12 +231,13 @@ def _concurrency(clients: int, seconds: int, port: int, env: dict) -> dict:
                     conn.request("POST", "/v1/mmm/decide", body=body, headers=headers)
                     response = conn.getresponse()
                     response.read()
-                    ok = response.status == 200
-                except (OSError, http.client.HTTPException):
-                    ok = False
+                    status = str(response.status)
+                except (OSError, http.client.HTTPException) as exc:
+                    status = type(exc).__name__
                     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 with lock:
-                    counts["ok" if ok else "failed"] += 1
+                    counts["ok" if status == "200" else "failed"] += 1
+                    statuses[status] = statuses.get(status, 0) + 1
                     latencies.append((time.perf_counter() - started) * 1000)
                 i += 1
 
@@ -245,6 +272,7 @@ def _concurrency(clients: int, seconds: int, port: int, env: dict) -> dict:
         "seconds": seconds,
         "decides_ok": counts["ok"],
         "decides_failed": counts["failed"],
+        "answers": statuses,
         "decides_per_second": round(counts["ok"] / seconds, 1),
         "client_latency": _percentiles(latencies),
         "receipts": total,
@@ -266,9 +294,9 @@ def _seed_verify(count: int) -> dict:
 
     from django.utils import timezone
 
+    from receipts.ledger.hashing import leaf_hash
     from receipts.ledger.services import receipt_log_append
     from receipts.models import Receipt
-    from receipts.ledger.hashing import leaf_hash
     from receipts.signing import sign_canonical
 
     template = (
@@ -317,13 +345,16 @@ def _verify(env: dict, workers: int | None) -> dict:
     command = [sys.executable, "manage.py", "verify_receipts", "--tenant", VERIFY_TENANT]
     if workers is not None:
         command += ["--workers", str(workers)]
-    started = time.monotonic()
+    started, cpu = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)  # noqa: S603
     seconds = round(time.monotonic() - started, 2)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = round(after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime, 2)
     lines = done.stdout.strip().splitlines()
     return {
         "workers": workers or "auto",
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "exit_code": done.returncode,
         "progress_lines": sum(1 for line in lines if "receipts checked (" in line),
         "summary": lines[-1] if lines else "",
@@ -361,7 +392,9 @@ def _write(report: dict) -> None:
     lat, conc, ver = report.get("latency"), report.get("concurrency"), report.get("verify")
     parts = [
         f"# Receipt ledger (issue 14)\n\n`{report['command']}` on {report['database']}, Python "
-        f"{report['python']}, {report['machine']}; a Celery worker (1 process, with beat) throughout.\n"
+        f"{report['python']}, {report['machine']}; a Celery worker (1 process, with beat) throughout. "
+        f"Load average at start: {report.get('load_average_at_start')} (other test suites share the "
+        "machine).\n"
     ]
     if lat:
         r = lat["results"]
@@ -373,7 +406,7 @@ def _write(report: dict) -> None:
         parts.append(
             "## Decide latency, log off and on\n\nOff: no enqueue (the worker has nothing to append). "
             "On: the real path, the worker appending alongside. Alternating child processes; "
-            "wall clock, ms.\n\n"
+            f"wall clock, ms. Load average when it started: {lat.get('load_average_at_start')}.\n\n"
             "| decide | off p50 | on p50 | off p95 | on p95 | p50 ratio on/off |\n|---|---|---|---|---|---|\n"
             f"{rows}\n\nPer round (`decision_create` p50 off / on): "
             + ", ".join(f"{p['off']} / {p['on']}" for p in lat["rounds_p50_direct"])
@@ -384,7 +417,8 @@ def _write(report: dict) -> None:
             f"## Concurrent decides\n\n{conc['clients']} connections for {conc['seconds']} s through "
             f"gunicorn (3 workers): {conc['decides_ok']} decides ({conc['decides_per_second']}/s), "
             f"{conc['decides_failed']} failed; client p50 {conc['client_latency']['p50_ms']} ms, "
-            f"p95 {conc['client_latency']['p95_ms']} ms.\n\n"
+            f"p95 {conc['client_latency']['p95_ms']} ms; answers {conc.get('answers')}. Load average when it "
+            f"started: {conc.get('load_average_at_start')}.\n\n"
             f"- receipts {conc['receipts']}, with a leaf {conc['receipts_with_leaf']}, distinct leaf indexes "
             f"{conc['distinct_leaf_indexes']}, range {conc['leaf_index_range']}: **no gaps, no duplicates: "
             f"{conc['no_gaps_no_duplicates']}**; `log_audit` passes: **{conc['audit_ok']}**\n"
@@ -395,7 +429,8 @@ def _write(report: dict) -> None:
         )
     if ver:
         runs = "\n".join(
-            f"| {v['workers']} | **{v['seconds']}** | {v['exit_code']} | {v['progress_lines']} |"
+            f"| {v['workers']} | **{v['seconds']}** | {v['cpu_seconds']} | {v['exit_code']} | "
+            f"{v['progress_lines']} |"
             for v in ver["runs"]
         )
         s = ver["seed"]
@@ -406,8 +441,9 @@ def _write(report: dict) -> None:
             f"{s['append_seconds']} s "
             f"({s['append_ms_per_receipt']} ms a receipt, 5,000 a batch). "
             "`manage.py verify_receipts --tenant` (whole process, Django start-up included):\n\n"
-            "| workers | seconds | exit | progress lines |\n"
-            f"|---|---|---|---|\n{runs}\n\nLast line: `{ver['runs'][0]['summary']}`\n"
+            f"Load average before: {ver.get('load_average_before')}.\n\n"
+            "| workers | wall seconds | CPU seconds (all processes) | exit | progress lines |\n"
+            f"|---|---|---|---|---|\n{runs}\n\nLast line: `{ver['runs'][0]['summary']}`\n"
         )
     (REPORTS / "ledger.md").write_text("\n".join(parts))
 
@@ -457,14 +493,27 @@ def main() -> int:
         "database": database,
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared)",
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
+    previous = REPORTS / "ledger.json"
+    if parts != {"latency", "concurrency", "verify"} and previous.exists():
+        # A partial run replaces its parts of the last report and keeps the others.
+        report = {
+            **json.loads(previous.read_text()),
+            **report,
+            "command": report["command"] + f" --parts {args.parts}",
+        }
     worker = _start_worker(env)
     try:
         if "latency" in parts:
-            report["latency"] = _latency(args.rounds, args.runs)
+            report["latency"] = {
+                **_latency(args.rounds, args.runs),
+                "load_average_at_start": report["load_average_at_start"],
+            }
             _write(report)
         if "concurrency" in parts:
             report["concurrency"] = _concurrency(args.clients, args.seconds, args.port, env)
+            report["concurrency"]["load_average_at_start"] = report["load_average_at_start"]
             print(json.dumps(report["concurrency"]), flush=True)
             _write(report)
     finally:
@@ -475,7 +524,11 @@ def main() -> int:
             _child_decides()
         seed = _seed_verify(args.receipts)
         print(json.dumps(seed), flush=True)
-        report["verify"] = {"seed": seed, "runs": [_verify(env, None), _verify(env, 1)]}
+        report["verify"] = {
+            "seed": seed,
+            "load_average_before": [round(x, 2) for x in os.getloadavg()],
+            "runs": [_verify(env, None), _verify(env, 1)],
+        }
         print(json.dumps(report["verify"]), flush=True)
     _write(report)
     return 0
