@@ -429,7 +429,7 @@ def _write(report: dict) -> None:
         )
     if ver:
         runs = "\n".join(
-            f"| {v['workers']} | **{v['seconds']}** | {v['cpu_seconds']} | {v['exit_code']} | "
+            f"| {v['workers']} | **{v['seconds']}** | {v.get('cpu_seconds', 'n/a')} | {v['exit_code']} | "
             f"{v['progress_lines']} |"
             for v in ver["runs"]
         )
