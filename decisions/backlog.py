@@ -5,7 +5,9 @@ work is counted whichever process answers, and cached ``CACHE_SECONDS`` so scrap
 
 - ``mmm_outbox_rows{outbox="receipts"|"deliveries", status="pending"|"sending"|"failed"}``;
 - ``mmm_outbox_oldest_pending_seconds{outbox}``: age of the oldest row still waiting;
-- ``mmm_signals_undecided``, ``mmm_signals_oldest_undecided_seconds``: stored signals not decided yet.
+- ``mmm_signals_undecided``, ``mmm_signals_oldest_undecided_seconds``: stored signals not decided yet;
+- ``mmm_receipt_log_waiting``, ``mmm_receipt_log_lag_seconds``: receipts not in their tenant's
+  tamper-evident log yet, and the age of the oldest (the append lag; seconds when healthy).
 """
 
 from __future__ import annotations
@@ -21,11 +23,15 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from decisions.models import Delivery, Signal, SignalStatus
-from receipts.models import Receipt
+from receipts.models import Receipt, SignedTreeHead
 
 CACHE_SECONDS = 15
 OUTBOX_STATUSES = ("pending", "sending", "failed")
-OUTBOXES = (("receipts", Receipt, "created_at"), ("deliveries", Delivery, "created_at"))
+OUTBOXES = (
+    ("receipts", Receipt, "created_at"),
+    ("deliveries", Delivery, "created_at"),
+    ("tree_heads", SignedTreeHead, "created_at"),
+)
 
 
 def backlog() -> dict[str, Any]:
@@ -46,7 +52,14 @@ def backlog() -> dict[str, Any]:
         }
     waiting = Signal.objects.filter(status__in=(SignalStatus.RECEIVED, SignalStatus.DECIDING))
     summary = waiting.aggregate(n=Count("pk"), oldest=Min("received_at"))
+    unlogged = Receipt.objects.filter(leaf_index__isnull=True).aggregate(
+        n=Count("pk"), oldest=Min("created_at")
+    )
     return {
+        "receipt_log": {
+            "waiting": unlogged["n"],
+            "lag_seconds": (now - unlogged["oldest"]).total_seconds() if unlogged["oldest"] else 0.0,
+        },
         "outboxes": outboxes,
         "signals": {
             "undecided": summary["n"],
@@ -85,4 +98,14 @@ class BacklogCollector(Collector):
             "mmm_signals_oldest_undecided_seconds",
             "Age of the oldest stored signal not decided yet.",
             value=data["signals"]["oldest_seconds"],
+        )
+        yield GaugeMetricFamily(
+            "mmm_receipt_log_waiting",
+            "Receipts not in their tenant's receipt log yet.",
+            value=data["receipt_log"]["waiting"],
+        )
+        yield GaugeMetricFamily(
+            "mmm_receipt_log_lag_seconds",
+            "Age of the oldest receipt not in its tenant's receipt log yet (append lag).",
+            value=data["receipt_log"]["lag_seconds"],
         )

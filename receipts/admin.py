@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from mmm_project.admin import ActionsOnlyAdmin, ReadOnlyAdmin, admin_actor_id
 from receipts.legal_hold import legal_hold_set
-from receipts.models import ActorKey, Receipt, ReceiptKey
+from receipts.models import ActorKey, LogNode, Receipt, ReceiptKey, ReceiptLog, SignedTreeHead
 
 
 def _hold(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, *, hold: bool) -> None:
@@ -66,3 +66,32 @@ class ActorKeyAdmin(ReadOnlyAdmin):
     list_display = ("tenant_id", "actor_id", "created_at")
     search_fields = ("tenant_id", "actor_id")
     fields = ("tenant_id", "actor_id", "created_at")
+
+
+@admin.register(ReceiptLog)
+class ReceiptLogAdmin(ReadOnlyAdmin):
+    """Each tenant's receipt log head (size, root); written only by the appending task."""
+
+    list_display = ("tenant_id", "size", "updated_at")
+    search_fields = ("tenant_id",)
+    fields = ("tenant_id", "size", "updated_at")
+
+
+@admin.register(LogNode)
+class LogNodeAdmin(ReadOnlyAdmin):
+    """Stored subtrees of the receipt logs (level 0: leaf hashes); never changed."""
+
+    list_display = ("tenant_id", "level", "index")
+    list_filter = ("level",)
+    search_fields = ("tenant_id",)
+    fields = ("tenant_id", "level", "index")
+
+
+@admin.register(SignedTreeHead)
+class SignedTreeHeadAdmin(ReadOnlyAdmin):
+    """Signed tree heads of the receipt logs and their delivery to ERIS."""
+
+    list_display = ("tenant_id", "tree_size", "status", "created_at")
+    list_filter = ("status",)
+    search_fields = ("tenant_id",)
+    ordering = ("-created_at",)

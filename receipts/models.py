@@ -57,12 +57,33 @@ class Receipt(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, help_text="Last status change (outbox sweep).")
+    leaf_index = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Its entry in the tenant's receipt log (receipts.ledger); empty until appended.",
+    )
+    leaf_hash = models.BinaryField(
+        max_length=32,
+        null=True,
+        editable=False,
+        help_text="SHA-256(0x00 || signed bytes), made when signed: what the log appends.",
+    )
 
     objects = TenantQuerySet.as_manager()
 
     class Meta:
         db_table = "mmm_receipts"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant_id", "leaf_index"], name="mmm_receipt_tenant_leaf_uniq"),
+        ]
         indexes = [
+            # The appender's backlog: receipts not in the log yet (a few seconds' worth).
+            models.Index(
+                fields=["tenant_id", "created_at"],
+                name="mmm_receipt_unlogged",
+                condition=models.Q(leaf_index__isnull=True),
+            ),
             models.Index(fields=["tenant_id", "created_at"], name="mmm_receipt_tenant_created"),
             models.Index(fields=["status", "updated_at"], name="mmm_receipt_status_updated"),
             models.Index(fields=["status", "next_attempt_at"], name="mmm_receipt_status_next"),
@@ -116,3 +137,6 @@ class ActorKey(models.Model):
 
     def __str__(self) -> str:
         return f"key {self.id}"
+
+
+from receipts.ledger.models import LogNode, ReceiptLog, SignedTreeHead  # noqa: E402, F401  (the app's models)

@@ -23,9 +23,11 @@ from mmm_project.background.outbox import Outbox
 from mmm_project.clients.eris import post_receipt
 from mmm_project.events import publish_after_commit
 from receipts.documents import admin_config_body
+from receipts.ledger.hashing import leaf_hash
+from receipts.ledger.services import receipt_log_append_soon
 from receipts.models import Receipt, ReceiptStatus
 from receipts.pseudonyms import receipt_body_pseudonymise
-from receipts.signing import ALGORITHM, sign
+from receipts.signing import ALGORITHM, sign_canonical
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ def receipt_create(*, build: Callable[[str], dict[str, Any]]) -> Receipt:
     now = timezone.now()
     # Receipts never hold an actor id: the signed body carries its pseudonym (NFR-3).
     body = receipt_body_pseudonymise(build(str(receipt_id)))
-    signature, kid = sign(body)
+    signature, kid, signed = sign_canonical(body)
     receipt = Receipt.objects.create(
         receipt_id=receipt_id,
         tenant_id=body["tenant_id"],
@@ -59,6 +61,8 @@ def receipt_create(*, build: Callable[[str], dict[str, Any]]) -> Receipt:
         payload=body,
         signature=signature,
         kid=kid,
+        # Its receipt-log leaf, over the signed bytes as they are now (receipts.ledger.hashing).
+        leaf_hash=leaf_hash(signed),
         status=ReceiptStatus.PENDING if settings.ERIS_URL else ReceiptStatus.LOCAL,
         created_at=now,
         updated_at=now,
@@ -66,6 +70,7 @@ def receipt_create(*, build: Callable[[str], dict[str, Any]]) -> Receipt:
     )
     if receipt.status == ReceiptStatus.PENDING:
         OUTBOX.enqueue_after_commit([receipt_id])
+    receipt_log_append_soon(tenant_id=receipt.tenant_id)  # the tamper-evident log, off this path
     return receipt
 
 

@@ -86,9 +86,15 @@ def current_signer() -> ReceiptSigner:
 
 def sign(body: dict[str, Any]) -> tuple[str, str]:
     """Sign the canonical form of ``body``; return ``(signature base64url, kid)``."""
+    signature, kid, _ = sign_canonical(body)
+    return signature, kid
+
+
+def sign_canonical(body: dict[str, Any]) -> tuple[str, str, bytes]:
+    """``sign``, also returning the signed bytes (the RFC 8785 form of ``body``)."""
     signer = current_signer()
-    signature = signer.key.sign(canonical_bytes(body)).signature
-    return b64url(signature), signer.kid
+    message = canonical_bytes(body)
+    return b64url(signer.key.sign(message).signature), signer.kid, message
 
 
 @dataclass(frozen=True)

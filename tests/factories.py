@@ -22,7 +22,7 @@ from decisions.models import (
 from experiments.models import Experiment
 from playbooks.models import Playbook, PlaybookStatus, PlaybookTrigger, PlaybookVersion
 from preferences.models import ActorPreferences, TenantPolicy
-from receipts.models import ActorKey, Receipt, ReceiptKey
+from receipts.models import ActorKey, LogNode, Receipt, ReceiptKey, ReceiptLog, SignedTreeHead
 
 
 class SignalFactory(factory.django.DjangoModelFactory):
@@ -268,3 +268,33 @@ class LLMUsageFactory(factory.django.DjangoModelFactory):
     tenant_id = "tenant-a"
     day = factory.LazyFunction(lambda: timezone.now().date())
     tokens = 100
+
+
+class ReceiptLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReceiptLog
+
+    tenant_id = factory.Sequence(lambda n: f"tenant-log-{n}")
+    root_hash = bytes.fromhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    frontier = b""
+
+
+class LogNodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LogNode
+
+    tenant_id = "tenant-a"
+    level = 0
+    index = factory.Sequence(lambda n: n)
+    hash = bytes(32)
+
+
+class SignedTreeHeadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SignedTreeHead
+
+    tenant_id = "tenant-a"
+    tree_size = factory.Sequence(lambda n: n + 1)
+    payload = factory.LazyAttribute(lambda o: {"kind": "tree_head", "tree_size": o.tree_size})
+    signature = "unsigned-fixture"
+    kid = "fixture"

@@ -29,22 +29,28 @@ def _task(name: str) -> Task:
     return current_app.tasks[name]
 
 
-def _publish(task: Task, ids: list[str]) -> None:
+def _publish(task: Task, ids: list[str], countdown: float | None = None) -> None:
     """One message per id, all through one producer (one pooled broker connection) in a batch."""
     with task.app.producer_or_acquire() as producer:
         for item in ids:
-            task.apply_async(args=[item], retry=False, producer=producer)
+            task.apply_async(args=[item], retry=False, countdown=countdown, producer=producer)
 
 
 def enqueue(
-    task_name: str, ids: Iterable[str], *, from_request: bool = True, run_eagerly: bool = False
+    task_name: str,
+    ids: Iterable[str],
+    *,
+    from_request: bool = True,
+    run_eagerly: bool = False,
+    countdown: float | None = None,
 ) -> bool:
     """Queue the task ``task_name`` (``"receipts.emit"``...) once per id, with the id as its only
     argument; False when the broker cannot take them (rows stay waiting for their sweep).
 
     In the embedded default (tasks eager, no broker) nothing is queued unless ``run_eagerly``:
     then the task runs here, at once. ``from_request`` guards publishing with ``publish_breaker``;
-    sweeps, background jobs, always try (they are how waiting rows recover).
+    sweeps, background jobs, always try (they are how waiting rows recover). ``countdown``
+    (seconds) delays the task, e.g. so that it finds a batch of rows.
     """
     ids = [str(item) for item in ids]
     if not ids:
@@ -54,9 +60,9 @@ def enqueue(
     task = _task(task_name)
     try:
         if from_request and not current_app.conf.task_always_eager:
-            publish_breaker.call(_publish, task, ids)
+            publish_breaker.call(_publish, task, ids, countdown)
         else:
-            _publish(task, ids)
+            _publish(task, ids, countdown)
     except pybreaker.CircuitBreakerError:
         return False
     except Exception as exc:  # noqa: BLE001 - broker down, or (eager) the task failed: rows wait for the sweep
@@ -68,12 +74,19 @@ def enqueue(
 
 
 def enqueue_after_commit(
-    task_name: str, ids: Iterable[str], *, from_request: bool = True, run_eagerly: bool = False
+    task_name: str,
+    ids: Iterable[str],
+    *,
+    from_request: bool = True,
+    run_eagerly: bool = False,
+    countdown: float | None = None,
 ) -> None:
     """``enqueue`` once the caller's transaction commits (at once outside a transaction), so a
     worker never looks for a row that is not visible yet; nothing is queued on rollback."""
     ids = [str(item) for item in ids]
     if ids:
         transaction.on_commit(
-            lambda: enqueue(task_name, ids, from_request=from_request, run_eagerly=run_eagerly)
+            lambda: enqueue(
+                task_name, ids, from_request=from_request, run_eagerly=run_eagerly, countdown=countdown
+            )
         )

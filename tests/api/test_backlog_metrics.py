@@ -22,7 +22,9 @@ def _scrape() -> dict[tuple[str, tuple], float]:
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
         for family in text_string_to_metric_families(text)
         for sample in family.samples
-        if sample.name.startswith(("mmm_outbox", "mmm_signals_undecided", "mmm_signals_oldest"))
+        if sample.name.startswith(
+            ("mmm_outbox", "mmm_signals_undecided", "mmm_signals_oldest", "mmm_receipt_log")
+        )
     }
 
 
@@ -45,6 +47,10 @@ def test_the_scrape_shows_what_waits_to_be_sent_or_decided():
     assert gauges[("mmm_outbox_oldest_pending_seconds", (("outbox", "receipts"),))] >= 3600
     assert gauges[("mmm_signals_undecided", ())] == 1
     assert gauges[("mmm_signals_oldest_undecided_seconds", ())] >= 3600
+    # and the receipts wait for the tamper-evident log too: three, the oldest an hour old
+    assert gauges[("mmm_receipt_log_waiting", ())] == 3
+    assert gauges[("mmm_receipt_log_lag_seconds", ())] >= 3600
+    assert gauges[("mmm_outbox_rows", (("outbox", "tree_heads"), ("status", "pending")))] == 0
 
 
 def test_every_metric_the_alerting_rules_use_is_exported(client_for, settings):

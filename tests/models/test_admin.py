@@ -34,6 +34,9 @@ IMMUTABLE = {
     "receipts.Receipt",
     "receipts.ReceiptKey",
     "receipts.ActorKey",
+    "receipts.ReceiptLog",
+    "receipts.LogNode",
+    "receipts.SignedTreeHead",
     "decisions.ActorDeletionRequest",
 }
 FACTORIES = {
@@ -58,6 +61,9 @@ FACTORIES = {
     "experiments.Experiment": factories.ExperimentFactory,
     "receipts.Receipt": factories.ReceiptFactory,
     "receipts.ReceiptKey": factories.ReceiptKeyFactory,
+    "receipts.ReceiptLog": factories.ReceiptLogFactory,
+    "receipts.LogNode": factories.LogNodeFactory,
+    "receipts.SignedTreeHead": factories.SignedTreeHeadFactory,
 }
 MODELS = [m for label in PROJECT_APPS for m in apps.get_app_config(label).get_models()]
 

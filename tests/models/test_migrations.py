@@ -42,6 +42,7 @@ ADDED_SINCE = [
     ("receipts", "0002_outbox_backoff"),
     ("receipts", "0003_actor_keys"),
     ("receipts", "0004_actor_deletion"),
+    ("receipts", "0005_receipt_ledger"),
 ]
 
 

@@ -1,8 +1,9 @@
-"""``python manage.py sweep_receipts [--all]``: send pending receipts now.
+"""``python manage.py sweep_receipts [--all]``: send pending receipts now, append the receipt logs.
 
-In services mode beat runs this every minute; in the embedded default (no worker) this command
-sends them in-process. ``--all`` also sends receipts whose next attempt is not due yet (new
-ones, or ones backing off after failures).
+In services mode beat runs this every minute (and the log sweep every few seconds); in the
+embedded default (no worker) this command sends them, and appends every tenant's receipts not
+in its tamper-evident log yet (``receipt_log_sweep``), in-process. ``--all`` also sends
+receipts whose next attempt is not due yet (new ones, or ones backing off after failures).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from receipts.ledger.services import receipt_log_sweep
 from receipts.services import receipts_sweep
 
 
@@ -25,3 +27,5 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         count = receipts_sweep(due_only=not options["all"])
         self.stdout.write(f"{count} receipt(s) swept")
+        tenants = receipt_log_sweep()
+        self.stdout.write(f"{tenants} tenant receipt log(s) appended")

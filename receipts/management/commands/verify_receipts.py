@@ -1,50 +1,100 @@
-"""``python manage.py verify_receipts [--tenant T] [--since ISO-8601]``: check stored receipts' signatures.
+"""``python manage.py verify_receipts [--tenant T] [--since ISO-8601] [--workers N]``: check receipts.
 
-Prints one line per receipt that does not verify and a summary; exits non-zero if any fails.
+Without ``--since``, each tenant's receipt log is verified whole (``receipts.ledger.audit``):
+every receipt's signature, every signed tree head, and completeness: the tree recomputed from the
+stored receipts must be the signed one; a missing, inserted, reordered or changed receipt is named
+by its log index. With ``--since``, only the signatures of receipts from that time are checked (a
+time window cannot show completeness). Prints one line per problem, progress on long runs, and a
+summary; exits non-zero if anything fails.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 
+from receipts.ledger.audit import CHUNK, LogAudit, log_audit
 from receipts.models import Receipt
 from receipts.services import receipt_document
 from receipts.signing import verify_document
 
-CHUNK = 1000
+MAX_LINES = 200  # problem lines printed per tenant; the summary counts them all
 
 
 class Command(BaseCommand):
-    help = "Verify the Ed25519 signature of stored receipts."
+    help = "Verify stored receipts: signatures, and each tenant's receipt log (completeness, order)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant", help="only this tenant's receipts")
-        parser.add_argument("--since", help="only receipts created at or after this ISO 8601 time")
-        parser.add_argument("--verbose-ok", action="store_true", help="also list receipts that verify")
+        parser.add_argument(
+            "--since", help="only signatures of receipts created at or after this ISO 8601 time"
+        )
+        parser.add_argument(
+            "--verbose-ok", action="store_true", help="also list receipts that verify (--since)"
+        )
+        parser.add_argument(
+            "--workers", type=int, default=None, help="processes reading receipts (default: auto)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        receipts = Receipt.objects.all()
+        if options["since"]:
+            self._signatures_since(options)
+            return
+        tenants = [options["tenant"]] if options["tenant"] else self._tenants()
+        invalid = problems = 0
+        for tenant_id in tenants:
+            audit = self._audit(tenant_id, options["workers"])
+            invalid, problems = invalid + len(audit.invalid), problems + len(audit.findings)
+        if invalid or problems:
+            raise CommandError(f"{invalid} receipt(s) failed verification; {problems} log problem(s)")
+
+    def _tenants(self) -> list[str]:
+        return list(Receipt.objects.values_list("tenant_id", flat=True).distinct().order_by("tenant_id"))
+
+    def _audit(self, tenant_id: str, workers: int | None) -> LogAudit:
+        started = time.monotonic()
+
+        def progress(done: int, total: int) -> None:
+            if total > CHUNK:
+                self.stdout.write(
+                    f"  {tenant_id}: {done}/{total} receipts checked ({time.monotonic() - started:.1f} s)"
+                )
+
+        audit = log_audit(tenant_id=tenant_id, workers=workers, progress=progress)
+        for index, rid, kind, kid, _, _ in audit.invalid[:MAX_LINES]:
+            where = f"index {index}" if index is not None else "not in the log"
+            self.stdout.write(
+                f"INVALID {rid} {kind} kid={kid}: signature does not match the receipt ({where})"
+            )
+        for finding in audit.findings[:MAX_LINES]:
+            self.stdout.write(finding.line())
+        invalid, problems = len(audit.invalid), len(audit.findings)
+        self.stdout.write(
+            f"{tenant_id}: {audit.receipts} receipt(s) checked, {audit.valid} valid, {invalid} invalid, "
+            f"{audit.redacted} redacted (actor deleted; verified before redaction); log of "
+            f"{audit.log_size} entries, {audit.heads} signed head(s) (latest size {audit.head_size}), "
+            f"{problems} log problem(s), {audit.unlogged} receipt(s) not in the log yet; "
+            f"{time.monotonic() - started:.1f} s"
+        )
+        return audit
+
+    def _signatures_since(self, options: dict[str, Any]) -> None:
+        since = parse_datetime(options["since"])
+        if since is None:
+            raise CommandError("--since must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z")
+        receipts = Receipt.objects.filter(created_at__gte=since)
         if options["tenant"]:
             receipts = receipts.for_tenant(options["tenant"])
-        if options["since"]:
-            since = parse_datetime(options["since"])
-            if since is None:
-                raise CommandError("--since must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z")
-            receipts = receipts.filter(created_at__gte=since)
         checked = invalid = redacted = 0
-        for receipt in receipts.order_by("created_at").iterator(chunk_size=CHUNK):
+        for receipt in receipts.order_by("created_at").iterator(chunk_size=1000):
             checked += 1
             if receipt.redacted_at is not None:
                 # Written before pseudonyms, its actor was deleted: the id was replaced after the
                 # signature verified, so the signature (over the original body) cannot be checked.
                 redacted += 1
-                if options["verbose_ok"]:
-                    self.stdout.write(
-                        f"redacted {receipt.receipt_id} {receipt.kind} at {receipt.redacted_at}"
-                    )
                 continue
             result = verify_document(receipt_document(receipt))
             if not result.valid:
@@ -54,10 +104,9 @@ class Command(BaseCommand):
                 )
             elif options["verbose_ok"]:
                 self.stdout.write(f"ok      {receipt.receipt_id} {receipt.kind} kid={receipt.kid}")
-        valid = checked - invalid - redacted
         self.stdout.write(
-            f"{checked} receipt(s) checked, {valid} valid, {invalid} invalid, {redacted} redacted "
-            "(actor deleted; verified before redaction)"
+            f"{checked} receipt(s) checked, {checked - invalid - redacted} valid, {invalid} invalid, "
+            f"{redacted} redacted (actor deleted; verified before redaction)"
         )
         if invalid:
             raise CommandError(f"{invalid} receipt(s) failed verification")
