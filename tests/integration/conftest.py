@@ -38,8 +38,9 @@ def worker_app():
     app.finalize()
     assert app.conf.broker_url.startswith("amqp://"), "this test is about RabbitMQ"
     yield app
-    # start_worker makes its app the process-wide current app; shared tasks must go back to
-    # publishing through the project's app.
+    # start_worker makes its app the process-wide current and default app; shared tasks must go
+    # back to publishing through the project's app.
+    celery_app.set_default()
     celery_app.set_current()
 
 
