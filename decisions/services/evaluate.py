@@ -19,7 +19,6 @@ from decisions.engine.context import (
     RECENT_SIGNALS_LIMIT,
     DecisionContext,
     assemble_context,
-    references,
 )
 from decisions.engine.matching import PlaybookCandidate, match_playbooks
 from decisions.engine.policy import PolicyView
@@ -177,7 +176,7 @@ def evaluate(
         )
     repo_id = str(data.request_context.get("repo_id") or "")
     # FR-2: incidents cost a peer call or a query; read only when a candidate playbook uses them.
-    wants_incidents = any(references(c.conditions, c.actions, "recent_incidents") for c in candidates)
+    wants_incidents = any("recent_incidents" in c.on_demand_roots for c in candidates)
     with tracing.span("mmm.context") as span:  # steps 3 and 4: peers in parallel, then the context
         local_policy = tenant_policy_view(tenant_id=data.tenant_id, generation=generation)
         peers = gather(

@@ -156,3 +156,29 @@ def test_references_finds_a_root_in_conditions_or_templates():
 
 def test_iso_utc_refuses_what_is_not_a_time():
     assert iso_utc("yesterday") == "" and iso_utc(None) == "" and iso_utc(12) == ""
+
+
+def test_the_reference_s_example_conditions_compile_and_run_on_the_sample_context():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "playbook-context.md").read_text()
+    block = re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
+    conditions = yaml.safe_load(block)["conditions"]
+    assert len(conditions) == 4
+    activation = cel.Context(variables=sample_context())
+    results = [compile_condition(c).execute(activation) for c in conditions]
+    assert all(isinstance(r, bool) for r in results)
+
+
+def test_a_candidate_knows_the_on_demand_roots_it_uses():
+    from tests.engine.helpers import MIRROR, candidate
+
+    assert candidate([MIRROR], conditions=["recent_incidents.size() > 0"]).on_demand_roots == {
+        "recent_incidents"
+    }
+    in_template = candidate([{**MIRROR, "body": "{{ recent_incidents | length }} open"}])
+    assert in_template.on_demand_roots == {"recent_incidents"}
+    assert candidate([MIRROR], conditions=["recent_ci_results.size() > 0"]).on_demand_roots == frozenset()
