@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from decisions.models import Action, Decision, Outcome, Signal
 from mmm_project.tenancy import get_for_tenant
@@ -58,30 +58,26 @@ def recent_incident_metadata(
     Each is ``{"incident_id", "status", "severity", "repo_id", "environment", "ts"}``: the signal
     id, the event type's last part (``firing``, ``resolved``), its severity, its context's
     repository and environment. With a ``repo_id``, only incidents of that repository or of no
-    repository (tenant-wide) are kept; the filter runs here, as JSON lookups differ by database.
+    repository (tenant-wide) are read (JSON key lookups, on PostgreSQL and SQLite alike).
     """
-    rows = (
-        Signal.objects.for_tenant(tenant_id)
-        .filter(event_type__startswith="incident.", ts__gte=since)
-        .order_by("-ts")
-        .values_list("signal_id", "event_type", "severity", "ts", "context")[: limit * 5]
-    )
-    incidents = []
-    for signal_id, event_type, severity, ts, context in rows:
-        repo = str((context or {}).get("repo_id") or "")
-        if repo_id and repo and repo != repo_id:
-            continue
-        incidents.append(
-            {
-                "incident_id": signal_id,
-                "status": event_type.rsplit(".", 1)[-1],
-                "severity": severity,
-                "repo_id": repo,
-                "environment": str((context or {}).get("environment") or ""),
-                "ts": ts,
-            }
+    rows = Signal.objects.for_tenant(tenant_id).filter(event_type__startswith="incident.", ts__gte=since)
+    if repo_id:
+        rows = rows.filter(
+            Q(context__repo_id=repo_id) | Q(context__repo_id="") | ~Q(context__has_key="repo_id")
         )
-    return incidents[:limit]
+    return [
+        {
+            "incident_id": signal_id,
+            "status": event_type.rsplit(".", 1)[-1],
+            "severity": severity,
+            "repo_id": str(repo or ""),
+            "environment": str(environment or ""),
+            "ts": ts,
+        }
+        for signal_id, event_type, severity, ts, repo, environment in rows.order_by("-ts").values_list(
+            "signal_id", "event_type", "severity", "ts", "context__repo_id", "context__environment"
+        )[:limit]
+    ]
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ def test_each_new_field_drives_a_condition_in_a_real_decide():
     assert _fired(fourth) == {"repeat", "within-15m"}
 
 
-def test_a_tenant_wide_incident_counts_for_every_repository():
+def test_the_embedded_incidents_are_the_repository_s_and_the_tenant_wide_ones():
     _tenant("incident")
     Signal.objects.create(
         tenant_id="tenant-a",
@@ -136,9 +136,17 @@ def test_a_tenant_wide_incident_counts_for_every_repository():
         ts=T0 - timedelta(minutes=5),
         context={"environment": "prod"},
     )
-    decision = _decide("ci-1", T0, repo="")
-    assert decision.context["recent_incidents"][0]["repo_id"] == ""
-    assert _fired(decision) == {"incident"}  # "" == context.repo_id ""
+    _incident("am:other:firing", T0 - timedelta(minutes=4), repo="org/other")
+    _incident("am:app:resolved", T0 - timedelta(minutes=3), repo="org/app", status="resolved")
+    on_app = _decide("ci-1", T0, repo="org/app")
+    assert [(i["incident_id"], i["status"], i["repo_id"]) for i in on_app.context["recent_incidents"]] == [
+        ("am:app:resolved", "resolved", "org/app"),
+        ("am:net:firing", "firing", ""),
+    ]
+    assert _fired(on_app) == set()  # nothing firing on org/app itself
+    anywhere = _decide("ci-2", T0 + timedelta(minutes=1), repo="")
+    assert len(anywhere.context["recent_incidents"]) == 3
+    assert _fired(anywhere) == {"incident"}  # the tenant-wide one: "" == context.repo_id ""
 
 
 def _statements(queries) -> list[str]:
