@@ -270,8 +270,6 @@ DATA_GOVERNANCE_URL = env.str("DATA_GOVERNANCE_URL", default="")
 DATA_GOVERNANCE_TIMEOUT_SECONDS = env.float("DATA_GOVERNANCE_TIMEOUT_SECONDS", default=0.5)
 UBI_URL = env.str("UBI_URL", default="")
 UBI_TIMEOUT_SECONDS = env.float("UBI_TIMEOUT_SECONDS", default=1.0)
-HEALTH_RELIABILITY_URL = env.str("HEALTH_RELIABILITY_URL", default="")  # incidents (FR-2)
-HEALTH_RELIABILITY_TIMEOUT_SECONDS = env.float("HEALTH_RELIABILITY_TIMEOUT_SECONDS", default=0.5)
 
 # --- Delivery to surfaces (FR-8, spec 12.4) --------------------------------------------------------------
 # Alerting & Notification base URL; unset: alert-surface actions are recorded, not pushed.

@@ -3,8 +3,9 @@
 ``GET /v1/health-reliability/incidents?tenant_id&repo_id&status=active&limit`` answers
 ``{"incidents": [{"incident_id", "status", "severity", "repo_id", "environment", "started_at"},
 ...]}`` (or the list itself), newest first. The spec names the integration, not its paths: this
-is the contract the engine expects. Timeout ``HEALTH_RELIABILITY_TIMEOUT_SECONDS`` (0.5 s),
-breaker 5 failures / 60 s (``clients.base``). Only the fields above are kept (NFR-3), never an
+is the contract the engine expects. ``HEALTH_RELIABILITY_URL`` and
+``HEALTH_RELIABILITY_TIMEOUT_SECONDS`` (0.5 s) come from the environment (``clients.base``);
+breaker 5 failures / 60 s. Only the fields above are kept (NFR-3), never an
 incident's title, description or responders. Optional integration: when it is not configured the
 engine reads the tenant's own ``incident.*`` signals; when it fails the decision goes on with no
 incidents, in degraded mode (NFR-6).
@@ -23,6 +24,7 @@ client = PeerClient(
     "health_reliability",
     url_setting="HEALTH_RELIABILITY_URL",
     timeout_setting="HEALTH_RELIABILITY_TIMEOUT_SECONDS",
+    default_timeout=0.5,
 )
 
 
