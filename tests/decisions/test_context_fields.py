@@ -114,6 +114,8 @@ def test_each_new_field_drives_a_condition_in_a_real_decide():
     ]
     assert second.context["recent_ci_results"][0]["result"] == "failed"
     assert [i["incident_id"] for i in second.context["recent_incidents"]] == ["am:db:firing"]
+    incident_action = next(a for a in second.actions.all() if a.payload["title"] == "incident")
+    assert incident_action.payload["evidence_links"][:2] == ["ci-2", "am:db:firing"]
     assert "oncall@example.com" not in json.dumps(second.context) and "DatabaseDown" not in json.dumps(
         second.context
     )

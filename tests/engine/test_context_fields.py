@@ -182,3 +182,24 @@ def test_a_candidate_knows_the_on_demand_roots_it_uses():
     in_template = candidate([{**MIRROR, "body": "{{ recent_incidents | length }} open"}])
     assert in_template.on_demand_roots == {"recent_incidents"}
     assert candidate([MIRROR], conditions=["recent_ci_results.size() > 0"]).on_demand_roots == frozenset()
+
+
+def test_evidence_links_name_the_firing_incidents_after_the_signal():
+    from decisions.engine.compose import evidence_links
+
+    incidents = [
+        {"incident_id": f"i{n}", "status": "resolved" if n == 0 else "firing", "severity": "high"}
+        for n in range(4)
+    ]
+    recent = [
+        {"signal_id": f"s{n}", "event_type": "ci.check_run.failed", "severity": "high"} for n in range(5)
+    ]
+    assert evidence_links(context(recent_incidents=incidents, recent_signals=recent)) == [
+        "sig-1",
+        "i1",
+        "i2",
+        "s0",
+        "s1",
+        "s2",
+    ]
+    assert evidence_links(context(recent_signals=recent[:1])) == ["sig-1", "s0"]
