@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from decisions.models import Action, Decision, Outcome, Signal
 from mmm_project.tenancy import get_for_tenant
@@ -35,15 +35,49 @@ def decision_list(*, tenant_id: str, actor_id: str | None = None) -> QuerySet[De
     return queryset.order_by("-created_at")
 
 
-def recent_signal_metadata(*, tenant_id: str, actor_id: str, limit: int) -> list[dict[str, str]]:
-    """The actor's latest signals, newest first: metadata only (NFR-3), via (tenant, actor, ts)."""
+def recent_signal_metadata(*, tenant_id: str, actor_id: str, limit: int) -> list[dict[str, object]]:
+    """The actor's latest signals, newest first: metadata only (NFR-3), via (tenant, actor, ts).
+
+    Each is ``{"signal_id", "event_type", "severity", "ts"}`` (``ts`` a datetime).
+    """
     rows = (
         Signal.objects.for_tenant(tenant_id)
         .filter(actor_id=actor_id)
         .order_by("-ts")
-        .values("signal_id", "event_type", "severity")[:limit]
+        .values("signal_id", "event_type", "severity", "ts")[:limit]
     )
     return list(rows)
+
+
+def recent_incident_metadata(
+    *, tenant_id: str, repo_id: str, since: datetime, limit: int
+) -> list[dict[str, object]]:
+    """The tenant's own ``incident.*`` signals since ``since``, newest first (FR-2 embedded
+    default of the Health & Reliability peer): one query, metadata only (NFR-3).
+
+    Each is ``{"incident_id", "status", "severity", "repo_id", "environment", "ts"}``: the signal
+    id, the event type's last part (``firing``, ``resolved``), its severity, its context's
+    repository and environment. With a ``repo_id``, only incidents of that repository or of no
+    repository (tenant-wide) are read (JSON key lookups, on PostgreSQL and SQLite alike).
+    """
+    rows = Signal.objects.for_tenant(tenant_id).filter(event_type__startswith="incident.", ts__gte=since)
+    if repo_id:
+        rows = rows.filter(
+            Q(context__repo_id=repo_id) | Q(context__repo_id="") | ~Q(context__has_key="repo_id")
+        )
+    return [
+        {
+            "incident_id": signal_id,
+            "status": event_type.rsplit(".", 1)[-1],
+            "severity": severity,
+            "repo_id": str(repo or ""),
+            "environment": str(environment or ""),
+            "ts": ts,
+        }
+        for signal_id, event_type, severity, ts, repo, environment in rows.order_by("-ts").values_list(
+            "signal_id", "event_type", "severity", "ts", "context__repo_id", "context__environment"
+        )[:limit]
+    ]
 
 
 @dataclass(frozen=True)
@@ -52,7 +86,7 @@ class SignalLookup:
 
     existing_pk: object | None  # the stored signal with this id, if any
     existing_status: str | None
-    recent: list[dict[str, str]]  # the actor's latest signals, newest first (metadata only)
+    recent: list[dict[str, object]]  # the actor's latest signals, newest first (metadata, ``ts``)
 
 
 # The two reads of ``signal_lookup`` in one round trip; written out because the ORM compiles a
@@ -82,7 +116,7 @@ def signal_lookup(*, tenant_id: str, actor_id: str, signal_id: str, limit: int) 
     return SignalLookup(
         existing_pk=existing[0] if existing else None,
         existing_status=existing[1] if existing else None,
-        recent=[{"signal_id": r[2], "event_type": r[3], "severity": r[4]} for r in latest],
+        recent=[{"signal_id": r[2], "event_type": r[3], "severity": r[4], "ts": r[5]} for r in latest],
     )
 
 

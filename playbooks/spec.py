@@ -11,7 +11,7 @@ A playbook, as YAML or JSON::
         min_severity: medium                    # optional, default info
         actor_roles: [developer]                # optional: any of these roles; empty = anyone
     conditions:                                 # optional CEL expressions, all must hold
-      - 'context.branch in ["main", "master"]'
+      - 'context.branch in ["main", "master"]'  # variables: docs/playbook-context.md
     actions:                                    # required, at least one
       - type: mirror | mentor | multiplier
         surfaces: [ide, ci, alert]

@@ -60,9 +60,12 @@ class ProposedAction:
 
 
 def evidence_links(context: DecisionContext) -> list[str]:
-    """Signal ids behind an action: this signal, then recent ones of the same event type."""
+    """Ids behind an action (spec 10.1 ``evidence_links``): this signal, the firing incidents in
+    the context (at most 2; present only when a candidate playbook reads ``recent_incidents``),
+    then recent signals of the same event type."""
     same = [s.signal_id for s in context.recent_signals if s.event_type == context.signal.event_type]
-    return [context.signal.signal_id, *same][:EVIDENCE_LINKS_LIMIT]
+    firing = [i.incident_id for i in context.recent_incidents if i.status == "firing"][:2]
+    return [context.signal.signal_id, *firing, *same][:EVIDENCE_LINKS_LIMIT]
 
 
 def _reference(candidate: PlaybookCandidate, index: int, action_type: str) -> dict[str, Any]:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import cel
 
 from decisions.engine.conditions import ConditionProblem, compiled_conditions, evaluate_all
+from decisions.engine.context import ON_DEMAND_ROOTS, references
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,12 @@ class PlaybookCandidate:
     limits: dict[str, Any] = field(default_factory=dict)
     experiment_id: str | None = None  # set when an experiment variant shaped the actions
     variant: str = ""
+
+    @cached_property
+    def on_demand_roots(self) -> frozenset[str]:
+        """The context roots with a read of their own (``ON_DEMAND_ROOTS``) this playbook uses;
+        worked out once per candidate (candidates are cached per process with their version)."""
+        return frozenset(r for r in ON_DEMAND_ROOTS if references(self.conditions, self.actions, r))
 
 
 @dataclass(frozen=True)

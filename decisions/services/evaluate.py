@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from decisions.engine.compose import ProposedAction
-from decisions.engine.context import RECENT_SIGNALS_LIMIT, DecisionContext, assemble_context
+from decisions.engine.context import (
+    RECENT_INCIDENTS_LIMIT,
+    RECENT_SIGNALS_LIMIT,
+    DecisionContext,
+    assemble_context,
+)
 from decisions.engine.matching import PlaybookCandidate, match_playbooks
 from decisions.engine.policy import PolicyView
-from decisions.selectors import recent_signal_metadata
+from decisions.selectors import recent_incident_metadata, recent_signal_metadata
 from decisions.services.peers import gather
 from decisions.services.selection import rank_templates, select_actions
 from experiments.selectors import apply_experiments
@@ -28,6 +33,9 @@ from mmm_project.errors import ApplicationError
 from mmm_project.privacy import EMAIL_MESSAGE, looks_like_email
 from playbooks.selectors import playbook_candidates
 from preferences.selectors import actor_preferences_view, tenant_policy_view
+
+# How far back the embedded default looks for the tenant's incident.* signals (FR-2).
+RECENT_INCIDENTS_HOURS = 24
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,17 @@ def evaluate(
     the per-process caches of one configuration generation (``mmm_project.caching``).
     """
     generation = generation_get(TENANT_CONFIG, data.tenant_id)
+    if candidates is None:  # cached per process: read first, so the context holds what they use
+        candidates = playbook_candidates(
+            tenant_id=data.tenant_id,
+            event_type=data.signal["event_type"],
+            source=data.signal["source"],
+            severity=data.signal["severity"],
+            generation=generation,
+        )
+    repo_id = str(data.request_context.get("repo_id") or "")
+    # FR-2: incidents cost a peer call or a query; read only when a candidate playbook uses them.
+    wants_incidents = any("recent_incidents" in c.on_demand_roots for c in candidates)
     with tracing.span("mmm.context") as span:  # steps 3 and 4: peers in parallel, then the context
         local_policy = tenant_policy_view(tenant_id=data.tenant_id, generation=generation)
         peers = gather(
@@ -167,6 +186,7 @@ def evaluate(
             signal_id=data.signal["signal_id"],
             local_policy=local_policy,
             limit=RECENT_SIGNALS_LIMIT,
+            incidents_repo=repo_id if wants_incidents else None,
             policy_context={  # metadata only (NFR-3)
                 "actor_type": data.actor_type,
                 "event_type": data.signal["event_type"],
@@ -183,6 +203,14 @@ def evaluate(
             recent = recent_signal_metadata(
                 tenant_id=data.tenant_id, actor_id=data.actor_id, limit=RECENT_SIGNALS_LIMIT
             )
+        incidents = peers.incidents
+        if incidents is None and wants_incidents:  # embedded default: the tenant's incident.* signals
+            incidents = recent_incident_metadata(
+                tenant_id=data.tenant_id,
+                repo_id=repo_id,
+                since=data.signal_ts - timedelta(hours=RECENT_INCIDENTS_HOURS),
+                limit=RECENT_INCIDENTS_LIMIT,
+            )
         roles = peers.roles if peers.roles is not None else data.roles  # the IAM's, when configured
         context = assemble_context(
             tenant_id=data.tenant_id,
@@ -193,6 +221,7 @@ def evaluate(
             signal=data.signal,
             signal_ts=data.signal_ts,
             recent_signals=recent,
+            recent_incidents=incidents or (),
             policy={
                 "quiet_hours": policy.quiet_hours,
                 "enabled_action_types": sorted(policy.enabled_action_types),
@@ -205,14 +234,6 @@ def evaluate(
             **{"mmm.degraded_peers": list(peers.degraded), "mmm.recent_signal_count": len(recent)},
         )
     with tracing.span("mmm.playbook_evaluation") as span:  # step 5 and 6: match, then rank
-        if candidates is None:
-            candidates = playbook_candidates(
-                tenant_id=data.tenant_id,
-                event_type=data.signal["event_type"],
-                source=data.signal["source"],
-                severity=data.signal["severity"],
-                generation=generation,
-            )
         match = match_playbooks(candidates, actor_roles=frozenset(roles), context=context.as_dict())
         matched, assignments = apply_experiments(
             list(match.matched),

@@ -1,4 +1,5 @@
-"""What a decision needs from peers (FR-2, FR-11, NFR-1, NFR-6): policy, quiet hours, recent signals.
+"""What a decision needs from peers (FR-2, FR-11, NFR-1, NFR-6): policy, quiet hours, recent
+signals and, when a candidate playbook uses them, the tenant's incidents.
 
 Each configured peer is asked in parallel, each within its own timeout; an unconfigured peer
 uses the embedded default (the stored tenant policy, the policy's quiet hours, this service's
@@ -9,6 +10,7 @@ own signals). Failures degrade exactly as NFR-6 says:
   a receipt of the refusal.
 - Data Governance down: quiet hours 22:00-06:00 in the tenant's zone.
 - UBI down: no recent signals.
+- Health & Reliability down: no incidents.
 Any of these sets ``degraded_mode`` on the decision and its receipt, logs a line and counts it.
 """
 
@@ -31,6 +33,7 @@ from mmm_project.clients import (
     PeerUnavailable,
     data_governance,
     gold_standards,
+    health_reliability,
     iam,
     policy,
     ubi,
@@ -54,6 +57,7 @@ class PeerInputs:
     roles: tuple[str, ...] | None  # from the IAM when configured, else None (the request's)
     policy: PolicyView
     recent_signals: list[dict[str, str]] | None  # None: use this service's own signals
+    incidents: list[dict[str, str]] | None  # None: not asked for, or use the incident.* signals
     fail_closed: bool
     policy_stale: bool
     degraded: tuple[str, ...]  # the peers that were not available
@@ -96,6 +100,20 @@ def _fetch_recent(tenant_id: str, actor_id: str, limit: int) -> list[dict[str, s
         return None
     cache.set(key, signals, timeout=UBI_CACHE_SECONDS)
     return signals
+
+
+def _fetch_incidents(tenant_id: str, repo_id: str, limit: int) -> list[dict[str, str]] | None:
+    key = f"hr:incidents:{tenant_id}:{repo_id}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    try:
+        incidents = health_reliability.active_incidents(tenant_id=tenant_id, repo_id=repo_id, limit=limit)
+    except PEER_ERRORS as exc:
+        logger.warning("health & reliability unavailable", extra={"tenant_id": tenant_id, "error": str(exc)})
+        return None
+    cache.set(key, incidents, timeout=UBI_CACHE_SECONDS)  # FR-2: contexts may be cached 30 s
+    return incidents
 
 
 def _refuse(tenant_id: str, actor_id: str, actor_type: str, signal_id: str) -> ApplicationError:
@@ -158,8 +176,13 @@ def gather(
     local_policy: PolicyView,
     policy_context: dict[str, Any],
     limit: int,
+    incidents_repo: str | None = None,
 ) -> PeerInputs:
-    """Ask the configured peers in parallel and apply NFR-6. Raises ApplicationError (503)."""
+    """Ask the configured peers in parallel and apply NFR-6. Raises ApplicationError (503).
+
+    ``incidents_repo``: ask Health & Reliability for the incidents of this repository ("" for the
+    tenant's) when it is configured; None (no candidate playbook uses incidents): do not ask.
+    """
     calls: dict[str, tuple[Any, ...]] = {}
     if iam.client.configured:
         calls["iam"] = (_iam_decision, tenant_id, actor_id)
@@ -171,6 +194,8 @@ def gather(
         calls["data_governance"] = (_fetch_quiet_hours, tenant_id)
     if ubi.client.configured:
         calls["ubi"] = (_fetch_recent, tenant_id, actor_id, limit)
+    if incidents_repo is not None and health_reliability.client.configured:
+        calls["health_reliability"] = (_fetch_incidents, tenant_id, incidents_repo, limit)
     if len(calls) > 1:  # in parallel: the slowest peer, not their sum, bounds the wait (NFR-1)
         # Each call runs in a copy of this context, so the pool's threads continue the caller's
         # trace (W3C Trace Context on the peer requests, FR-15); one copy per call, as a context
@@ -240,6 +265,10 @@ def gather(
         if recent is None:
             degraded.append("ubi")
             recent = []
+    incidents = results.get("health_reliability")
+    if "health_reliability" in results and incidents is None:
+        degraded.append("health_reliability")
+        incidents = []
     for peer in degraded:
         metrics.DEGRADED_DECISIONS.labels(tenant_id, peer).inc()
     if degraded:
@@ -256,6 +285,7 @@ def gather(
         roles=roles,
         policy=view,
         recent_signals=recent,
+        incidents=incidents,
         fail_closed=fail_closed,
         policy_stale=stale,
         degraded=tuple(degraded),

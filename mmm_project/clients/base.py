@@ -1,7 +1,9 @@
 """What every peer client shares (spec 15.1, 15.6): httpx, a timeout, a circuit breaker, a metric.
 
 ``PeerClient(name, url_setting, timeout_setting)`` reads its base URL and timeout from
-settings at call time (unset URL: the peer is not configured and the embedded default applies).
+settings at call time (unset URL: the peer is not configured and the embedded default applies);
+a peer whose settings are not in ``mmm_project.settings`` (given ``default_timeout``) reads the
+same names from the environment (``.env`` included), settings overriding them (tests).
 The breaker (pybreaker) opens after 5 consecutive failures, stays open 60 s
 (``PEER_BREAKER_RESET_SECONDS``), then lets one trial call through (half-open); its state is
 exported as ``mmm_circuit_breaker_state{service_name, state}`` (1 for the current state, 0 for the
@@ -16,6 +18,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import environ
 import httpx
 import pybreaker
 from django.conf import settings
@@ -36,6 +39,7 @@ BREAKER_STATE = Gauge(
 )
 
 _local = threading.local()
+_env = environ.Env()
 REGISTRY: dict[str, PeerClient] = {}
 
 
@@ -60,10 +64,13 @@ def _export(name: str, current: str) -> None:
 class PeerClient:
     """One peer service: base URL and timeout from settings, a breaker, JSON in and out."""
 
-    def __init__(self, name: str, *, url_setting: str, timeout_setting: str) -> None:
+    def __init__(
+        self, name: str, *, url_setting: str, timeout_setting: str, default_timeout: float | None = None
+    ) -> None:
         self.name = name
         self.url_setting = url_setting
         self.timeout_setting = timeout_setting
+        self.default_timeout = default_timeout  # None: both settings are in mmm_project.settings
         self.breaker = pybreaker.CircuitBreaker(
             fail_max=5,
             reset_timeout=settings.PEER_BREAKER_RESET_SECONDS,
@@ -76,7 +83,16 @@ class PeerClient:
 
     @property
     def base_url(self) -> str:
-        return getattr(settings, self.url_setting)
+        if self.default_timeout is None:
+            return getattr(settings, self.url_setting)
+        return getattr(settings, self.url_setting, None) or _env.str(self.url_setting, default="")
+
+    @property
+    def timeout(self) -> float:
+        if self.default_timeout is None:
+            return getattr(settings, self.timeout_setting)
+        found = getattr(settings, self.timeout_setting, None)
+        return found if found is not None else _env.float(self.timeout_setting, default=self.default_timeout)
 
     @property
     def configured(self) -> bool:
@@ -95,7 +111,7 @@ class PeerClient:
             response = _http().request(
                 method,
                 self.base_url.rstrip("/") + path,
-                timeout=getattr(settings, self.timeout_setting),
+                timeout=self.timeout,
                 **kwargs,
             )
         except httpx.HTTPError as exc:

@@ -1,6 +1,7 @@
 """UBI client (spec 12.1, FR-2): ``GET /v1/ubi/signals/recent?tenant_id&actor_id&limit``.
 
-Timeout ``UBI_TIMEOUT_SECONDS`` (1.0 s). Only each signal's id, event type and severity are kept
+Timeout ``UBI_TIMEOUT_SECONDS`` (1.0 s). Only each signal's id, event type, severity and ``ts``
+(ISO 8601, "" when absent) are kept
 (NFR-3); when unavailable the engine decides with no recent signals (NFR-6).
 """
 
@@ -27,6 +28,7 @@ def recent_signals(*, tenant_id: str, actor_id: str, limit: int) -> list[dict[st
             "signal_id": str(s.get("signal_id", "")),
             "event_type": str(s.get("event_type", "")),
             "severity": str(s.get("severity", "info")),
+            "ts": str(s.get("ts") or ""),
         }
         for s in items[:limit]
         if isinstance(s, dict)

@@ -29,8 +29,9 @@ def context(**overrides) -> DecisionContext:
         signal=signal,
         signal_ts=overrides.pop("signal_ts", NOW),
         recent_signals=overrides.pop("recent_signals", []),
+        recent_incidents=overrides.pop("recent_incidents", ()),
         policy={
-            "quiet_hours": {"start": 22, "end": 6, "timezone": "UTC"},
+            "quiet_hours": {"start": 22, "end": 6, "timezone": overrides.pop("timezone", "UTC")},
             "enabled_action_types": ["mirror", "mentor", "multiplier"],
             "enabled_surfaces": ["ide", "ci", "alert"],
             "policy_snapshot_id": "local-test",

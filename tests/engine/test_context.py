@@ -11,6 +11,13 @@ ALLOWED = {
     "actor": {"id", "type", "roles"},
     "context": {"repo_id", "branch", "file_path", "environment"},
     "tenant": {"quiet_hours", "enabled_action_types", "enabled_surfaces"},
+    "time_bucket": {"hour", "weekday", "day", "timezone"},
+}
+# The fields of each item of the context's lists: ids, kinds, severities, states, times.
+ALLOWED_ITEMS = {
+    "recent_signals": {"signal_id", "event_type", "severity", "ts"},
+    "recent_ci_results": {"signal_id", "event_type", "result", "ts"},
+    "recent_incidents": {"incident_id", "status", "severity", "repo_id", "environment", "ts"},
 }
 
 
@@ -33,21 +40,38 @@ def test_nothing_else_reaches_the_context():
         recent_signals=[
             {
                 "signal_id": f"s{i}",
-                "event_type": "push",
+                "event_type": "ci.check_run.failed" if i % 2 else "push",
                 "severity": "info",
+                "ts": "2026-03-04T11:00:00+00:00",
                 "payload": {"x": leaky},
                 "actor_email": leaky,
             }
             for i in range(15)
         ],
+        recent_incidents=[
+            {
+                "incident_id": f"inc-{i}",
+                "status": "firing",
+                "severity": "high",
+                "repo_id": "org/app",
+                "environment": "prod",
+                "ts": "2026-03-04T10:00:00Z",
+                "title": "Database down, paged A Person",
+                "responders": [leaky],
+                "description": "def secret(): pass",
+            }
+            for i in range(12)
+        ],
     )
     data = ctx.as_dict()
     # then only the allowed keys exist, at every level
-    assert set(data) == {*ALLOWED, "recent_signals"}
+    assert set(data) == {*ALLOWED, *ALLOWED_ITEMS}
     for key, fields in ALLOWED.items():
         assert set(data[key]) == fields
-    assert len(data["recent_signals"]) == 10
-    assert all(set(s) == {"signal_id", "event_type", "severity"} for s in data["recent_signals"])
+    assert len(data["recent_signals"]) == 10 and len(data["recent_incidents"]) == 10
+    assert len(data["recent_ci_results"]) == 5
+    for key, fields in ALLOWED_ITEMS.items():
+        assert all(set(item) == fields for item in data[key]), key
     text = json.dumps(data)
-    for forbidden in (leaky, "A Person", "def secret", "ghp_", "import os", "sk-live"):
+    for forbidden in (leaky, "A Person", "def secret", "ghp_", "import os", "sk-live", "Database down"):
         assert forbidden not in text
