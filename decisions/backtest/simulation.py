@@ -36,39 +36,13 @@ from mmm_project.vocabulary import Severity
 
 
 class ReplayedContext(DecisionContext):
-    """A decision context that builds ``as_dict()`` once and without ``dataclasses.asdict``'s deep
-    copies: matching and composition both read it, and building it was a third of a simulated
-    decision's time. Nothing mutates the dict; ``tests/backtest`` checks it equals ``as_dict()``."""
+    """A decision context that builds ``as_dict()`` once: matching and composition both read it.
+    Nothing mutates the dict; ``tests/backtest`` checks it equals the engine's ``as_dict()``."""
 
     def as_dict(self) -> dict[str, Any]:
         built = self.__dict__.get("_built")
         if built is None:
-            s = self.signal
-            built = {
-                "signal": {
-                    "signal_id": s.signal_id,
-                    "source": s.source,
-                    "event_type": s.event_type,
-                    "severity": s.severity,
-                    "ts": s.ts,
-                },
-                "actor": {"id": self.actor_id, "type": self.actor_type, "roles": list(self.actor_roles)},
-                "context": {
-                    "repo_id": self.repo_id,
-                    "branch": self.branch,
-                    "file_path": self.file_path,
-                    "environment": self.environment,
-                },
-                "recent_signals": [
-                    {"signal_id": r.signal_id, "event_type": r.event_type, "severity": r.severity}
-                    for r in self.recent_signals
-                ],
-                "tenant": {
-                    "quiet_hours": dict(self.quiet_hours),
-                    "enabled_action_types": list(self.enabled_action_types),
-                    "enabled_surfaces": list(self.enabled_surfaces),
-                },
-            }
+            built = DecisionContext.as_dict(self)
             object.__setattr__(self, "_built", built)
         return built
 
