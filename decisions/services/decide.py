@@ -31,6 +31,8 @@ from mmm_project.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
+# Matched playbook ids named in a decision's log line and span, at most (all are on the decision).
+PLAYBOOK_IDS_LISTED = 50
 # Seconds a decision's write takes in this process (moving average), kept out of the budget.
 _write_seconds = [0.005]
 
@@ -209,7 +211,7 @@ def _trace_decision(span: Any, decision: Decision, result: Evaluation, *, latenc
     tracing.set_attributes(
         span,
         decision_id=str(decision.id),
-        playbook_ids=[c.playbook_id for c in result.matched],
+        playbook_ids=[c.playbook_id for c in result.matched[:PLAYBOOK_IDS_LISTED]],
         action_count=len(result.delivered),
         latency_ms=round(latency_ms, 3),
         degraded_mode=bool(result.degraded_mode),
@@ -232,7 +234,8 @@ def _record(data: DecideInput, result: Evaluation, *, decision: Decision, second
             "signal_id": str(data.signal["signal_id"])[:255],
             "event_type": metrics.event_type_label(data.signal["event_type"]),
             "via": via,
-            "playbook_ids": [candidate.playbook_id for candidate in result.matched],
+            "playbook_ids": [candidate.playbook_id for candidate in result.matched[:PLAYBOOK_IDS_LISTED]],
+            "playbook_count": len(result.matched),
             "action_count": len(result.delivered),
             "suppressed_count": result.suppressed_count,
             "latency_ms": round(seconds * 1000, 3),

@@ -247,7 +247,7 @@ def evaluate(
         )
         tracing.set_attributes(
             span,
-            playbook_ids=[c.playbook_id for c in match.matched],
+            playbook_ids=[c.playbook_id for c in match.matched[:50]],  # all are on the decision
             **{"mmm.candidate_count": len(candidates), "mmm.proposed_count": len(ranked)},
         )
     selection = select_actions(

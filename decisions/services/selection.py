@@ -13,10 +13,10 @@ A decide past its surface's latency budget before the reservations answers with 
 
 from __future__ import annotations
 
+import heapq
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from operator import itemgetter
 from typing import Any
 
 from decisions.delivery.enrichment import plan_enrichment
@@ -55,6 +55,23 @@ class Ranked:
     priority: float
 
 
+class RankedTemplates:
+    """The action templates of the matched playbooks, handed out best first (a heap: a decision
+    that stops after its first batch never sorts the rest)."""
+
+    def __init__(self, keyed: list[tuple[tuple, int, PlaybookCandidate, int, float]]) -> None:
+        heapq.heapify(keyed)
+        self._heap = keyed
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def take(self, count: int) -> list[Ranked]:
+        """The next ``count`` templates at most, in rank order."""
+        heap = self._heap
+        return [Ranked(*heapq.heappop(heap)[2:]) for _ in range(min(count, len(heap)))]
+
+
 def rank_templates(
     matched: list[PlaybookCandidate],
     *,
@@ -62,9 +79,9 @@ def rank_templates(
     priorities: dict[str, float],
     signal_ts: datetime,
     now: datetime,
-) -> list[Ranked]:
+) -> RankedTemplates:
     """Every action template of ``matched``, in the order ``prioritise`` would deliver them
-    (the same priority and ties; about 1 us a template, nothing rendered)."""
+    (the same priority and ties; nothing rendered)."""
     base = priority_base(context=context, signal_ts=signal_ts, now=now)
     event_type = context.signal.event_type
     keyed = []
@@ -80,9 +97,9 @@ def rank_templates(
                 priorities=priorities,
                 base=base,
             )
-            keyed.append((rank_key(priority, name, kind, index), Ranked(candidate, index, priority)))
-    keyed.sort(key=itemgetter(0))
-    return [ranked for _, ranked in keyed]
+            # len(keyed) breaks ties the key cannot (never reached: index differs within a playbook)
+            keyed.append((rank_key(priority, name, kind, index), len(keyed), candidate, index, priority))
+    return RankedTemplates(keyed)
 
 
 @dataclass
@@ -98,7 +115,7 @@ class Selection:
 
 
 def select_actions(
-    ranked: list[Ranked],
+    ranked: RankedTemplates,
     *,
     tenant_id: str,
     actor_id: str,
@@ -122,10 +139,9 @@ def select_actions(
     cap = policy.max_actions_per_decision
     variables, links = context.as_dict(), evidence_links(context)
     selection = Selection()
-    position, final_reason = 0, None
-    while position < len(ranked) and final_reason is None:
-        batch = ranked[position : position + cap - len(selection.delivered) + 2]
-        position += len(batch)
+    final_reason = None
+    while len(ranked) and final_reason is None:
+        batch = ranked.take(cap - len(selection.delivered) + 2)
         proposed = []
         for item in batch:
             action, record = compose_action(
@@ -157,8 +173,8 @@ def select_actions(
         )
         if len(selection.delivered) >= cap:
             final_reason = final_reason or Suppression.CAP_PER_DECISION
-    if position < len(ranked):
-        selection.suppressed.append({"reason": final_reason, "count": len(ranked) - position})
+    if len(ranked):
+        selection.suppressed.append({"reason": final_reason, "count": len(ranked)})
     return selection
 
 
