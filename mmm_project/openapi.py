@@ -9,6 +9,7 @@ keywords such as ``oneOf``) states what its ``validate`` enforces across fields.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -67,7 +68,9 @@ class MMMAutoSchema(AutoSchema):
         instance = force_instance(serializer)
         if direction == "request" and isinstance(instance, StrictSerializer):
             schema["additionalProperties"] = False
-            schema.update(getattr(instance, "openapi_schema", {}))
+            # A copy: drf-spectacular's enum post-processing rewrites the document in place, and
+            # must not rewrite the serializer's own fragment for the next generation.
+            schema.update(copy.deepcopy(getattr(instance, "openapi_schema", {})))
             for name, field in instance.fields.items():
                 _non_blank(field, schema.get("properties", {}).get(name))
         return schema
