@@ -36,15 +36,7 @@ from mmm_project.vocabulary import Severity
 
 
 class ReplayedContext(DecisionContext):
-    """A decision context that builds ``as_dict()`` once: matching and composition both read it.
-    Nothing mutates the dict; ``tests/backtest`` checks it equals the engine's ``as_dict()``."""
-
-    def as_dict(self) -> dict[str, Any]:
-        built = self.__dict__.get("_built")
-        if built is None:
-            built = DecisionContext.as_dict(self)
-            object.__setattr__(self, "_built", built)
-        return built
+    """The decision context of a replayed signal (``as_dict()`` is built once, as for any context)."""
 
 
 NO_PREFERENCES = PreferencesView(

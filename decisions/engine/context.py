@@ -94,7 +94,15 @@ class DecisionContext:
     def as_dict(self) -> dict[str, Any]:
         """Shape: ``{"signal": {...}, "actor": {...}, "context": {...}, "recent_signals": [...],
         "recent_ci_results": [...], "recent_incidents": [...], "time_bucket": {...},
-        "tenant": {...}}`` with strings, numbers, lists and dicts only."""
+        "tenant": {...}}`` with strings, numbers, lists and dicts only. Built once per context
+        (matching, composition and the stored decision all read it); callers never change it."""
+        built = self.__dict__.get("_as_dict")
+        if built is None:
+            built = self._build_dict()
+            object.__setattr__(self, "_as_dict", built)
+        return built
+
+    def _build_dict(self) -> dict[str, Any]:
         return {
             "signal": {
                 "signal_id": self.signal.signal_id,

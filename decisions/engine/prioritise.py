@@ -13,10 +13,8 @@ It ranks situations, never people: no per-actor score is computed or stored (FM-
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from datetime import datetime
 
-from decisions.engine.compose import ProposedAction
 from decisions.engine.context import RECENT_SIGNALS_LIMIT, DecisionContext
 from mmm_project.vocabulary import Severity
 
@@ -57,30 +55,3 @@ def action_priority(
 def rank_key(priority: float, playbook_name: str, action_type: str, index: int) -> tuple:
     """Highest priority first; ties by playbook name, then Mirror < Mentor < Multiplier, then index."""
     return (-priority, playbook_name, TYPE_ORDER[action_type], index)
-
-
-def prioritise(
-    actions: list[ProposedAction],
-    *,
-    context: DecisionContext,
-    priorities: dict[str, float],
-    signal_ts: datetime,
-    now: datetime,
-) -> list[ProposedAction]:
-    """Return the actions with ``priority`` set, highest first (ties: playbook, then index)."""
-    base = priority_base(context=context, signal_ts=signal_ts, now=now)
-    ranked = [
-        replace(
-            action,
-            priority=action_priority(
-                template_priority=action.template_priority,
-                playbook_name=action.playbook_name,
-                action_type=action.type,
-                event_type=context.signal.event_type,
-                priorities=priorities,
-                base=base,
-            ),
-        )
-        for action in actions
-    ]
-    return sorted(ranked, key=lambda a: rank_key(a.priority, a.playbook_name, a.type, a.index))

@@ -80,8 +80,8 @@ def rank_templates(
     signal_ts: datetime,
     now: datetime,
 ) -> RankedTemplates:
-    """Every action template of ``matched``, in the order ``prioritise`` would deliver them
-    (the same priority and ties; nothing rendered)."""
+    """Every action template of ``matched``, in delivery order: FR-7 priority, ties by playbook
+    name, action type and index; nothing rendered."""
     base = priority_base(context=context, signal_ts=signal_ts, now=now)
     event_type = context.signal.event_type
     keyed = []
