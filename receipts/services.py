@@ -40,20 +40,15 @@ def receipt_document(receipt: Receipt) -> dict[str, Any]:
     }
 
 
-def receipt_create(*, build: Callable[[str], dict[str, Any]]) -> Receipt:
-    """Sign and store one receipt in the caller's transaction; enqueue its emission after commit.
-
-    Args:
-        build: called with the new receipt id, returns the body (``receipts.documents``); the body
-            must carry ``kind``, ``tenant_id`` and ``decision_id``.
-    Returns the stored receipt: ``pending`` with ``ERIS_URL`` set, else ``local``.
-    """
+def receipt_prepare(*, build: Callable[[str], dict[str, Any]]) -> Receipt:
+    """The signed receipt, not stored yet: the caller writes it (``rows_insert`` or ``save``) in its
+    transaction, then calls ``receipt_stored``. ``build`` as for ``receipt_create``."""
     receipt_id = uuid.uuid4()
     now = timezone.now()
     # Receipts never hold an actor id: the signed body carries its pseudonym (NFR-3).
     body = receipt_body_pseudonymise(build(str(receipt_id)))
     signature, kid, signed = sign_canonical(body)
-    receipt = Receipt.objects.create(
+    return Receipt(
         receipt_id=receipt_id,
         tenant_id=body["tenant_id"],
         kind=body["kind"],
@@ -68,9 +63,26 @@ def receipt_create(*, build: Callable[[str], dict[str, Any]]) -> Receipt:
         updated_at=now,
         next_attempt_at=OUTBOX.first_attempt_due(now),
     )
+
+
+def receipt_stored(receipt: Receipt) -> None:
+    """After ``receipt`` is written: its emission to ERIS and its log append, once the caller commits."""
     if receipt.status == ReceiptStatus.PENDING:
-        OUTBOX.enqueue_after_commit([receipt_id])
+        OUTBOX.enqueue_after_commit([receipt.receipt_id])
     receipt_log_append_soon(tenant_id=receipt.tenant_id)  # the tamper-evident log, off this path
+
+
+def receipt_create(*, build: Callable[[str], dict[str, Any]]) -> Receipt:
+    """Sign and store one receipt in the caller's transaction; enqueue its emission after commit.
+
+    Args:
+        build: called with the new receipt id, returns the body (``receipts.documents``); the body
+            must carry ``kind``, ``tenant_id`` and ``decision_id``.
+    Returns the stored receipt: ``pending`` with ``ERIS_URL`` set, else ``local``.
+    """
+    receipt = receipt_prepare(build=build)
+    receipt.save(force_insert=True)
+    receipt_stored(receipt)
     return receipt
 
 

@@ -50,10 +50,11 @@ OUTBOX = Outbox(
 )
 
 
-def deliveries_create(*, actions: Iterable[Action]) -> list[Delivery]:
-    """One delivery per action and surface, in the caller's transaction; pushes enqueued after commit."""
+def deliveries_prepare(*, actions: Iterable[Action]) -> list[Delivery]:
+    """One delivery per action and surface, not stored yet: the caller writes them in its
+    transaction (``rows_insert`` or ``bulk_create``), then calls ``deliveries_stored``."""
     now = timezone.now()
-    deliveries = Delivery.objects.bulk_create(
+    return [
         Delivery(
             tenant_id=action.tenant_id,
             action=action,
@@ -65,12 +66,15 @@ def deliveries_create(*, actions: Iterable[Action]) -> list[Delivery]:
         )
         for action in actions
         for surface in action.surfaces
-    )
+    ]
+
+
+def deliveries_stored(deliveries: list[Delivery]) -> None:
+    """After the deliveries are written: count the recorded ones, push the others after commit."""
     for delivery in deliveries:
         if delivery.status == DeliveryStatus.RECORDED:
             metrics.ACTIONS_DELIVERED.labels(delivery.tenant_id, delivery.surface, "recorded").inc()
     OUTBOX.enqueue_after_commit(d.id for d in deliveries if d.status == DeliveryStatus.PENDING)
-    return deliveries
 
 
 def _notification(delivery: Delivery) -> dict[str, object]:

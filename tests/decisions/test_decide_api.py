@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from decisions.models import Action, Decision, Signal
+from decisions.services import persist
 from decisions.services.decide import decision_create
 from mmm_project.auth.principal import Principal
 from playbooks.services import playbook_deprecate, playbook_update
@@ -352,10 +353,15 @@ def test_severity_outside_the_documented_enum_is_refused(client):
 def test_decision_signal_and_actions_are_written_in_one_transaction(client, monkeypatch):
     publish_playbook(mirror_playbook())
 
-    def fail(*args, **kwargs):
-        raise RuntimeError("disk full")
+    # the database refuses the last row written (the receipt) after the signal, decision and actions
+    prepare = persist.receipt_prepare
 
-    monkeypatch.setattr(Action.objects, "bulk_create", fail)
+    def refused(**kwargs):
+        receipt = prepare(**kwargs)
+        receipt.tenant_id = None  # NOT NULL
+        return receipt
+
+    monkeypatch.setattr(persist, "receipt_prepare", refused)
     response = client.post(DECIDE, body(), format="json")
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "INTERNAL_ERROR"

@@ -342,7 +342,7 @@ def test_receipt_rolls_back_with_its_decision(client_for, monkeypatch):
     def fail(**kwargs):
         raise RuntimeError("signing device unavailable")
 
-    monkeypatch.setattr("decisions.services.persist.receipt_create", fail)
+    monkeypatch.setattr("decisions.services.persist.receipt_prepare", fail)
     body = {"tenant_id": "tenant-a", "signal": {"source": "github", "event_type": "ci.check_run.failed"}}
     assert client_for().post("/v1/mmm/decide", body, format="json").status_code == 500
     assert Decision.objects.count() == 0

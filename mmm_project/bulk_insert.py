@@ -1,0 +1,119 @@
+"""Rows of several models written by one SQL statement: the decide path's write (NFR-1, NFR-2).
+
+A decision writes a signal, the decision, its actions, their deliveries and a receipt. On
+PostgreSQL ``rows_insert`` sends them as one ``INSERT`` with a data-modifying ``WITH`` clause per
+table, each reading its rows from one JSON parameter (``jsonb_populate_recordset``): one round
+trip, one parse, five parameters, so no ORM compilation nor per-value literal binding, and, run
+in autocommit, no ``BEGIN``/``COMMIT``. A single statement is atomic: every row is written or
+none (a duplicate key raises ``IntegrityError`` and nothing is left behind). Foreign keys between
+the rows are checked at the end of the statement, so their order does not matter.
+
+Other databases (the embedded default, SQLite) get one ``bulk_create`` per model in a transaction:
+the same rows, the same all-or-nothing outcome.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from django.db import connections, models, router, transaction
+
+Batch = tuple[type[models.Model], Sequence[models.Model]]
+
+
+def rows_insert(batches: Iterable[Batch], *, using: str | None = None) -> None:
+    """Insert every instance of ``batches`` (``[(Model, [instance, ...]), ...]``) at once.
+
+    Instances are complete, as ``bulk_create`` takes them (primary keys set by their defaults);
+    afterwards they are marked saved (``_state.adding`` False) on the database used.
+    ``using``: the database alias; by default the router's choice for the first model.
+
+    Raises:
+        django.db.IntegrityError: a constraint failed; nothing was written.
+        TypeError: a value JSON cannot carry (the field is named).
+    """
+    batches = [(model, list(rows)) for model, rows in batches if rows]
+    if not batches:
+        return
+    using = using or router.db_for_write(batches[0][0])
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        with transaction.atomic(using=using):
+            for model, rows in batches:
+                model._base_manager.using(using).bulk_create(rows)
+        return
+    params = []
+    for model, rows in batches:
+        fields = _fields(model)
+        params.append(orjson.dumps([_row(fields, row) for row in rows], option=_OPTIONS).decode())
+    sql = _statement(tuple(model for model, _ in batches), connection.ops.quote_name)
+    # Alone, the statement is its own transaction; inside the caller's, a savepoint keeps that
+    # transaction usable when the statement fails (a duplicate signal is answered, not fatal).
+    with transaction.atomic(using=using) if connection.in_atomic_block else nullcontext():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    for _, rows in batches:
+        for row in rows:
+            row._state.adding, row._state.db = False, using
+
+
+_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
+@functools.cache
+def _fields(model: type[models.Model]) -> tuple[models.Field, ...]:
+    return tuple(model._meta.concrete_fields)
+
+
+@functools.cache
+def _statement(tables: tuple[type[models.Model], ...], quote: Callable[[str], str]) -> str:
+    """``WITH w0 AS (INSERT ...), ... INSERT ...``: one insert per model, rows from ``%s``."""
+    inserts = []
+    for model in tables:
+        table = quote(model._meta.db_table)
+        columns = ", ".join(quote(field.column) for field in _fields(model))
+        # Identifiers from the models' metadata only; the rows are bound parameters.
+        inserts.append(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608
+            f"FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb)"
+        )
+    *first, last = inserts
+    if not first:
+        return last
+    return "WITH " + ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(first)) + " " + last
+
+
+def _row(fields: Sequence[models.Field], instance: models.Model) -> dict[str, Any]:
+    """One row as JSON values PostgreSQL reads back into the column types (``bytea`` as hex)."""
+    row: dict[str, Any] = {}
+    for field in fields:
+        value = field.pre_save(instance, True)
+        if isinstance(field, models.JSONField):
+            # The field's own encoder, as the ORM would write it (JSONField.get_db_prep_value).
+            row[field.column] = (
+                orjson.Fragment(json.dumps(value, cls=field.encoder)) if field.encoder else value
+            )
+            continue
+        value = field.get_prep_value(value)
+        if isinstance(value, bytes | memoryview):
+            value = "\\x" + bytes(value).hex()
+        elif isinstance(value, Decimal):
+            value = str(value)
+        elif value is not None and not isinstance(value, _NATIVE):
+            raise TypeError(
+                f"{instance._meta.label}.{field.name}: {type(value).__name__} is not insertable as JSON"
+            )
+        row[field.column] = value
+    return row
+
+
+# What orjson writes in a form PostgreSQL's input functions read (uuid, timestamptz, date, arrays).
+_NATIVE = (str, int, float, bool, list, tuple, dict, uuid.UUID, datetime.date)
