@@ -22,10 +22,13 @@ database.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from mmm_project.vocabulary import Severity
 
 MIN_TRIGGER_COUNT = 1
 MAX_TRIGGER_COUNT = 50  # each decide reads at most ``count`` prior signals per trigger
@@ -109,6 +112,40 @@ def history_queries(thresholds: Iterable[Threshold | None]) -> tuple[HistoryQuer
         window, limit = widest.get(threshold.key, (0, 0))
         widest[threshold.key] = (max(window, threshold.window_minutes), max(limit, threshold.count))
     return tuple(HistoryQuery(key, window, limit) for key, (window, limit) in sorted(widest.items()))
+
+
+def history_of(
+    signals: Sequence[tuple[datetime, str, str, str, str]],
+    queries: Iterable[HistoryQuery],
+    *,
+    signal_id: str,
+    signal_ts: datetime,
+) -> RepoHistory:
+    """What the lookup's history branches read (``decisions.selectors``), over signals in memory
+    (the backtest): ``signals`` are the repository's stored signals as ``(ts, signal_id,
+    event_type, source, severity)`` in ``ts`` order (aware datetimes); for each query, the latest
+    ``limit`` fitting ones of its window up to ``signal_ts``, ``signal_id`` itself excepted, newest
+    first. The cost grows with the signals of the window, not of the repository."""
+    until = _aware(signal_ts)
+    end = bisect.bisect_right(signals, until, key=lambda row: row[0])
+    history: dict[HistoryKey, list[datetime]] = {}
+    for query in queries:
+        pattern, source, min_severity = query.key
+        since, least = until - timedelta(minutes=query.window_minutes), Severity.rank(min_severity)
+        prefix = pattern[:-1] if pattern.endswith(".*") else None  # "ci.*" -> "ci."
+        found = history.setdefault(query.key, [])
+        for position in range(end - 1, -1, -1):
+            ts, other_id, event_type, other_source, severity = signals[position]
+            if len(found) == query.limit or ts < since:
+                break
+            if (
+                other_id != signal_id
+                and (pattern in ("*", event_type) or (prefix is not None and event_type.startswith(prefix)))
+                and source in ("*", other_source)
+                and Severity.rank(severity) >= least
+            ):
+                found.append(ts)
+    return history
 
 
 def _aware(ts: datetime) -> datetime:
