@@ -215,3 +215,14 @@ def test_load_playbooks_reports_a_bad_count(tmp_path):
         call_command("load_playbooks", str(tmp_path), "--tenant", "acme", stderr=err)
     assert f"{tmp_path / 'p.yaml'}: p: triggers[0].window_minutes: is required with count" in err.getvalue()
     assert Playbook.objects.count() == 0
+
+
+def test_the_openapi_document_describes_counts():
+    from rest_framework.test import APIClient
+
+    schemas = APIClient().get("/v1/mmm/openapi.json").json()["components"]["schemas"]
+    trigger = schemas["PlaybookTrigger"]["properties"]
+    assert (trigger["count"]["minimum"], trigger["count"]["maximum"]) == (1, 50)
+    assert trigger["window_minutes"]["maximum"] == 1440
+    assert "trigger_count" in schemas["TriggerPlaybook"]["properties"]
+    assert "trigger_count" in schemas["ExplainedPlaybook"]["properties"]
