@@ -226,3 +226,20 @@ def test_the_openapi_document_describes_counts():
     assert trigger["window_minutes"]["maximum"] == 1440
     assert "trigger_count" in schemas["TriggerPlaybook"]["properties"]
     assert "trigger_count" in schemas["ExplainedPlaybook"]["properties"]
+
+
+def test_a_dry_run_of_a_draft_counts_the_stored_signals(playbook, client_for):
+    dev = client_for(actor_id="dev-1")
+    _decide(dev, "d-1", 10)
+    admin = client_for(actor_id="lead-1", roles=["tenant_admin"])
+    draft = mirror_playbook(
+        name="second", triggers=[{"event_type": "ci.*", "count": 2, "window_minutes": 30}]
+    )
+    body = {**_body("d-2", 0), "playbook": draft}
+    body.pop("tenant_id")
+    (entry,) = admin.post("/v1/mmm/playbooks/dry-run", body, format="json").json()["results"]
+    assert entry["matched"] is True  # d-1 and this one
+    draft["triggers"][0]["count"] = 3
+    (entry,) = admin.post("/v1/mmm/playbooks/dry-run", body, format="json").json()["results"]
+    assert entry["matched"] is False
+    assert entry["reason"] == "the actor's roles, trigger count or conditions do not hold"
