@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
+from decisions.engine.thresholds import HistoryQuery, RepoHistory
 from decisions.models import Action, Decision, Outcome, Signal
 from mmm_project.tenancy import get_for_tenant
-from mmm_project.vocabulary import ActionType, OutcomeResult
+from mmm_project.vocabulary import ActionType, OutcomeResult, Severity
 
 # What reading a decision with its actions prefetches: the actions and their approvals (status).
 DECISION_ACTIONS = ("actions", "actions__dual_channel_approval")
@@ -87,12 +88,14 @@ class SignalLookup:
     existing_pk: object | None  # the stored signal with this id, if any
     existing_status: str | None
     recent: list[dict[str, object]]  # the actor's latest signals, newest first (metadata, ``ts``)
+    history: RepoHistory | None = None  # for count triggers (``history_queries``), else None
 
 
-# The two reads of ``signal_lookup`` in one round trip; written out because the ORM compiles a
+# The reads of ``signal_lookup`` in one round trip; written out because the ORM compiles a
 # UNION of two querysets in about a millisecond, on every decide (NFR-1), and refuses a LIMIT in
 # one on SQLite. Subqueries in FROM keep it valid on PostgreSQL and SQLite alike; it uses the
-# unique index (tenant_id, signal_id) and the index (tenant_id, actor_id, ts).
+# unique index (tenant_id, signal_id) and the index (tenant_id, actor_id, ts). The last column tags
+# each row: 1 this signal, 0 the actor's recent ones, 2 + n the n-th history query.
 _SIGNAL_LOOKUP = """
 SELECT * FROM (SELECT id, status, signal_id, event_type, severity, ts, 1 AS this FROM {table}
                WHERE tenant_id = %s AND signal_id = %s) AS this_signal
@@ -100,24 +103,110 @@ UNION ALL
 SELECT * FROM (SELECT id, status, signal_id, event_type, severity, ts, 0 AS this FROM {table}
                WHERE tenant_id = %s AND actor_id = %s ORDER BY ts DESC LIMIT %s) AS recent
 """
+# One history query (issue 15, count triggers): the repository's latest fitting signals of the
+# window before this one, through the index (tenant_id, COALESCE(context ->> 'repo_id', ''), ts);
+# ``->>`` is PostgreSQL's and SQLite's (3.38+) alike, as ``substr``.
+_HISTORY = """
+SELECT * FROM (SELECT id, status, signal_id, event_type, severity, ts, {tag} AS this FROM {table}
+               WHERE tenant_id = %s AND COALESCE(context ->> 'repo_id', '') = %s
+               AND ts >= %s AND ts <= %s AND signal_id <> %s AND status <> 'failed'{fit}
+               ORDER BY ts DESC LIMIT %s) AS history_{tag}
+"""
 
 
-def signal_lookup(*, tenant_id: str, actor_id: str, signal_id: str, limit: int) -> SignalLookup:
+def _history_sql(
+    queries: tuple[HistoryQuery, ...], *, tenant_id: str, repo_id: str, signal_id: str, signal_ts: datetime
+) -> tuple[list[str], list[object]]:
+    """The ``UNION ALL`` branches and parameters of ``queries``, tagged 2, 3, ..."""
+    branches, params = [], []
+    for number, query in enumerate(queries):
+        pattern, source, min_severity = query.key
+        fit, fit_params = "", []
+        if pattern != "*":
+            head = pattern[:-1] if pattern.endswith(".*") else pattern
+            fit += " AND substr(event_type, 1, %s) = %s" if pattern.endswith(".*") else " AND event_type = %s"
+            fit_params += [len(head), head] if pattern.endswith(".*") else [head]
+        if source != "*":
+            fit, fit_params = fit + " AND source = %s", [*fit_params, source]
+        severities = [v for v in Severity.values if Severity.rank(v) >= Severity.rank(min_severity)]
+        if len(severities) < len(Severity.values):
+            fit += f" AND severity IN ({', '.join(['%s'] * len(severities))})"
+            fit_params += severities
+        branches.append(_HISTORY.format(tag=number + 2, table=Signal._meta.db_table, fit=fit))
+        since = signal_ts - timedelta(minutes=query.window_minutes)
+        window = [connection.ops.adapt_datetimefield_value(ts) for ts in (since, signal_ts)]
+        params += [tenant_id, repo_id, *window, signal_id, *fit_params, query.limit]
+    return branches, params
+
+
+def _history(rows: list[tuple], queries: tuple[HistoryQuery, ...]) -> RepoHistory:
+    history: dict[tuple[str, str, str], list[datetime]] = {query.key: [] for query in queries}
+    for row in rows:
+        if row[-1] >= 2:
+            history[queries[row[-1] - 2].key].append(_as_datetime(row[5]))
+    return {key: sorted(times, reverse=True) for key, times in history.items()}
+
+
+def _as_datetime(value: object) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def signal_lookup(
+    *,
+    tenant_id: str,
+    actor_id: str,
+    signal_id: str,
+    limit: int,
+    history: tuple[HistoryQuery, ...] = (),
+    repo_id: str = "",
+    signal_ts: datetime | None = None,
+) -> SignalLookup:
     """One round trip (``UNION ALL``): the stored signal ``signal_id`` of the tenant, if any (FR-1
-    idempotency), and the actor's ``limit`` latest signals (FR-2 context, NFR-3 metadata only)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _SIGNAL_LOOKUP.format(table=Signal._meta.db_table),
-            [tenant_id, signal_id, tenant_id, actor_id, limit],
+    idempotency), the actor's ``limit`` latest signals (FR-2 context, NFR-3 metadata only), and,
+    only when ``history`` names queries (a candidate playbook has a count trigger, issue 15), the
+    prior fitting signals of the repository ``repo_id`` before ``signal_ts`` (``history``)."""
+    sql, params = (
+        _SIGNAL_LOOKUP.format(table=Signal._meta.db_table),
+        [
+            tenant_id,
+            signal_id,
+            tenant_id,
+            actor_id,
+            limit,
+        ],
+    )
+    if history and signal_ts is not None:
+        branches, more = _history_sql(
+            history, tenant_id=tenant_id, repo_id=repo_id, signal_id=signal_id, signal_ts=signal_ts
         )
+        sql, params = "UNION ALL".join([sql, *branches]), params + more
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
-    existing = next((row for row in rows if row[-1]), None)
-    latest = sorted((row for row in rows if not row[-1]), key=lambda row: str(row[5]), reverse=True)
+    existing = next((row for row in rows if row[-1] == 1), None)
+    latest = sorted((row for row in rows if row[-1] == 0), key=lambda row: str(row[5]), reverse=True)
     return SignalLookup(
         existing_pk=existing[0] if existing else None,
         existing_status=existing[1] if existing else None,
         recent=[{"signal_id": r[2], "event_type": r[3], "severity": r[4], "ts": r[5]} for r in latest],
+        history=_history(rows, history) if history and signal_ts is not None else None,
     )
+
+
+def repo_signal_history(
+    *, tenant_id: str, repo_id: str, signal_id: str, signal_ts: datetime, queries: tuple[HistoryQuery, ...]
+) -> RepoHistory:
+    """The history queries of ``signal_lookup`` on their own (a worker's decision of a stored
+    signal, a dry run, ``triggers/evaluate``): ``{key: [ts, ...]}``, newest first; no query
+    without ``queries``."""
+    if not queries:
+        return {}
+    branches, params = _history_sql(
+        queries, tenant_id=tenant_id, repo_id=repo_id, signal_id=signal_id, signal_ts=signal_ts
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("UNION ALL".join(branches), params)
+        return _history(cursor.fetchall(), queries)
 
 
 def decision_for_signal(*, tenant_id: str, signal_id: str) -> Decision | None:

@@ -243,12 +243,29 @@ class TriggerConditionSerializer(serializers.Serializer):
     error = serializers.CharField(allow_null=True)
 
 
+class TriggerCountSerializer(serializers.Serializer):
+    count = serializers.IntegerField(
+        help_text="fitting signals in the window, this one included, at most needed"
+    )
+    needed = serializers.IntegerField(help_text="the trigger's count")
+    beyond = serializers.BooleanField(help_text="more than needed: a later signal than the Nth")
+    window_minutes = serializers.IntegerField()
+    event_type = serializers.CharField(help_text="the trigger's event type pattern")
+    source = serializers.CharField(help_text="the trigger's source, or *")
+    text = serializers.CharField(help_text="the same in a plain sentence")
+
+
 class TriggerPlaybookSerializer(serializers.Serializer):
     playbook_id = serializers.UUIDField()
     playbook_version = serializers.IntegerField()
     name = serializers.CharField()
     matched_triggers = serializers.ListField(child=serializers.DictField())
     roles_fit = serializers.BooleanField()
+    trigger_count = TriggerCountSerializer(
+        allow_null=True,
+        help_text="Count triggers (issue 15): the fitting signals of the repository seen and needed; "
+        "null for a playbook without one",
+    )
     conditions = TriggerConditionSerializer(many=True)
     reason = serializers.CharField(allow_null=True, help_text="why it does not fire; null when it fires")
     actions = serializers.ListField(child=serializers.DictField(), help_text="what would reach the actor now")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from decisions.engine.matching import PlaybookCandidate, event_type_patterns
+from decisions.engine.matching import PlaybookCandidate, event_type_patterns, trigger_fits
+from decisions.engine.thresholds import Threshold, threshold_of
 from mmm_project.caching import TENANT_CONFIG, LocalCache, generation_get
 from mmm_project.tenancy import get_for_tenant
 from mmm_project.vocabulary import Severity
@@ -87,20 +88,44 @@ def _candidates_load(
     roles_by_version: dict[object, list[tuple[str, ...]]] = {}
     for version_id, _, roles in rows:
         roles_by_version.setdefault(version_id, []).append(tuple(roles))
-    candidates = [
-        PlaybookCandidate(
-            playbook_id=str(version.playbook_id),
-            playbook_name=names[version.playbook_id],
-            version_id=str(version.id),
-            version=version.version,
-            trigger_roles=tuple(roles_by_version[version_id]),
-            conditions=tuple(version.conditions),
-            actions=tuple(version.actions),
-            limits=dict(version.limits),
+    candidates = []
+    for version_id, version in versions.items():
+        roles, thresholds = tuple(roles_by_version[version_id]), ()
+        if any("count" in trigger for trigger in version.triggers):  # issue 15: pair roles and counts
+            roles, thresholds = _fitting_thresholds(version.triggers, event_type, source, severity)
+        candidates.append(
+            PlaybookCandidate(
+                playbook_id=str(version.playbook_id),
+                playbook_name=names[version.playbook_id],
+                version_id=str(version.id),
+                version=version.version,
+                trigger_roles=roles,
+                conditions=tuple(version.conditions),
+                actions=tuple(version.actions),
+                limits=dict(version.limits),
+                trigger_thresholds=thresholds,
+            )
         )
-        for version_id, version in versions.items()
-    ]
     return sorted(candidates, key=lambda c: c.playbook_name)
+
+
+def _fitting_thresholds(
+    triggers: list[dict], event_type: str, source: str, severity: str
+) -> tuple[tuple[tuple[str, ...], ...], tuple[Threshold | None, ...]]:
+    """The roles and count thresholds of the triggers that fit, in the same order."""
+    rank = Severity.rank(severity)
+    fitting = [
+        t
+        for t in triggers
+        if trigger_fits(
+            t,
+            event_type=event_type,
+            source=source,
+            severity_rank=rank,
+            min_rank=Severity.rank(t["min_severity"]),
+        )
+    ]
+    return tuple(tuple(t["actor_roles"]) for t in fitting), tuple(threshold_of(t) for t in fitting)
 
 
 def version_triggers(*, tenant_id: str, version_ids: list[str]) -> dict[str, list[dict]]:

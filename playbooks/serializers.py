@@ -1,9 +1,32 @@
 """Output shape of a playbook (spec 11.2): metadata plus the content of its latest version."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from decisions.engine.language import NON_COERCION_CATEGORIES, PRESCRIPTIVE_CATEGORY
+from decisions.engine.thresholds import MAX_TRIGGER_COUNT, MAX_WINDOW_MINUTES, MIN_TRIGGER_COUNT
 from mmm_project.serializers import StrictSerializer
+from mmm_project.vocabulary import Severity
+
+
+class PlaybookTriggerSerializer(StrictSerializer):
+    """One trigger (FR-3; ``count``/``window_minutes``: issue 15, ``decisions.engine.thresholds``)."""
+
+    event_type = serializers.CharField(max_length=128, help_text="Exact, a prefix pattern 'ci.*', or '*'.")
+    source = serializers.CharField(max_length=128, required=False, default="*")
+    min_severity = serializers.ChoiceField(choices=Severity.values, required=False, default="info")
+    actor_roles = serializers.ListField(child=serializers.CharField(), required=False)
+    count = serializers.IntegerField(
+        min_value=MIN_TRIGGER_COUNT,
+        max_value=MAX_TRIGGER_COUNT,
+        required=False,
+        help_text="With window_minutes: fire from the Nth signal fitting this trigger on the same "
+        "repository (any actor of the tenant) within window_minutes, this one included, and for each "
+        "later one while the window holds N (the playbook's cool-down spaces them).",
+    )
+    window_minutes = serializers.IntegerField(
+        min_value=1, max_value=MAX_WINDOW_MINUTES, required=False, help_text="Required with count."
+    )
 
 
 class PlaybookOutputSerializer(serializers.Serializer):
@@ -33,6 +56,7 @@ class PlaybookOutputSerializer(serializers.Serializer):
         published = playbook.published_version
         return published.version if published is not None else None
 
+    @extend_schema_field(PlaybookTriggerSerializer(many=True))
     def get_triggers(self, playbook) -> list:
         return self._content(playbook, "triggers", [])
 
@@ -74,7 +98,7 @@ class PlaybookDocumentSerializer(StrictSerializer):
     owner = serializers.CharField(required=False, allow_blank=True)
     tenant_id = serializers.CharField(required=False, help_text="Ignored: the token's tenant.")
     version = serializers.IntegerField(required=False, help_text="Ignored: versions are assigned.")
-    triggers = serializers.ListField(child=serializers.DictField(), min_length=1)
+    triggers = PlaybookTriggerSerializer(many=True, min_length=1)
     conditions = serializers.ListField(child=serializers.CharField(), required=False)
     actions = serializers.ListField(child=serializers.DictField(), min_length=1)
     limits = PlaybookLimitsSerializer(required=False)
@@ -85,6 +109,6 @@ class PlaybookChangeSerializer(PlaybookDocumentSerializer):
     """``PUT``: the fields to change (at least one); omitted fields keep their value."""
 
     name = serializers.CharField(max_length=200, required=False)
-    triggers = serializers.ListField(child=serializers.DictField(), min_length=1, required=False)
+    triggers = PlaybookTriggerSerializer(many=True, min_length=1, required=False)
     actions = serializers.ListField(child=serializers.DictField(), min_length=1, required=False)
     openapi_schema = {"minProperties": 1}

@@ -10,6 +10,8 @@ A playbook, as YAML or JSON::
         source: github                          # optional, default "*"
         min_severity: medium                    # optional, default info
         actor_roles: [developer]                # optional: any of these roles; empty = anyone
+        count: 3                                # optional, with window_minutes: only the 3rd
+        window_minutes: 30                      #   fitting signal of the repo in 30 min fires
     conditions:                                 # optional CEL expressions, all must hold
       - 'context.branch in ["main", "master"]'  # variables: docs/playbook-context.md
     actions:                                    # required, at least one
@@ -43,6 +45,7 @@ from decisions.engine.conditions import ConditionProblem, compile_condition
 from decisions.engine.context import sample_context
 from decisions.engine.language import language_findings
 from decisions.engine.templates import TemplateProblem, render
+from decisions.engine.thresholds import threshold_fields
 from mmm_project.vocabulary import ActionType, Severity, Surface
 
 TOP_LEVEL_KEYS = {
@@ -56,7 +59,7 @@ TOP_LEVEL_KEYS = {
     "limits",
     "experiment_metadata",
 }
-TRIGGER_KEYS = {"event_type", "source", "min_severity", "actor_roles"}
+TRIGGER_KEYS = {"event_type", "source", "min_severity", "actor_roles", "count", "window_minutes"}
 LLM_KEYS = {"prompt"}
 ACTION_KEYS = {
     "llm",
@@ -181,9 +184,10 @@ def _triggers(check: _Checker, value: Any) -> list[dict[str, Any]]:
                 f"{path}.min_severity", f"unknown severity; expected one of {', '.join(Severity.values)}"
             )
         roles = check.string_list(trigger.get("actor_roles"), f"{path}.actor_roles")
-        triggers.append(
-            {"event_type": event_type, "source": source, "min_severity": severity, "actor_roles": roles}
-        )
+        threshold, problems = threshold_fields(trigger)  # count, window_minutes (issue 15)
+        check.problems.extend(Problem(f"{path}.{key}", message) for key, message in problems)
+        fields = {"event_type": event_type, "source": source, "min_severity": severity, "actor_roles": roles}
+        triggers.append({**fields, **threshold})
     return triggers
 
 

@@ -11,7 +11,9 @@ replay in seconds and nothing is written:
 - fatigue counters and cool-downs live in a private ``LocalFatigueStore`` driven by that simulated
   clock (quotas, windows and cool-downs behave as in Redis);
 - the recent signals of a decision are the actor's signals stored before it, newest event first
-  (as ``recent_signal_metadata`` reads them), kept in memory per actor;
+  (as ``recent_signal_metadata`` reads them), kept in memory per actor; the prior signals a count
+  trigger counts (issue 15) are the repository's signals stored before it, as the decide's lookup
+  reads them (``decisions.engine.thresholds.history_of``), kept in memory per repository;
 - the tenant's current policy and each actor's current preferences apply; the LLM gateway is taken
   as available (a breaker open at some past moment is not replayed), IAM roles are those recorded.
 """
@@ -28,6 +30,7 @@ from decisions.engine.compose import ProposedAction
 from decisions.engine.context import RECENT_SIGNALS_LIMIT, DecisionContext, assemble_context
 from decisions.engine.matching import PlaybookCandidate, match_playbooks, trigger_fits
 from decisions.engine.policy import PolicyView, PreferencesView
+from decisions.engine.thresholds import RepoHistory, history_of, history_queries, threshold_of
 from decisions.fatigue_store import LocalFatigueStore
 from decisions.services.evaluate import DecideInput
 from decisions.services.selection import rank_templates, select_actions
@@ -97,8 +100,8 @@ class CandidateIndex:
             rank = Severity.rank(severity)
             found = []
             for candidate, triggers in self._versions:
-                roles = tuple(
-                    tuple(t.get("actor_roles", ()))
+                fit = [
+                    t
                     for t in triggers
                     if trigger_fits(
                         t,
@@ -107,9 +110,13 @@ class CandidateIndex:
                         severity_rank=rank,
                         min_rank=Severity.rank(t.get("min_severity", "info")),
                     )
-                )
-                if roles:
-                    found.append(PlaybookCandidate(**{**candidate.__dict__, "trigger_roles": roles}))
+                ]
+                if fit:
+                    roles = tuple(tuple(t.get("actor_roles", ())) for t in fit)
+                    # issue 15: the count of each fitting trigger, none when no trigger has one
+                    thresholds = tuple(map(threshold_of, fit)) if any("count" in t for t in fit) else ()
+                    fields = {"trigger_roles": roles, "trigger_thresholds": thresholds}
+                    found.append(PlaybookCandidate(**{**candidate.__dict__, **fields}))
             found.sort(key=lambda c: c.playbook_name)
             self._fitting[key] = found
         return found
@@ -125,6 +132,7 @@ def simulate_decision(
     now: datetime,
     store: LocalFatigueStore,
     experiments: bool,
+    history: RepoHistory | None = None,
 ) -> tuple[tuple[PlaybookCandidate, ...], list[ProposedAction], list[dict[str, Any]]]:
     """Steps 3 to 9 of one decision, as ``evaluate`` runs them; returns ``(matched, delivered,
     suppressed records)``. Fatigue is reserved in ``store`` (the simulation's own counters)."""
@@ -145,7 +153,13 @@ def simulate_decision(
         },
     )
     context = ReplayedContext(**vars(assembled))
-    match = match_playbooks(candidates, actor_roles=frozenset(data.roles), context=context.as_dict())
+    match = match_playbooks(
+        candidates,
+        actor_roles=frozenset(data.roles),
+        context=context.as_dict(),
+        history=history,
+        signal_ts=data.signal_ts,
+    )
     matched = list(match.matched)
     if experiments and matched:
         team = str(data.request_context.get("team_id") or data.request_context.get("repo_id") or "")
@@ -172,10 +186,12 @@ def simulate_decision(
 
 
 class _RecentSignals:
-    """Per actor, the signals stored so far, ordered by event time (``ts``)."""
+    """Per actor, the signals stored so far, ordered by event time (``ts``); per repository, the
+    same signals for count triggers, ordered by ``ts`` too."""
 
     def __init__(self) -> None:
         self._by_actor: dict[str, list[tuple[datetime, int, dict[str, str]]]] = {}
+        self._by_repo: dict[str, list[tuple[datetime, str, str, str, str]]] = {}
         self._seq = 0
 
     def add(self, signal: StoredSignal) -> None:
@@ -184,10 +200,37 @@ class _RecentSignals:
         bisect.insort(
             self._by_actor.setdefault(signal.data.actor_id, []), (signal.data.signal_ts, self._seq, meta)
         )
+        envelope = signal.data.signal
+        bisect.insort(
+            self._by_repo.setdefault(_repo(signal.data), []),
+            (
+                signal.data.signal_ts,
+                envelope["signal_id"],
+                envelope["event_type"],
+                envelope["source"],
+                envelope["severity"],
+            ),
+        )
+
+    def history(self, data: DecideInput, candidates: list[PlaybookCandidate]) -> RepoHistory | None:
+        """The count triggers' prior signals (``history_of``), None without count triggers."""
+        queries = history_queries(t for c in candidates for t in c.trigger_thresholds)
+        if not queries:
+            return None
+        return history_of(
+            self._by_repo.get(_repo(data), ()),
+            queries,
+            signal_id=str(data.signal["signal_id"]),
+            signal_ts=data.signal_ts,
+        )
 
     def latest(self, actor_id: str) -> list[dict[str, str]]:
         rows = self._by_actor.get(actor_id, [])
         return [meta for _, _, meta in reversed(rows[-RECENT_SIGNALS_LIMIT:])]
+
+
+def _repo(data: DecideInput) -> str:
+    return str(data.request_context.get("repo_id") or "")
 
 
 def replay(
@@ -226,6 +269,7 @@ def replay(
                 now=event.decided_at,
                 store=store,
                 experiments=experiments,
+                history=recent.history(data, candidates),
             )
             yield Simulated(
                 event, frozenset(c.playbook_id for c in candidates), matched, delivered, suppressed

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from decisions.engine.conditions import ConditionProblem, compiled_conditions
-from decisions.engine.matching import PlaybookCandidate, trigger_fits
+from decisions.engine.matching import PlaybookCandidate, trigger_fits, trigger_verdict
+from decisions.engine.thresholds import RepoHistory
 from mmm_project.vocabulary import Severity
 
 
@@ -26,6 +28,8 @@ class Explanation:
     roles_fit: bool
     conditions: tuple[dict[str, Any], ...]
     reason: str | None  # why it does not fire; None when it fires
+    # a count trigger's record (``thresholds.count_record``): the signals seen and needed
+    trigger_count: dict[str, Any] | None = None
 
 
 def fitting_triggers(
@@ -69,18 +73,31 @@ def _condition_verdicts(candidate: PlaybookCandidate, context: Mapping[str, Any]
 
 
 def explain_candidate(
-    candidate: PlaybookCandidate, *, actor_roles: Iterable[str], context: Mapping[str, Any]
+    candidate: PlaybookCandidate,
+    *,
+    actor_roles: Iterable[str],
+    context: Mapping[str, Any],
+    history: RepoHistory | None = None,
+    signal_ts: datetime | None = None,
 ) -> Explanation:
     """Whether ``candidate`` fires for an actor with ``actor_roles`` in ``context`` (``as_dict()``).
 
     It fires when one fitting trigger admits the actor's roles (a trigger without roles admits
-    anyone) and every condition is true. ``reason`` names the first thing that failed:
-    ``"actor_roles"``, ``"condition N is false"`` or ``"condition N: <error>"``.
+    anyone), has seen its ``count`` of signals in its window when it has one (``history`` and
+    ``signal_ts`` as ``match_playbooks``), and every condition is true. ``reason`` names the first
+    thing that failed: ``"actor_roles"``, ``"trigger count: 2 of 3 ..."``, ``"condition N is
+    false"`` or ``"condition N: <error>"``.
     """
-    roles = frozenset(actor_roles)
-    roles_fit = any(not wanted or roles.intersection(wanted) for wanted in candidate.trigger_roles)
+    trigger = trigger_verdict(candidate, frozenset(actor_roles), history=history, signal_ts=signal_ts)
+    roles_fit = trigger.roles_fit
     verdicts = _condition_verdicts(candidate, context)
     reason = None if roles_fit else "actor_roles: the actor has none of the trigger's roles"
+    if reason is None and not trigger.fires and trigger.count is not None:
+        count = trigger.count
+        reason = (
+            f"trigger count: {count['count']} of {count['needed']} fitting signals on this repository "
+            f"within {count['window_minutes']} minutes"
+        )
     for index, verdict in enumerate(verdicts, start=1):
         if reason is not None:
             break
@@ -88,4 +105,10 @@ def explain_candidate(
             reason = f"condition {index}: {verdict['error']}"
         elif verdict["result"] is False:
             reason = f"condition {index} is false"
-    return Explanation(fired=reason is None, roles_fit=roles_fit, conditions=tuple(verdicts), reason=reason)
+    return Explanation(
+        fired=reason is None,
+        roles_fit=roles_fit,
+        conditions=tuple(verdicts),
+        reason=reason,
+        trigger_count=trigger.count,
+    )

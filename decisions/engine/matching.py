@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -15,6 +16,7 @@ import cel
 
 from decisions.engine.conditions import ConditionProblem, compiled_conditions, evaluate_all
 from decisions.engine.context import ON_DEMAND_ROOTS, references
+from decisions.engine.thresholds import RepoHistory, Threshold, count_record, count_seen
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +25,9 @@ logger = logging.getLogger(__name__)
 class PlaybookCandidate:
     """A published playbook version whose trigger fits the signal's type, source and severity.
 
-    ``trigger_roles`` holds each fitting trigger's ``actor_roles`` (empty tuple = anyone).
+    ``trigger_roles`` holds each fitting trigger's ``actor_roles`` (empty tuple = anyone);
+    ``trigger_thresholds`` the same triggers' ``count``/``window_minutes`` (None without; the whole
+    tuple empty when no fitting trigger has one).
     """
 
     playbook_id: str
@@ -36,6 +40,7 @@ class PlaybookCandidate:
     limits: dict[str, Any] = field(default_factory=dict)
     experiment_id: str | None = None  # set when an experiment variant shaped the actions
     variant: str = ""
+    trigger_thresholds: tuple[Threshold | None, ...] = ()
 
     @cached_property
     def on_demand_roots(self) -> frozenset[str]:
@@ -48,6 +53,21 @@ class PlaybookCandidate:
 class MatchResult:
     matched: tuple[PlaybookCandidate, ...]
     errors: tuple[dict[str, Any], ...]  # {"playbook_id", "playbook_version", "reason"}
+    # playbook_id -> the count record (``thresholds.count_record``) of a playbook matched by a count
+    trigger_counts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TriggerVerdict:
+    """Whether a candidate's fitting triggers admit the actor and, for counts, were reached.
+
+    ``count``: the count record of the trigger that fired by a count, or when none fired, of the
+    closest count trigger that admits the actor (what ``triggers/evaluate`` shows); None otherwise.
+    """
+
+    roles_fit: bool
+    fires: bool
+    count: dict[str, Any] | None
 
 
 def event_type_patterns(event_type: str) -> list[str]:
@@ -60,23 +80,60 @@ def event_type_patterns(event_type: str) -> list[str]:
     return [event_type, *prefixes, "*"]
 
 
-def _roles_fit(candidate: PlaybookCandidate, actor_roles: frozenset[str]) -> bool:
-    return any(not roles or actor_roles.intersection(roles) for roles in candidate.trigger_roles)
+def trigger_verdict(
+    candidate: PlaybookCandidate,
+    actor_roles: frozenset[str],
+    *,
+    history: RepoHistory | None = None,
+    signal_ts: datetime | None = None,
+) -> TriggerVerdict:
+    """One fitting trigger must admit the actor's roles and, with a ``count``, have seen that many
+    fitting signals of the repository in its window (``decisions.engine.thresholds``). A trigger
+    without a count wins over a count trigger (nothing to explain); among count triggers the first
+    reached, else the one closest to its count, is reported."""
+    thresholds = candidate.trigger_thresholds
+    roles_fit, best, best_gap = False, None, None
+    for position, roles in enumerate(candidate.trigger_roles):
+        if roles and not actor_roles.intersection(roles):
+            continue
+        roles_fit = True
+        threshold = thresholds[position] if position < len(thresholds) else None
+        if threshold is None:
+            return TriggerVerdict(roles_fit=True, fires=True, count=None)
+        seen = count_seen(threshold, history, signal_ts=signal_ts) if signal_ts else 1
+        gap = max(threshold.count - seen, 0)
+        if best_gap is None or gap < best_gap:
+            best, best_gap = count_record(threshold, seen), gap
+    return TriggerVerdict(roles_fit=roles_fit, fires=best_gap == 0, count=best)
 
 
 def match_playbooks(
-    candidates: list[PlaybookCandidate], *, actor_roles: frozenset[str], context: dict[str, Any]
+    candidates: list[PlaybookCandidate],
+    *,
+    actor_roles: frozenset[str],
+    context: dict[str, Any],
+    history: RepoHistory | None = None,
+    signal_ts: datetime | None = None,
 ) -> MatchResult:
-    """Return the candidates whose roles and conditions hold for ``context``.
+    """Return the candidates whose roles, trigger counts and conditions hold for ``context``.
 
-    A condition that fails to compile or evaluate drops only its playbook, with the reason
-    logged and returned in ``errors``; the decision goes on with the others.
+    ``history``: the prior fitting signals of the repository for the candidates' count triggers
+    (``decisions.selectors.signal_lookup``), ``signal_ts`` the signal's time; a count trigger
+    without them has seen only this signal. A condition that fails to compile or evaluate drops
+    only its playbook, with the reason logged and returned in ``errors``; the decision goes on
+    with the others.
     """
-    matched, errors = [], []
+    matched, errors, counts = [], [], {}
     # Converted to CEL values once per decision, not once per condition (about 200 us each).
     activation = cel.Context(variables=context)
     for candidate in candidates:
-        if not _roles_fit(candidate, actor_roles):
+        if candidate.trigger_thresholds:
+            verdict = trigger_verdict(candidate, actor_roles, history=history, signal_ts=signal_ts)
+            if not verdict.fires:
+                continue
+            if verdict.count is not None:
+                counts[candidate.playbook_id] = verdict.count
+        elif not any(not roles or actor_roles.intersection(roles) for roles in candidate.trigger_roles):
             continue
         try:
             programs = compiled_conditions(candidate.version_id, candidate.conditions)
@@ -102,7 +159,9 @@ def match_playbooks(
             )
         if ok:
             matched.append(candidate)
-    return MatchResult(matched=tuple(matched), errors=tuple(errors))
+        else:
+            counts.pop(candidate.playbook_id, None)
+    return MatchResult(matched=tuple(matched), errors=tuple(errors), trigger_counts=counts)
 
 
 def trigger_fits(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from decisions.serializers import TriggerCountSerializer
 from mmm_project.serializers import StrictSerializer
 from mmm_project.vocabulary import Feedback
 
@@ -22,6 +23,10 @@ class ExplainedPlaybookSerializer(serializers.Serializer):
     name = serializers.CharField()
     version = serializers.IntegerField()
     text = serializers.CharField()
+    trigger_count = TriggerCountSerializer(
+        allow_null=True,
+        help_text="A count trigger (issue 15): the fitting signals of the repository it waited for.",
+    )
 
 
 class ExplainedConditionSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ from typing import Any
 
 from decisions.engine import explanations as texts
 from decisions.engine.conditions import ConditionProblem, compile_condition
+from decisions.engine.thresholds import count_sentence
 from decisions.models import Action, Decision
 from mmm_project.auth.principal import Principal
 from mmm_project.errors import ApplicationError
@@ -127,11 +128,21 @@ def action_explanation(*, principal: Principal, action_id: str) -> dict[str, Any
     conditions: list[dict[str, Any]] = []
     if version is not None:
         name = Playbook.objects.filter(pk=version.playbook_id).values_list("name", flat=True).first() or ""
+        count = next(
+            (
+                fired.get("trigger_count")
+                for fired in decision.playbooks_fired
+                if fired.get("playbook_id") == str(version.playbook_id)
+            ),
+            None,
+        )
         playbook = {
             "playbook_id": str(version.playbook_id),
             "name": name,
             "version": version.version,
-            "text": texts.playbook_sentence(name, version.version),
+            "text": texts.playbook_sentence(name, version.version)
+            + (f" {count_sentence(count)}" if count else ""),
+            "trigger_count": {**count, "text": count_sentence(count)} if count else None,
         }
         conditions = _conditions(list(version.conditions), context)
     experiment = None

@@ -9,7 +9,9 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from mmm_project.tenancy import TenantQuerySet, tenant_id_field
@@ -58,6 +60,13 @@ class Signal(models.Model):
             models.Index(fields=["tenant_id", "actor_id", "-ts"], name="mmm_signal_tenant_actor_ts"),
             models.Index(fields=["tenant_id", "received_at"], name="mmm_signal_tenant_received"),
             models.Index(fields=["status", "received_at"], name="mmm_signal_status_received"),
+            # Count triggers (issue 15): a repository's latest signals before a time.
+            models.Index(
+                F("tenant_id"),
+                Coalesce(KT("context__repo_id"), Value("")),
+                F("ts").desc(),
+                name="mmm_signal_tenant_repo_ts",
+            ),
         ]
 
     def __str__(self) -> str:

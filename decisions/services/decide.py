@@ -19,6 +19,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from decisions.engine.context import RECENT_SIGNALS_LIMIT
+from decisions.engine.thresholds import history_queries
 from decisions.intake.services import signal_claim, signal_fail, signal_release
 from decisions.models import Decision, Signal, SignalStatus
 from decisions.selectors import decision_for_signal, signal_lookup
@@ -27,7 +28,9 @@ from decisions.services.persist import decision_persist
 from mmm_project import metrics, tracing
 from mmm_project.auth.principal import Principal
 from mmm_project.background.transient import transient_reason
+from mmm_project.caching import TENANT_CONFIG, generation_get
 from mmm_project.errors import ApplicationError
+from playbooks.selectors import playbook_candidates
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +75,27 @@ def decision_create(
                 metrics.source_label(decide.signal["source"]),
                 metrics.event_type_label(decide.signal["event_type"]),
             ).inc()
-            # One query: is this signal stored already (FR-1), and the actor's recent signals (FR-2).
+            # The candidates first (cached per process): their count triggers (issue 15), if any,
+            # widen the one lookup below; without any it reads what it always did.
+            generation = generation_get(TENANT_CONFIG, tenant_id)
+            signal = decide.signal
+            candidates = playbook_candidates(
+                tenant_id=tenant_id,
+                event_type=signal["event_type"],
+                source=signal["source"],
+                severity=signal["severity"],
+                generation=generation,
+            )
+            # One query: is this signal stored already (FR-1), the actor's recent signals (FR-2),
+            # and the repository's prior signals the count triggers need.
             lookup = signal_lookup(
                 tenant_id=tenant_id,
                 actor_id=decide.actor_id,
-                signal_id=decide.signal["signal_id"],
+                signal_id=signal["signal_id"],
                 limit=RECENT_SIGNALS_LIMIT,
+                history=history_queries(t for c in candidates for t in c.trigger_thresholds),
+                repo_id=str(decide.request_context.get("repo_id") or ""),
+                signal_ts=decide.signal_ts,
             )
             earlier = None
             if lookup.existing_pk is not None:
@@ -90,7 +108,16 @@ def decision_create(
         budget = budgets.get(decide.request_context.get("surface", "ide"), budgets["ide"])
         # NFR-1: the budget covers the database write too; this process's recent writes estimate it.
         deadline = started + budget - _write_seconds[0]
-        result = evaluate(decide, now=now, reserve=True, recent_signals=lookup.recent, deadline=deadline)
+        result = evaluate(
+            decide,
+            candidates=candidates,
+            now=now,
+            reserve=True,
+            recent_signals=lookup.recent,
+            history=lookup.history,
+            deadline=deadline,
+            generation=generation,
+        )
         elapsed = time.perf_counter() - started
         try:
             decision = decision_persist(

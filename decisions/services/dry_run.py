@@ -14,6 +14,7 @@ from django.utils import timezone
 from decisions.engine.compose import ProposedAction
 from decisions.engine.explain import fitting_triggers
 from decisions.engine.matching import PlaybookCandidate
+from decisions.engine.thresholds import Threshold, threshold_of
 from decisions.models import Signal
 from decisions.services.evaluate import DecideInput, decide_input, evaluate
 from mmm_project.auth.principal import Principal
@@ -127,13 +128,21 @@ def dry_run(
             conditions=tuple(spec["conditions"]),
             actions=tuple(spec["actions"]),
             limits=spec["limits"],
+            trigger_thresholds=_thresholds(fitting),
         )
         evaluation = evaluate(data, candidates=[candidate], now=now, reserve=False)
         entry["matched"] = bool(evaluation.matched)
         errors = [s["reason"] for s in evaluation.suppressed if "action_index" not in s and "count" not in s]
         if not evaluation.matched:
-            entry["reason"] = errors[0] if errors else "the actor's roles or the conditions do not hold"
+            entry["reason"] = (
+                errors[0] if errors else "the actor's roles, trigger count or conditions do not hold"
+            )
         entry["actions"] = [action_preview(a) for a in evaluation.delivered]
         entry["suppressed"] = [suppressed_preview(s) for s in evaluation.suppressed if "action_index" in s]
         results.append(entry)
     return {"results": results, "problems": problems_output(problems)}
+
+
+def _thresholds(fitting: list[dict[str, Any]]) -> tuple[Threshold | None, ...]:
+    """The fitting triggers' counts (issue 15), none when no trigger has one."""
+    return tuple(map(threshold_of, fitting)) if any("count" in t for t in fitting) else ()

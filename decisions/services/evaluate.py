@@ -22,7 +22,8 @@ from decisions.engine.context import (
 )
 from decisions.engine.matching import PlaybookCandidate, match_playbooks
 from decisions.engine.policy import PolicyView
-from decisions.selectors import recent_incident_metadata, recent_signal_metadata
+from decisions.engine.thresholds import RepoHistory, history_queries
+from decisions.selectors import recent_incident_metadata, recent_signal_metadata, repo_signal_history
 from decisions.services.peers import gather
 from decisions.services.selection import rank_templates, select_actions
 from experiments.selectors import apply_experiments
@@ -93,6 +94,7 @@ class Evaluation:
     degraded_mode: bool = False
     policy_stale: bool = False
     policy_overrides: list[dict[str, Any]] = field(default_factory=list)  # FR-11 lifts applied
+    trigger_counts: dict[str, dict[str, Any]] = field(default_factory=dict)  # issue 15, by playbook
 
     @property
     def suppressed_count(self) -> int:
@@ -151,21 +153,26 @@ def evaluate(
     *,
     candidates: list[PlaybookCandidate] | None = None,
     recent_signals: list[dict[str, str]] | None = None,
+    history: RepoHistory | None = None,
     now: datetime,
     reserve: bool,
     deadline: float | None = None,
+    generation: str | None = None,
 ) -> Evaluation:
     """Run the decision flow's steps 3 to 9 (DESIGN.md) for ``data``; write nothing else.
 
     ``candidates`` defaults to the tenant's published playbooks that fit the signal; a dry run
     passes a draft instead. ``recent_signals``: the actor's latest signals when the caller read
-    them already (``decisions.selectors.signal_lookup``), else read here unless UBI gives them.
+    them already (``decisions.selectors.signal_lookup``), else read here unless UBI gives them;
+    ``history`` likewise the prior fitting signals of the repository for the candidates' count
+    triggers (issue 15), read here only when a candidate has one and the caller did not.
     With ``reserve=True`` fatigue slots are taken for the delivered actions (a real decision);
     with False they are only checked. ``deadline`` (``time.perf_counter()``): the latency budget
     (``decisions.services.selection``). The tenant's policy, playbooks and experiments come from
-    the per-process caches of one configuration generation (``mmm_project.caching``).
+    the per-process caches of one configuration generation (``mmm_project.caching``; ``generation``
+    when the caller read it already).
     """
-    generation = generation_get(TENANT_CONFIG, data.tenant_id)
+    generation = generation or generation_get(TENANT_CONFIG, data.tenant_id)
     if candidates is None:  # cached per process: read first, so the context holds what they use
         candidates = playbook_candidates(
             tenant_id=data.tenant_id,
@@ -175,6 +182,15 @@ def evaluate(
             generation=generation,
         )
     repo_id = str(data.request_context.get("repo_id") or "")
+    queries = history_queries(t for c in candidates for t in c.trigger_thresholds)
+    if queries and history is None:  # issue 15: count triggers, when the caller did not read it
+        history = repo_signal_history(
+            tenant_id=data.tenant_id,
+            repo_id=repo_id,
+            signal_id=str(data.signal["signal_id"]),
+            signal_ts=data.signal_ts,
+            queries=queries,
+        )
     # FR-2: incidents cost a peer call or a query; read only when a candidate playbook uses them.
     wants_incidents = any("recent_incidents" in c.on_demand_roots for c in candidates)
     with tracing.span("mmm.context") as span:  # steps 3 and 4: peers in parallel, then the context
@@ -234,7 +250,13 @@ def evaluate(
             **{"mmm.degraded_peers": list(peers.degraded), "mmm.recent_signal_count": len(recent)},
         )
     with tracing.span("mmm.playbook_evaluation") as span:  # step 5 and 6: match, then rank
-        match = match_playbooks(candidates, actor_roles=frozenset(roles), context=context.as_dict())
+        match = match_playbooks(
+            candidates,
+            actor_roles=frozenset(roles),
+            context=context.as_dict(),
+            history=history,
+            signal_ts=data.signal_ts,
+        )
         matched, assignments = apply_experiments(
             list(match.matched),
             tenant_id=data.tenant_id,
@@ -275,4 +297,5 @@ def evaluate(
         degraded_mode=bool(peers.degraded) or selection.llm_degraded or selection.latency_exceeded,
         policy_stale=peers.policy_stale,
         policy_overrides=selection.policy_overrides,
+        trigger_counts=match.trigger_counts,
     )

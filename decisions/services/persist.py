@@ -1,21 +1,23 @@
 """Step 10 of DESIGN.md: write a decision (FR-1, FR-12): the signal, the decision, its actions,
 their deliveries and the signed decision receipt, all or nothing, in one statement on PostgreSQL
-(``mmm_project.bulk_insert``)."""
+(``mmm_project.database.bulk_insert``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 
 from decisions.delivery.enrichment import enqueue_enrichment
 from decisions.delivery.models import Delivery
 from decisions.delivery.services import deliveries_prepare, deliveries_stored
+from decisions.engine.matching import PlaybookCandidate
 from decisions.intake.services import signal_fields
 from decisions.models import Action, Decision, LLMStatus, Signal, SignalStatus
 from decisions.services.evaluate import DecideInput, Evaluation
 from mmm_project import tracing
-from mmm_project.bulk_insert import rows_insert
+from mmm_project.database.bulk_insert import rows_insert
 from mmm_project.events import publish_after_commit
 from receipts.documents import decision_body
 from receipts.models import Receipt
@@ -59,9 +61,7 @@ def decision_persist(
         actor_type=data.actor_type,
         signal_id=signal.pk if signal else signal_pk,
         context=result.context.as_dict(),
-        playbooks_fired=[
-            {"playbook_id": c.playbook_id, "playbook_version": c.version} for c in result.matched
-        ],
+        playbooks_fired=[_fired(c, result.trigger_counts) for c in result.matched],
         policy_snapshot_id=result.policy.snapshot_id,
         policy_version_ids=list(result.policy.version_ids or (result.policy.snapshot_id,)),
         degraded_mode=result.degraded_mode,
@@ -129,6 +129,14 @@ def decision_persist(
         },
     )
     return _with_actions(decision, actions)
+
+
+def _fired(candidate: PlaybookCandidate, counts: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``{"playbook_id", "playbook_version"}``, with ``trigger_count`` for a count trigger (issue 15)."""
+    fired: dict[str, Any] = {"playbook_id": candidate.playbook_id, "playbook_version": candidate.version}
+    if candidate.playbook_id in counts:
+        fired["trigger_count"] = counts[candidate.playbook_id]
+    return fired
 
 
 def _with_actions(decision: Decision, actions: list[Action]) -> Decision:

@@ -14,6 +14,8 @@ from typing import Any
 from django.utils import timezone
 
 from decisions.engine.explain import explain_candidate, fitting_triggers
+from decisions.engine.thresholds import count_sentence, history_queries
+from decisions.selectors import repo_signal_history
 from decisions.services.dry_run import action_preview, suppressed_preview
 from decisions.services.evaluate import decide_input, evaluate
 from mmm_project.auth.principal import Principal
@@ -32,8 +34,11 @@ def trigger_evaluate(*, principal: Principal, request: dict[str, Any]) -> dict[s
          "playbooks_fired": [entry], "playbooks_not_fired": [entry]}
 
     where an entry is ``{"playbook_id", "playbook_version", "name", "matched_triggers",
-    "roles_fit", "conditions": [{"expression", "result", "error"}], "reason", "actions",
-    "suppressed", "policy_overrides"}``: ``actions`` are those that would reach the actor now
+    "roles_fit", "trigger_count", "conditions": [{"expression", "result", "error"}], "reason",
+    "actions", "suppressed", "policy_overrides"}``: ``trigger_count`` is null, or for a count
+    trigger (issue 15) ``{"count", "needed", "beyond", "window_minutes", "event_type", "source",
+    "text"}``, the fitting signals of the repository seen in the window (this one included) and
+    needed; ``actions`` are those that would reach the actor now
     (after policy, preferences, quiet hours, priority cap and fatigue), ``suppressed`` those a
     gate would drop and why, ``policy_overrides`` the override windows or exception approvals
     that lifted a restriction for them (FR-11). Only playbooks with a trigger that fits the
@@ -53,12 +58,26 @@ def trigger_evaluate(*, principal: Principal, request: dict[str, Any]) -> dict[s
         source=signal["source"],
         severity=signal["severity"],
     )
-    evaluation = evaluate(data, candidates=candidates, now=now, reserve=False)
+    history = repo_signal_history(  # no query without a count trigger
+        tenant_id=data.tenant_id,
+        repo_id=str(data.request_context.get("repo_id") or ""),
+        signal_id=str(signal["signal_id"]),
+        signal_ts=data.signal_ts,
+        queries=history_queries(t for c in candidates for t in c.trigger_thresholds),
+    )
+    evaluation = evaluate(data, candidates=candidates, history=history, now=now, reserve=False)
     triggers = version_triggers(tenant_id=data.tenant_id, version_ids=[c.version_id for c in candidates])
     context = evaluation.context
     fired, not_fired = [], []
     for candidate in candidates:
-        explanation = explain_candidate(candidate, actor_roles=context.actor_roles, context=context.as_dict())
+        explanation = explain_candidate(
+            candidate,
+            actor_roles=context.actor_roles,
+            context=context.as_dict(),
+            history=history,
+            signal_ts=data.signal_ts,
+        )
+        count = explanation.trigger_count
         mine = candidate.playbook_id
         entry = {
             "playbook_id": mine,
@@ -71,6 +90,7 @@ def trigger_evaluate(*, principal: Principal, request: dict[str, Any]) -> dict[s
                 severity=signal["severity"],
             ),
             "roles_fit": explanation.roles_fit,
+            "trigger_count": {**count, "text": count_sentence(count)} if count else None,
             "conditions": list(explanation.conditions),
             "reason": explanation.reason,
             "actions": [action_preview(a) for a in evaluation.delivered if a.playbook_id == mine],

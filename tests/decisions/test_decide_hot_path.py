@@ -18,7 +18,7 @@ from tests.factories import TenantPolicyFactory, mirror_playbook, publish_playbo
 pytestmark = pytest.mark.django_db
 
 # signal lookup (UNION ALL), then one INSERT writing signal, decision, actions, deliveries, receipt
-# (mmm_project.bulk_insert; on SQLite, one INSERT per table).
+# (mmm_project.database.bulk_insert; on SQLite, one INSERT per table).
 DECIDE_STATEMENTS = 2 if connection.vendor == "postgresql" else 6
 
 

@@ -61,6 +61,7 @@ def test_action_explanation_names_signal_playbook_conditions_gates_evidence_and_
         "name": "red-main",
         "version": 1,
         "text": "The playbook 'red-main' (version 1) has a trigger for this kind of signal and matched.",
+        "trigger_count": None,
     }
     assert [(c["expression"], c["held"]) for c in body["conditions"]] == [(CONDITION, True)]
     assert [g["gate"] for g in body["gates"]] == ["policy", "preferences", "quiet_hours", "fatigue"]

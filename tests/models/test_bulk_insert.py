@@ -1,4 +1,4 @@
-"""``rows_insert``: the decide path's one-statement write (mmm_project.bulk_insert) stores every
+"""``rows_insert``: the decide path's one-statement write (mmm_project.database.bulk_insert) stores every
 column as the ORM would, all rows or none, on PostgreSQL (one statement) and SQLite (bulk_create)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from decisions.delivery.models import Delivery
 from decisions.models import Action, Decision, Signal
-from mmm_project.bulk_insert import rows_insert
+from mmm_project.database.bulk_insert import rows_insert
 from receipts.models import Receipt
 
 pytestmark = pytest.mark.django_db
