@@ -12,6 +12,7 @@ from django.core.cache import cache
 from decisions.engine.overrides import parse_exceptions, parse_windows
 from decisions.engine.policy import PolicyView, PreferencesView
 from mmm_project.caching import TENANT_CONFIG, LocalCache, generation_get
+from mmm_project.caching.prefetch import cache_get
 from mmm_project.privacy import actor_ref
 from preferences.models import ActorPreferences, TenantPolicy
 
@@ -125,7 +126,7 @@ def actor_preferences_view(*, tenant_id: str, actor_id: str) -> PreferencesView:
     Cached 5 minutes (NFR-1); every write drops the cached copy after it commits.
     """
     key = preferences_cache_key(tenant_id, actor_id)
-    cached = cache.get(key)
+    cached = cache_get(key)  # read ahead with the decision's other keys (decisions.services.decide)
     if cached is None:
         prefs = actor_preferences_get(tenant_id=tenant_id, actor_id=actor_id)
         cached = {

@@ -14,6 +14,7 @@ import secrets
 from django.core.cache import cache
 from django.db import transaction
 
+from mmm_project.caching.prefetch import cache_get
 from mmm_project.privacy import actor_ref
 from receipts.models import ActorKey
 
@@ -33,7 +34,7 @@ def _key(tenant_id: str, actor_id: str) -> bytes:
     transaction by ``INSERT ... ON CONFLICT DO NOTHING`` (no savepoint; a concurrent first use
     wins and its key is read)."""
     cache_key = key_cache_key(tenant_id, actor_id)
-    cached = cache.get(cache_key)
+    cached = cache_get(cache_key)  # read ahead by a decision (decisions.services.decide)
     if cached is not None:
         return bytes(cached)
     stored = ActorKey.objects.filter(tenant_id=tenant_id, actor_id=actor_id).values_list("key", flat=True)

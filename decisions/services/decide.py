@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,9 +29,12 @@ from decisions.services.persist import decision_persist
 from mmm_project import metrics, tracing
 from mmm_project.auth.principal import Principal
 from mmm_project.background.transient import transient_reason
-from mmm_project.caching import TENANT_CONFIG, generation_get
+from mmm_project.caching import TENANT_CONFIG, generation_get, generation_key
+from mmm_project.caching.prefetch import cache_prefetch
 from mmm_project.errors import ApplicationError
 from playbooks.selectors import playbook_candidates
+from preferences.selectors import preferences_cache_key
+from receipts.pseudonyms import key_cache_key
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +69,10 @@ def decision_create(
     """
     started = time.perf_counter()
     now = now or timezone.now()
-    with tracing.span("mmm.decision") as span:
+    with tracing.span("mmm.decision") as span, ExitStack() as reads:
         with tracing.span("mmm.signal"):
             decide = decide_input(principal=principal, request=data, now=now)
+            reads.enter_context(cache_prefetch(_cached_reads(decide)))
             tenant_id = decide.tenant_id
             _trace_input(span, decide)
             metrics.SIGNALS_RECEIVED.labels(
@@ -174,13 +179,14 @@ def signal_decide(*, signal_pk: str, now: datetime | None = None) -> str:
     Permanent failures (the signal's own data, an unknown tenant) mark it ``failed`` with the reason.
     """
     now = now or timezone.now()
-    with tracing.span("mmm.decision") as span:
+    with tracing.span("mmm.decision") as span, ExitStack() as reads:
         with tracing.span("mmm.signal"):
             signal = signal_claim(signal_pk=signal_pk, now=now)
             if signal is None:
                 tracing.set_attributes(span, **{"mmm.skipped": True})
                 return "skipped"
             decide = DecideInput.from_signal(signal)
+            reads.enter_context(cache_prefetch(_cached_reads(decide)))
             _trace_input(span, decide)
         started = time.perf_counter()
         try:
@@ -216,6 +222,16 @@ def signal_decide(*, signal_pk: str, now: datetime | None = None) -> str:
         _trace_decision(span, decision, result, latency_ms=elapsed * 1000)
     _record(decide, result, decision=decision, seconds=time.perf_counter() - started, via="signal")
     return SignalStatus.DECIDED
+
+
+def _cached_reads(data: DecideInput) -> list[str]:
+    """The shared-cache entries a decision reads, read at once (one round trip, NFR-1): the
+    tenant's configuration generation, the actor's preferences and pseudonym key."""
+    return [
+        generation_key(TENANT_CONFIG, data.tenant_id),
+        preferences_cache_key(data.tenant_id, data.actor_id),
+        key_cache_key(data.tenant_id, data.actor_id),
+    ]
 
 
 def _trace_input(span: Any, data: DecideInput) -> None:

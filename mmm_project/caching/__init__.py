@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 from django.core.cache import cache
 from django.db import transaction
 
+from mmm_project.caching.prefetch import cache_get  # a decision reads it with its other keys
+
 T = TypeVar("T")
 # The namespace of what a decision reads of a tenant's configuration: tenant policy, published
 # playbooks and their triggers, experiments. Any change to one invalidates the three.
@@ -33,7 +35,7 @@ def generation_key(namespace: str, tenant_id: str) -> str:
 
 def generation_get(namespace: str, tenant_id: str) -> str:
     """The tenant's current generation of ``namespace`` (``"0"`` before the first bump)."""
-    return cache.get(generation_key(namespace, tenant_id)) or "0"
+    return cache_get(generation_key(namespace, tenant_id)) or "0"
 
 
 def generation_bump(*, namespace: str, tenant_id: str) -> None:

@@ -146,3 +146,26 @@ def test_local_cache_entries_expire_and_stay_bounded(monkeypatch):
     local.get_or_load("b", "g", lambda: "b1")
     local.get_or_load("c", "g", lambda: "c1")
     assert local.get_or_load("a", "g", lambda: "a3") == "a3"  # evicted as least recently used
+
+
+def test_a_decide_reads_the_shared_cache_in_one_round_trip(
+    tenant, client_for, django_capture_on_commit_callbacks, monkeypatch
+):
+    # given a warm process and an actor whose preferences and pseudonym key are cached
+    client = client_for(actor_id="dev-1")
+    with django_capture_on_commit_callbacks(execute=True):
+        _decide(client, "warm-1")
+        _decide(client, "warm-2", repo="org/c")
+    reads = []
+    get, get_many = cache.get, cache.get_many
+    monkeypatch.setattr(cache, "get", lambda key, *a, **k: reads.append(("get", key)) or get(key, *a, **k))
+    monkeypatch.setattr(
+        cache,
+        "get_many",
+        lambda keys, *a, **k: reads.append(("get_many", tuple(keys))) or get_many(keys, *a, **k),
+    )
+    # when the actor decides again
+    _decide(client, "hot-1", repo="org/b")
+    # then generation, preferences and pseudonym key came from one read (an MGET on Redis)
+    assert [kind for kind, _ in reads] == ["get_many"], reads
+    assert len(reads[0][1]) == 3
