@@ -91,9 +91,16 @@ def signal_claim(*, signal_pk: str, now: datetime) -> Signal | None:
     return claimed[0] if claimed else None
 
 
+# Signals a worker decides per task (``ingest.decide_batch``): one message, one acknowledgement and
+# one set of task events for them all, while a batch of 50 still spreads over the worker processes.
+DECIDE_BATCH = 10
+
+
 def _enqueue_decisions(signal_pks: list[str], *, from_request: bool = True) -> bool:
     # Embedded default: decide right here (no worker); services mode: through the broker.
-    return enqueue("ingest.decide", signal_pks, from_request=from_request, run_eagerly=True)
+    return enqueue(
+        "ingest.decide_batch", signal_pks, from_request=from_request, run_eagerly=True, batch=DECIDE_BATCH
+    )
 
 
 def signals_ingest(*, tenant_id: str, envelopes: list[dict[str, Any]], channel: str) -> IngestResult:

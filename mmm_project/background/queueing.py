@@ -29,11 +29,16 @@ def _task(name: str) -> Task:
     return current_app.tasks[name]
 
 
-def _publish(task: Task, ids: list[str], countdown: float | None = None) -> None:
-    """One message per id, all through one producer (one pooled broker connection) in a batch."""
+def _publish(task: Task, ids: list[str], countdown: float | None = None, batch: int = 1) -> None:
+    """One message per id (per list of up to ``batch`` ids), all through one producer (one pooled
+    broker connection)."""
+    if batch > 1:
+        arguments: list[object] = [ids[start : start + batch] for start in range(0, len(ids), batch)]
+    else:
+        arguments = list(ids)
     with task.app.producer_or_acquire() as producer:
-        for item in ids:
-            task.apply_async(args=[item], retry=False, countdown=countdown, producer=producer)
+        for argument in arguments:
+            task.apply_async(args=[argument], retry=False, countdown=countdown, producer=producer)
 
 
 def enqueue(
@@ -43,9 +48,11 @@ def enqueue(
     from_request: bool = True,
     run_eagerly: bool = False,
     countdown: float | None = None,
+    batch: int = 1,
 ) -> bool:
     """Queue the task ``task_name`` (``"receipts.emit"``...) once per id, with the id as its only
-    argument; False when the broker cannot take them (rows stay waiting for their sweep).
+    argument (``batch`` > 1: once per list of up to ``batch`` ids, the list as its argument); False
+    when the broker cannot take them (rows stay waiting for their sweep).
 
     In the embedded default (tasks eager, no broker) nothing is queued unless ``run_eagerly``:
     then the task runs here, at once. ``from_request`` guards publishing with ``publish_breaker``;
@@ -60,9 +67,9 @@ def enqueue(
     task = _task(task_name)
     try:
         if from_request and not current_app.conf.task_always_eager:
-            publish_breaker.call(_publish, task, ids, countdown)
+            publish_breaker.call(_publish, task, ids, countdown, batch)
         else:
-            _publish(task, ids, countdown)
+            _publish(task, ids, countdown, batch)
     except pybreaker.CircuitBreakerError:
         return False
     except Exception as exc:  # noqa: BLE001 - broker down, or (eager) the task failed: rows wait for the sweep

@@ -15,7 +15,7 @@ from decisions.intake.services import signals_sweep
 from decisions.models import Decision, Signal
 from decisions.services.decide import SignalDeferred, signal_decide
 from mmm_project.clients.base import REGISTRY as peer_clients
-from tasks.ingest import RETRY_COUNTDOWNS, signal_decide_task
+from tasks.ingest import RETRY_COUNTDOWNS, signal_decide_task, signals_decide_task
 from tests.engine.helpers import MIRROR
 from tests.factories import TenantPolicyFactory, publish_playbook
 from tests.ingest.commit import after_commit
@@ -206,3 +206,43 @@ def test_decide_with_the_database_down_is_503_not_ready(tenant, policy, client_f
     response = client.post("/v1/mmm/decide", body, format="json")
     assert (response.status_code, response.json()["error"]["code"]) == (503, "NOT_READY")
     assert response.json()["error"]["fields"] == {"database": ["unavailable"]}
+
+
+def test_a_batch_decides_its_signals_and_hands_one_it_cannot_decide_to_its_own_retries(
+    tenant, policy, monkeypatch
+):
+    # given three stored signals, one already decided (a redelivered batch), and the Policy
+    # service down for the tenant's decisions
+    first, second, done = _stored("b-1"), _stored("b-2"), _stored("b-3")
+    Signal.objects.filter(pk=done.pk).update(status="decided")
+    handed = []
+    monkeypatch.setattr(
+        "tasks.ingest.enqueue", lambda name, ids, **kwargs: handed.append((name, ids, kwargs["countdown"]))
+    )
+    # when the batch task runs while Policy answers 503
+    statuses = signals_decide_task.apply(args=[[str(first.pk), str(second.pk), str(done.pk)]]).get()
+    # then each undecidable signal went to ingest.decide with the first retry countdown, stayed
+    # received (nothing lost), and the decided one was skipped
+    assert statuses == {"retrying": 2, "skipped": 1}
+    assert handed == [
+        ("ingest.decide", [str(first.pk)], RETRY_COUNTDOWNS[0]),
+        ("ingest.decide", [str(second.pk)], RETRY_COUNTDOWNS[0]),
+    ]
+    assert set(Signal.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True)) == {
+        "received"
+    }
+    # and once Policy is back the batch decides them
+    policy.up = True
+    assert signals_decide_task.apply(args=[[str(first.pk), str(second.pk)]]).get() == {"decided": 2}
+    assert Decision.objects.filter(signal_id__in=[first.pk, second.pk]).count() == 2
+
+
+def test_intake_enqueues_signals_in_batches(monkeypatch):
+    from decisions.intake import services as intake
+
+    published = []
+    monkeypatch.setattr(
+        intake, "enqueue", lambda name, ids, **kwargs: published.append((name, kwargs["batch"]))
+    )
+    intake._enqueue_decisions([f"pk-{n}" for n in range(25)])
+    assert published == [("ingest.decide_batch", intake.DECIDE_BATCH)]

@@ -54,12 +54,12 @@ def test_a_signal_is_one_trace_from_request_to_eris(spans, peer_server, settings
     }
     response = producer.post("/v1/mmm/signals", envelope, format="json")
     assert response.status_code == 202, response.content
-    # then request -> ingest.decide -> mmm.decision -> receipts.emit -> the ERIS call is one chain
+    # then request -> ingest.decide_batch -> mmm.decision -> receipts.emit -> the ERIS call is one chain
     finished = spans.get_finished_spans()
     named = by_name(spans)
     decision = named["mmm.decision"]
     task = parent_of(decision, finished)
-    assert task is not None and task.name == "run/ingest.decide"
+    assert task is not None and task.name == "run/ingest.decide_batch"
     request = parent_of(task, finished)
     assert request is not None and request.kind == SpanKind.SERVER
     assert request.attributes["http.route"].endswith("v1/mmm/signals")
@@ -121,5 +121,5 @@ def test_a_broker_signal_is_decided_in_its_producers_trace(spans, settings):
     assert (intake.parent.trace_id, intake.parent.span_id) == (int(REMOTE_TRACE, 16), int(REMOTE_SPAN, 16))
     assert intake.attributes["messaging.destination.name"] == topic
     task = parent_of(named["mmm.decision"], finished)
-    assert task.name == "run/ingest.decide" and parent_of(task, finished) is intake
+    assert task.name == "run/ingest.decide_batch" and parent_of(task, finished) is intake
     assert named["mmm.decision"].attributes["decision_id"] == str(Decision.objects.get().id)
