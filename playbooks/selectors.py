@@ -97,6 +97,7 @@ def _candidates_load(
             conditions=tuple(version.conditions),
             actions=tuple(version.actions),
             limits=dict(version.limits),
+            routing=dict(version.routing),
         )
         for version_id, version in versions.items()
     ]

@@ -121,7 +121,11 @@ def decision_body(*, receipt_id: str, decision: Any, actions: list[Any], now: da
         | ({"count": record["count"]} if "count" in record else {})
         for record in decision.suppressed_actions
     ]
-    proposed = [{"action_id": str(a.id), "type": a.type, "surfaces": list(a.surfaces)} for a in actions]
+    proposed = [
+        {"action_id": str(a.id), "type": a.type, "surfaces": list(a.surfaces)}
+        | ({"route_reason": a.route_reason} if a.route_reason else {})  # FR-3: escalation
+        for a in actions
+    ]
     dual = any(a.requires_dual_channel for a in actions)
     score, flags, passed = risk_assessment(
         action_types=[a.type for a in actions],
@@ -145,6 +149,7 @@ def decision_body(*, receipt_id: str, decision: Any, actions: list[Any], now: da
             ("latency_warning", decision.latency_warning),
             ("latency_budget", Suppression.LATENCY_BUDGET in reasons),
             ("policy_override", bool(decision.policy_overrides)),  # FR-11: a window or exception lifted
+            ("escalated", any(p.get("route_reason") for p in proposed)),  # FR-3: a route change
         )
         if on
     ]

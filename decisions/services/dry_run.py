@@ -127,6 +127,7 @@ def dry_run(
             conditions=tuple(spec["conditions"]),
             actions=tuple(spec["actions"]),
             limits=spec["limits"],
+            routing=spec["routing"],
         )
         evaluation = evaluate(data, candidates=[candidate], now=now, reserve=False)
         entry["matched"] = bool(evaluation.matched)
