@@ -6,7 +6,7 @@ them: ``decisions.engine.playbook_routing``; the reference: ``docs/playbook-rout
 
     routing:                                  # optional
       quiet_hours:                            # on top of the tenant's quiet hours
-        start: "22:00"                        # "HH:MM" local time (or a whole hour, 22)
+        start: "22:00"                        # "HH:MM" local time, 00:00 to 23:59
         end: "07:00"                          # may cross midnight; start == end: none
         timezone: Europe/Berlin               # optional IANA zone; the tenant's otherwise
       escalation:
@@ -17,7 +17,7 @@ them: ``decisions.engine.playbook_routing``; the reference: ``docs/playbook-rout
       max_actions_per_hour: 1                 # 1..1000 actions of this playbook per actor
       max_actions_per_day: 3                  # 1..10000 actions of this playbook per actor
 
-Normalised: quiet-hour times become ``"HH:MM"`` strings, ``escalation.surface`` is filled in.
+Normalised: ``escalation.surface`` is filled in.
 """
 
 from __future__ import annotations
@@ -58,9 +58,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _clock(value: Any, path: str, found: Found) -> str | None:
-    """``"HH:MM"`` or a whole hour 0..23 -> ``"HH:MM"``; None (and a problem) otherwise."""
-    if _is_int(value) and 0 <= value <= 23:
-        return f"{value:02d}:00"
+    """``"HH:MM"`` (00:00 to 23:59) as given; None (and a problem) otherwise."""
     if isinstance(value, str):
         try:
             clock_minutes(value)
@@ -68,7 +66,7 @@ def _clock(value: Any, path: str, found: Found) -> str | None:
             pass
         else:
             return value
-    found.append((path, 'must be a time "HH:MM" (00:00 to 23:59) or a whole hour 0..23'))
+    found.append((path, 'must be a time "HH:MM" (00:00 to 23:59)'))
     return None
 
 

@@ -72,11 +72,14 @@ class PlaybookLimitsSerializer(StrictSerializer):
     max_actions_per_day = serializers.IntegerField(min_value=1, max_value=10000, required=False)
 
 
+CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
 class PlaybookQuietHoursSerializer(StrictSerializer):
     """The playbook's own quiet hours (FR-3), on top of the tenant's; ``start == end``: none."""
 
-    start = serializers.CharField(help_text='"HH:MM" local time (a whole hour 0..23 is accepted too)')
-    end = serializers.CharField(help_text='"HH:MM" local time; the window may cross midnight')
+    start = serializers.RegexField(CLOCK_PATTERN, help_text='"HH:MM" local time')
+    end = serializers.RegexField(CLOCK_PATTERN, help_text='"HH:MM" local time; the window may cross midnight')
     timezone = serializers.CharField(required=False, help_text="IANA time zone; the tenant's otherwise")
 
 

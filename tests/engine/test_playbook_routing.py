@@ -31,7 +31,7 @@ def test_routing_and_limits_are_normalised():
     spec, problems = validate_playbook(
         _document(
             routing={
-                "quiet_hours": {"start": 22, "end": "07:30", "timezone": "Europe/Berlin"},
+                "quiet_hours": {"start": "22:00", "end": "07:30", "timezone": "Europe/Berlin"},
                 "escalation": {"after_unacknowledged": 3},
             },
             limits={"cooldown_minutes": 60, "max_actions_per_hour": 1, "max_actions_per_day": 3},
@@ -63,14 +63,14 @@ def test_a_playbook_without_routing_has_none():
         ({"quiet_hours": {"start": "25:00", "end": "07:00"}}, None, "routing.quiet_hours.start"),
         ({"quiet_hours": {"start": "22:00", "end": "7:00"}}, None, "routing.quiet_hours.end"),
         ({"quiet_hours": {"start": "22:60", "end": "07:00"}}, None, "routing.quiet_hours.start"),
-        ({"quiet_hours": {"start": 24, "end": 6}}, None, "routing.quiet_hours.start"),
-        ({"quiet_hours": {"start": True, "end": 6}}, None, "routing.quiet_hours.start"),
+        ({"quiet_hours": {"start": 22, "end": "06:00"}}, None, "routing.quiet_hours.start"),
+        ({"quiet_hours": {"start": True, "end": "06:00"}}, None, "routing.quiet_hours.start"),
         (
-            {"quiet_hours": {"start": 22, "end": 6, "timezone": "Mars/Olympus"}},
+            {"quiet_hours": {"start": "22:00", "end": "06:00", "timezone": "Mars/Olympus"}},
             None,
             "routing.quiet_hours.timezone",
         ),
-        ({"quiet_hours": {"start": 22, "end": 6, "tz": "UTC"}}, None, "routing.quiet_hours.tz"),
+        ({"quiet_hours": {"start": "22:00", "end": "06:00", "tz": "UTC"}}, None, "routing.quiet_hours.tz"),
         ({"escalation": 3}, None, "routing.escalation"),
         ({"escalation": {}}, None, "routing.escalation.after_unacknowledged"),
         ({"escalation": {"after_unacknowledged": 0}}, None, "routing.escalation.after_unacknowledged"),
