@@ -256,3 +256,28 @@ def test_routing_rules_cost_no_extra_sql_on_the_decide_path(django_capture_on_co
         statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
         assert len(statements) == 6, "\n".join(s[:120] for s in statements)
         assert decision.actions.count() == 1
+
+
+def test_forgetting_an_actor_deletes_their_escalation_counts(store):
+    from decisions.engine.playbook_routing import escalation_key
+    from decisions.fatigue_store import fatigue_store
+    from mmm_project.privacy import actor_ref
+
+    # given an escalation count for actor-1 (and one for dev-2)
+    publish_playbook(_playbook("escalating", routing=ESCALATING))
+    _decide("g1")
+    playbook_id = str(Decision.objects.get().actions.get().playbook_version.playbook_id)
+    keys = {
+        actor: escalation_key(
+            tenant_id="tenant-a", playbook_id=playbook_id, actor_id=actor, repo_id="org/app"
+        )
+        for actor in ("actor-1", "dev-2")
+    }
+    fatigue_store().escalate(keys["dev-2"], after=1, now=NOON.timestamp())
+    fatigue_store().escalate(keys["actor-1"], after=2, now=NOON.timestamp())
+    assert fatigue_store().escalate(keys["actor-1"], after=2, now=NOON.timestamp(), check_only=True)
+    # when actor-1's fatigue state is forgotten (actor deletion)
+    assert fatigue_store().forget(tenant_id="tenant-a", actor_ref=actor_ref("tenant-a", "actor-1")) >= 1
+    # then their count is gone, dev-2's is not
+    assert not fatigue_store().escalate(keys["actor-1"], after=2, now=NOON.timestamp(), check_only=True)
+    assert fatigue_store().escalate(keys["dev-2"], after=1, now=NOON.timestamp(), check_only=True)
