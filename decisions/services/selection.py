@@ -27,17 +27,14 @@ from decisions.engine.fatigue import reservation_for
 from decisions.engine.gates import preference_gate, quiet_hours_gate
 from decisions.engine.matching import PlaybookCandidate
 from decisions.engine.overrides import policy_gate_with_overrides
-from decisions.engine.playbook_routing import (
-    escalation_allowed,
-    escalation_key,
-    playbook_quiet_hours_gate,
-)
+from decisions.engine.playbook_routing import playbook_quiet_hours_gate
 from decisions.engine.policy import PolicyView, PreferencesView
 from decisions.engine.prioritise import action_priority, priority_base, rank_key
 from decisions.engine.routing import surface_payloads
 from decisions.fatigue_store import FatigueStore, fatigue_store
+from decisions.services.escalation import escalation_route
 from mmm_project import metrics, tracing
-from mmm_project.vocabulary import RouteChange, Suppression
+from mmm_project.vocabulary import Suppression
 
 # Reasons that hold for every later action of the same decision: nothing after them can go out.
 FINAL_REASONS = frozenset(
@@ -118,6 +115,7 @@ class Selection:
     latency_exceeded: bool = False
     cooled: set[str] = field(default_factory=set)  # one cool-down per playbook and decision
     policy_overrides: list[dict[str, Any]] = field(default_factory=list)  # FR-11 lifts applied
+    escalations: dict[str, bool] = field(default_factory=dict)  # FR-3: one count per playbook
 
 
 def select_actions(
@@ -305,40 +303,19 @@ def _reserve(
             selection.suppressed.append(action.suppressed(reason))
             continue
         selection.cooled.add(action.playbook_id)
-        if rules is not None and rules.escalate_after is not None:
-            action = _escalated(action, tenant_id, actor_id, repo_id, policy, prefs, now, reserve, store)
+        if rules is not None and rules.escalate_after is not None:  # FR-3: a route change, or none
+            action = escalation_route(
+                action,
+                answers=selection.escalations,
+                tenant_id=tenant_id,
+                actor_id=actor_id,
+                repo_id=repo_id,
+                policy=policy,
+                prefs=prefs,
+                now=now,
+                reserve=reserve,
+                store=store,
+            )
         selection.delivered.append(
             replace(action, surface_payloads=surface_payloads(action, severity=severity))
         )
-
-
-def _escalated(
-    action: ProposedAction,
-    tenant_id: str,
-    actor_id: str,
-    repo_id: str,
-    policy: PolicyView,
-    prefs: PreferencesView,
-    now: datetime,
-    reserve: bool,
-    store: FatigueStore,
-) -> ProposedAction:
-    """``action`` routed to its playbook's escalation surface when enough deliveries went
-    unacknowledged (FR-3), else unchanged. Only an escalation the policy and the actor's preferred
-    surfaces allow is counted: one that could not happen never builds up (fewer alerts)."""
-    rules = action.routing
-    assert rules is not None and rules.escalate_after is not None and rules.escalate_surface
-    surface = rules.escalate_surface
-    if not escalation_allowed(
-        action_type=action.type,
-        surface=surface,
-        enabled_surfaces=policy.enabled_surfaces,
-        preferred_surfaces=prefs.preferred_surfaces,
-    ):
-        return action
-    key = escalation_key(
-        tenant_id=tenant_id, playbook_id=action.playbook_id, actor_id=actor_id, repo_id=repo_id
-    )
-    if not store.escalate(key, after=rules.escalate_after, now=now.timestamp(), check_only=not reserve):
-        return action
-    return replace(action, surfaces=(surface,), route_reason=RouteChange.ESCALATED)

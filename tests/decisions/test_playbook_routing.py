@@ -281,3 +281,12 @@ def test_forgetting_an_actor_deletes_their_escalation_counts(store):
     # then their count is gone, dev-2's is not
     assert not fatigue_store().escalate(keys["actor-1"], after=2, now=NOON.timestamp(), check_only=True)
     assert fatigue_store().escalate(keys["dev-2"], after=1, now=NOON.timestamp(), check_only=True)
+
+
+def test_a_decision_with_several_actions_of_the_playbook_counts_once_and_routes_them_alike():
+    publish_playbook(_playbook("escalating", actions=(MIRROR, MENTOR), routing=ESCALATING))
+    decisions = [_decide(f"two{n}", now=NOON + timedelta(minutes=n)) for n in range(4)]
+    routes = [sorted((a.type, a.route_reason) for a in d.actions.all()) for d in decisions]
+    plain = [("mentor", ""), ("mirror", "")]
+    escalated = [("mentor", "routing.escalated"), ("mirror", "routing.escalated")]
+    assert routes == [plain, plain, escalated, plain]
