@@ -7,6 +7,10 @@ runs the same steps under a lock (one process serves it).
 
 A reservation made for an action whose decision then fails to commit is not given back: the
 error goes towards fewer nudges, never more.
+
+The store also keeps the escalation counters of playbooks that declare ``routing.escalation``
+(FR-3, ``decisions.engine.playbook_routing``): ``escalate`` counts a delivery, or answers that this
+one escalates and starts the count again, in one atomic step; ``acknowledge`` (an outcome) resets it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Protocol
 from django.conf import settings
 
 from decisions.engine.fatigue import Reservation
+from decisions.engine.playbook_routing import ESCALATION_TTL_SECONDS
 from mmm_project.vocabulary import Suppression
 
 COOLDOWN_REASON = Suppression.COOLDOWN
@@ -49,12 +54,36 @@ return 0
 """
 
 
+# KEYS: the escalation counter. ARGV: after, ttl, check_only (1 or 0).
+# Returns 1 when this delivery escalates (the counter restarts at 0), else 0 (counted).
+_ESCALATE_LUA = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count >= tonumber(ARGV[1]) then
+  if ARGV[3] == '0' then redis.call('DEL', KEYS[1]) end
+  return 1
+end
+if ARGV[3] == '0' then
+  redis.call('INCR', KEYS[1])
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+end
+return 0
+"""
+
+
 class FatigueStore(Protocol):
     def reserve(self, reservation: Reservation) -> str | None:
         """Reserve atomically; return None when reserved, else the refusing reason."""
 
     def check(self, reservation: Reservation) -> str | None:
         """Return what ``reserve`` would answer, consuming nothing (dry runs)."""
+
+    def escalate(self, key: str, *, after: int, now: float, check_only: bool = False) -> bool:
+        """Count one delivery on the escalation counter ``key``; True (and the count starts
+        again) when ``after`` unacknowledged deliveries were counted before it. ``check_only``
+        answers the same, changing nothing."""
+
+    def acknowledge(self, key: str) -> None:
+        """The actor acknowledged a delivery: the escalation count starts again."""
 
 
 def _cooldown_ttl(reservation: Reservation) -> int:
@@ -75,7 +104,10 @@ class RedisFatigueStore:
     def __init__(self) -> None:
         from django_redis import get_redis_connection
 
-        self._script = get_redis_connection("default").register_script(_RESERVE_LUA)
+        redis = get_redis_connection("default")
+        self._redis = redis
+        self._script = redis.register_script(_RESERVE_LUA)
+        self._escalate = redis.register_script(_ESCALATE_LUA)
 
     def _run(self, reservation: Reservation, *, check_only: bool) -> str | None:
         keys = [key for key, _, _, _ in reservation.counters]
@@ -93,12 +125,21 @@ class RedisFatigueStore:
     def check(self, reservation: Reservation) -> str | None:
         return self._run(reservation, check_only=True)
 
-    def forget(self, *, tenant_id: str, actor_ref: str) -> int:
-        """Delete the actor's counters and cool-downs (actor deletion); return how many keys."""
-        from django_redis import get_redis_connection
+    def escalate(self, key: str, *, after: int, now: float, check_only: bool = False) -> bool:
+        return bool(self._escalate(keys=[key], args=[after, ESCALATION_TTL_SECONDS, int(check_only)]))
 
-        redis = get_redis_connection("default")
-        patterns = (f"mmm:fatigue:{tenant_id}:{actor_ref}:*", f"mmm:cooldown:{tenant_id}:*:{actor_ref}:*")
+    def acknowledge(self, key: str) -> None:
+        self._redis.delete(key)
+
+    def forget(self, *, tenant_id: str, actor_ref: str) -> int:
+        """Delete the actor's counters, cool-downs and escalation counts (actor deletion); return
+        how many keys."""
+        redis = self._redis
+        patterns = (
+            f"mmm:fatigue:{tenant_id}:{actor_ref}:*",
+            f"mmm:cooldown:{tenant_id}:*:{actor_ref}:*",
+            f"mmm:escalation:{tenant_id}:*:{actor_ref}:*",
+        )
         keys = [key for pattern in patterns for key in redis.scan_iter(match=pattern, count=500)]
         return redis.delete(*keys) if keys else 0
 
@@ -145,18 +186,37 @@ class LocalFatigueStore:
                 )
             return None
 
+    def escalate(self, key: str, *, after: int, now: float, check_only: bool = False) -> bool:
+        with self._lock:
+            count = self._get(key, now)
+            if count >= after:
+                if not check_only:
+                    self._values.pop(key, None)
+                return True
+            if not check_only:
+                self._values[key] = (count + 1, now + ESCALATION_TTL_SECONDS)
+            return False
+
+    def acknowledge(self, key: str) -> None:
+        with self._lock:
+            self._values.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
 
     def forget(self, *, tenant_id: str, actor_ref: str) -> int:
-        """Delete the actor's counters and cool-downs (actor deletion); return how many keys."""
+        """Delete the actor's counters, cool-downs and escalation counts (actor deletion); return
+        how many keys."""
         with self._lock:
             keys = [
                 key
                 for key in self._values
                 if key.startswith(f"mmm:fatigue:{tenant_id}:{actor_ref}:")
-                or (key.startswith(f"mmm:cooldown:{tenant_id}:") and f":{actor_ref}:" in key)
+                or (
+                    key.startswith((f"mmm:cooldown:{tenant_id}:", f"mmm:escalation:{tenant_id}:"))
+                    and f":{actor_ref}:" in key
+                )
             ]
             for key in keys:
                 del self._values[key]

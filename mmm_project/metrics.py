@@ -77,6 +77,11 @@ ACTIONS_DELIVERED = Counter(
     "Action deliveries to surfaces by result.",
     ["tenant_id", "surface", "result"],
 )
+ACTIONS_ESCALATED = Counter(
+    "mmm_actions_escalated_total",
+    "Actions routed to a playbook's escalation surface after unacknowledged deliveries (FR-3).",
+    ["tenant_id", "surface"],
+)
 ACTIONS_ACCEPTED = Counter("mmm_actions_accepted_total", "Actions accepted.", ["tenant_id", "action_type"])
 DEGRADED_DECISIONS = Counter(
     "mmm_degraded_decisions_total", "Decisions made with a peer unavailable (NFR-6).", ["tenant_id", "peer"]

@@ -95,6 +95,10 @@ class Suppression(Choices):
     QUOTA_REPO_DAY = "fatigue.quota_repo_day"
     COOLDOWN = "fatigue.cooldown"
     QUIET_HOURS = "fatigue.quiet_hours"
+    # FR-3, FR-7: a playbook's own routing rules and limits (``routing.quiet_hours``, ``limits``)
+    PLAYBOOK_QUIET_HOURS = "fatigue.playbook_quiet_hours"
+    QUOTA_PLAYBOOK_HOUR = "fatigue.playbook_quota_hour"
+    QUOTA_PLAYBOOK_DAY = "fatigue.playbook_quota_day"
     ACTION_TYPE_DISABLED = "policy.action_type_disabled"
     SURFACES_DISABLED = "policy.surfaces_disabled"
     RESTRICTED = "policy.restricted"
@@ -109,3 +113,10 @@ class Suppression(Choices):
     LLM_UNAVAILABLE = "llm.unavailable"
     # NFR-1: the surface's latency budget was spent before any action was reserved.
     LATENCY_BUDGET = "degraded.latency_budget"
+
+
+class RouteChange(Choices):
+    """Why a delivered action's surfaces differ from its template's (FR-3 escalation behaviour):
+    kept on the action (``route_reason``) and its receipt."""
+
+    ESCALATED = "routing.escalated", "Escalated after unacknowledged deliveries"

@@ -60,8 +60,9 @@ class PlaybookVersion(models.Model):
 
     Shapes: ``triggers`` is a list of ``{"event_type", "source", "min_severity", "actor_roles"}``;
     ``conditions`` a list of CEL expressions over the context; ``actions`` a list of action
-    templates ``{"type", "surfaces", "title", "body", ...}``; ``limits`` a dict of per-actor,
-    per-repo and cool-down limits.
+    templates ``{"type", "surfaces", "title", "body", ...}``; ``limits`` a dict of the cool-down and
+    per-actor quotas; ``routing`` the playbook's routing rules ``{"quiet_hours", "escalation"}``
+    (FR-3, ``playbooks.routing_spec``).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -72,6 +73,7 @@ class PlaybookVersion(models.Model):
     conditions = models.JSONField(default=list, blank=True)
     actions = models.JSONField(default=list)
     limits = models.JSONField(default=dict, blank=True)
+    routing = models.JSONField(default=dict, blank=True)
     experiment_metadata = models.JSONField(default=dict, blank=True)
     created_by = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -104,6 +104,7 @@ def _candidates_load(
                 actions=tuple(version.actions),
                 limits=dict(version.limits),
                 trigger_thresholds=thresholds,
+                routing=dict(version.routing),
             )
         )
     return sorted(candidates, key=lambda c: c.playbook_name)

@@ -42,6 +42,7 @@ class PlaybookOutputSerializer(serializers.Serializer):
     conditions = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField()
     limits = serializers.SerializerMethodField()
+    routing = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -69,6 +70,9 @@ class PlaybookOutputSerializer(serializers.Serializer):
     def get_limits(self, playbook) -> dict:
         return self._content(playbook, "limits", {})
 
+    def get_routing(self, playbook) -> dict:
+        return self._content(playbook, "routing", {})
+
 
 class ProblemSerializer(serializers.Serializer):
     field = serializers.CharField()
@@ -85,7 +89,37 @@ class PlaybookWithProblemsSerializer(PlaybookOutputSerializer):
 
 
 class PlaybookLimitsSerializer(StrictSerializer):
+    """The playbook's cool-down and its own quotas per actor (FR-7), on top of the tenant's."""
+
     cooldown_minutes = serializers.IntegerField(min_value=0, max_value=43200, required=False)
+    max_actions_per_hour = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+    max_actions_per_day = serializers.IntegerField(min_value=1, max_value=10000, required=False)
+
+
+CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class PlaybookQuietHoursSerializer(StrictSerializer):
+    """The playbook's own quiet hours (FR-3), on top of the tenant's; ``start == end``: none."""
+
+    start = serializers.RegexField(CLOCK_PATTERN, help_text='"HH:MM" local time')
+    end = serializers.RegexField(CLOCK_PATTERN, help_text='"HH:MM" local time; the window may cross midnight')
+    timezone = serializers.CharField(required=False, help_text="IANA time zone; the tenant's otherwise")
+
+
+class PlaybookEscalationSerializer(StrictSerializer):
+    """After ``after_unacknowledged`` deliveries to the actor on the repository with no acknowledging
+    outcome, the playbook's next action goes to ``surface`` instead (FR-3; never a Multiplier)."""
+
+    after_unacknowledged = serializers.IntegerField(min_value=1, max_value=100)
+    surface = serializers.ChoiceField(choices=["alert"], required=False, default="alert")
+
+
+class PlaybookRoutingSerializer(StrictSerializer):
+    """Routing rules (FR-3): see docs/playbook-routing.md."""
+
+    quiet_hours = PlaybookQuietHoursSerializer(required=False)
+    escalation = PlaybookEscalationSerializer(required=False)
 
 
 class PlaybookDocumentSerializer(StrictSerializer):
@@ -102,6 +136,7 @@ class PlaybookDocumentSerializer(StrictSerializer):
     conditions = serializers.ListField(child=serializers.CharField(), required=False)
     actions = serializers.ListField(child=serializers.DictField(), min_length=1)
     limits = PlaybookLimitsSerializer(required=False)
+    routing = PlaybookRoutingSerializer(required=False)
     experiment_metadata = serializers.DictField(required=False)
 
 

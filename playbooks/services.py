@@ -39,6 +39,7 @@ def playbook_state(playbook: Playbook) -> dict[str, Any]:
             conditions=latest.conditions,
             actions=latest.actions,
             limits=latest.limits,
+            routing=latest.routing,
         )
     return state
 
@@ -71,6 +72,7 @@ def _add_version(*, playbook: Playbook, spec: dict[str, Any], actor_id: str) -> 
         conditions=spec["conditions"],
         actions=spec["actions"],
         limits=spec["limits"],
+        routing=spec["routing"],
         experiment_metadata=spec["experiment_metadata"],
         created_by=actor_id,
     )
@@ -139,6 +141,7 @@ def version_document(playbook: Playbook, version: PlaybookVersion) -> dict[str, 
         "conditions": version.conditions,
         "actions": version.actions,
         "limits": version.limits,
+        "routing": version.routing,
         "experiment_metadata": version.experiment_metadata,
     }
 

@@ -29,8 +29,13 @@ A playbook, as YAML or JSON::
           operation: rerun_failed_jobs
           parameters: {}
         requires_dual_channel: false            # multiplier only
+    routing:                                    # optional (FR-3): playbooks/routing_spec.py
+      quiet_hours: {start: "22:00", end: "07:00", timezone: Europe/Berlin}
+      escalation: {after_unacknowledged: 3, surface: alert}
     limits:
       cooldown_minutes: 120                     # optional; the tenant policy's otherwise
+      max_actions_per_hour: 1                   # optional: this playbook's quotas per actor
+      max_actions_per_day: 3
 
 Mirror title and body must not use prescriptive language (FR-4); no action text may use fear,
 urgency, blame or misleading certainty (FR-10, ``decisions.engine.language``).
@@ -47,6 +52,7 @@ from decisions.engine.language import language_findings
 from decisions.engine.templates import TemplateProblem, render
 from decisions.engine.thresholds import threshold_fields
 from mmm_project.vocabulary import ActionType, Severity, Surface
+from playbooks.routing_spec import validate_limits, validate_routing
 
 TOP_LEVEL_KEYS = {
     "name",
@@ -57,6 +63,7 @@ TOP_LEVEL_KEYS = {
     "conditions",
     "actions",
     "limits",
+    "routing",
     "experiment_metadata",
 }
 TRIGGER_KEYS = {"event_type", "source", "min_severity", "actor_roles", "count", "window_minutes"}
@@ -76,7 +83,6 @@ ACTION_KEYS = {
 RATIONALE_KEYS = {"why_relevant", "baseline_comparison"}
 EXECUTION_KEYS = {"executor", "operation", "parameters"}
 EXECUTORS = ("ci", "edge_agent")
-LIMIT_KEYS = {"cooldown_minutes"}
 MAX_NAME = 200
 
 
@@ -295,20 +301,11 @@ def _action(check: _Checker, action: Any, path: str) -> dict[str, Any] | None:
     return spec
 
 
-def _limits(check: _Checker, value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        check.add("limits", "must be an object")
-        return {}
-    check.unknown_keys(value, LIMIT_KEYS, "limits")
-    limits = {}
-    if "cooldown_minutes" in value:
-        minutes = value["cooldown_minutes"]
-        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 <= minutes <= 60 * 24 * 30:
-            check.add("limits.cooldown_minutes", "must be an integer between 0 and 43200")
-        limits["cooldown_minutes"] = minutes
-    return limits
+def _section(check: _Checker, validated: tuple[dict[str, Any], list[tuple[str, str]]]) -> dict[str, Any]:
+    value, found = validated
+    for field, message in found:
+        check.add(field, message)
+    return value
 
 
 def validate_playbook(document: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
@@ -341,7 +338,8 @@ def validate_playbook(document: Any) -> tuple[dict[str, Any] | None, list[Proble
         "triggers": _triggers(check, document.get("triggers")),
         "conditions": _conditions(check, document.get("conditions")),
         "actions": actions,
-        "limits": _limits(check, document.get("limits")),
+        "limits": _section(check, validate_limits(document.get("limits"))),
+        "routing": _section(check, validate_routing(document.get("routing"))),
         "experiment_metadata": experiment_metadata,
     }
     if any(not problem.publish_only for problem in check.problems):

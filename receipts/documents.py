@@ -17,50 +17,19 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from mmm_project.vocabulary import Suppression
 from receipts.canonical import sha256_digest
 from receipts.redaction import REDACTED, redact  # noqa: F401 - REDACTED is part of this module's API
+from receipts.risk import SEVERITY_RANK, TYPE_RISK, risk_assessment  # noqa: F401 - this module's API too
 
 # Playbooks listed in a decision receipt, at most (the rest counted in ``playbooks_matched``).
 RECEIPT_PLAYBOOKS_LIMIT = 50
 
-TYPE_RISK = {"mirror": 0.1, "mentor": 0.3, "multiplier": 0.6}
-SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
-
 GATE_ID = "mmm"
 SCHEMA_VERSION = "1.0"
-
-
-def risk_assessment(
-    *, action_types: Iterable[str], dual_channel: bool, severity: str, degraded: bool, policy_stale: bool
-) -> tuple[float, list[str], bool]:
-    """NFR-4 risk of a decision: ``(risk_score in [0, 1], risk_flags, safety_checks_passed)``.
-
-    The score is the riskiest proposed action type (mirror 0.1, mentor 0.3, multiplier 0.6),
-    plus 0.2 when dual-channel approval is needed and up to 0.2 for the signal's severity; 0.0
-    when nothing is proposed. It describes the intervention, never the person.
-    """
-    types = list(action_types)
-    flags = []
-    if "multiplier" in types:
-        flags.append("multiplier_proposed")
-    if dual_channel:
-        flags.append("dual_channel_required")
-    if SEVERITY_RANK.get(severity, 0) >= SEVERITY_RANK["high"]:
-        flags.append("high_severity_signal")
-    if degraded:
-        flags.append("degraded_mode")
-    if policy_stale:
-        flags.append("policy_stale")
-    if not types:
-        return 0.0, flags, True
-    score = max(TYPE_RISK[t] for t in types) + (0.2 if dual_channel else 0.0)
-    score += 0.2 * SEVERITY_RANK.get(severity, 0) / SEVERITY_RANK["critical"]
-    return round(min(score, 1.0), 3), flags, True
 
 
 def _base(
@@ -121,7 +90,11 @@ def decision_body(*, receipt_id: str, decision: Any, actions: list[Any], now: da
         | ({"count": record["count"]} if "count" in record else {})
         for record in decision.suppressed_actions
     ]
-    proposed = [{"action_id": str(a.id), "type": a.type, "surfaces": list(a.surfaces)} for a in actions]
+    proposed = [
+        {"action_id": str(a.id), "type": a.type, "surfaces": list(a.surfaces)}
+        | ({"route_reason": a.route_reason} if a.route_reason else {})  # FR-3: escalation
+        for a in actions
+    ]
     dual = any(a.requires_dual_channel for a in actions)
     score, flags, passed = risk_assessment(
         action_types=[a.type for a in actions],
@@ -145,6 +118,7 @@ def decision_body(*, receipt_id: str, decision: Any, actions: list[Any], now: da
             ("latency_warning", decision.latency_warning),
             ("latency_budget", Suppression.LATENCY_BUDGET in reasons),
             ("policy_override", bool(decision.policy_overrides)),  # FR-11: a window or exception lifted
+            ("escalated", any(p.get("route_reason") for p in proposed)),  # FR-3: a route change
         )
         if on
     ]

@@ -143,6 +143,7 @@ def playbook_backtest(
                 "conditions": v.conditions,
                 "actions": v.actions,
                 "limits": v.limits,
+                "routing": v.routing,
             },
         )
         for p, v in versions

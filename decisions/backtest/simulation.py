@@ -2,14 +2,17 @@
 
 The same engine steps as a live decision (``decisions.services.evaluate``: context, matching,
 experiments, then ``decisions.services.selection``: ranking, composition, the LLM plan, the
-policy, preference and quiet-hours gates and fatigue reservations, stopping where a live decision
-stops), fed from memory instead of the database and peers, so that a tenant's 100,000 signals
-replay in seconds and nothing is written:
+policy, preference and quiet-hours gates (the playbooks' own quiet hours too) and fatigue
+reservations (their own quotas too), stopping where a live decision stops), fed from memory
+instead of the database and peers, so that a tenant's 100,000 signals replay in seconds and
+nothing is written:
 
 - each signal is decided at the time its live decision was made (``Decision.created_at``; an
   undecided signal at the time it was stored), in that order;
 - fatigue counters and cool-downs live in a private ``LocalFatigueStore`` driven by that simulated
-  clock (quotas, windows and cool-downs behave as in Redis);
+  clock (quotas, windows and cool-downs behave as in Redis); so do the escalation counts of
+  playbooks with ``routing.escalation``, with no acknowledgement replayed (a route change only:
+  what is delivered and suppressed is the same);
 - the recent signals of a decision are the actor's signals stored before it, newest event first
   (as ``recent_signal_metadata`` reads them), kept in memory per actor; the prior signals a count
   trigger counts (issue 15) are the repository's signals stored before it, as the decide's lookup
@@ -81,6 +84,7 @@ def version_candidate(
         conditions=tuple(document.get("conditions", ())),
         actions=tuple(document.get("actions", ())),
         limits=dict(document.get("limits") or {}),
+        routing=dict(document.get("routing") or {}),
     )
     return candidate, list(document.get("triggers", ()))
 

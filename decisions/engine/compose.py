@@ -15,6 +15,7 @@ from typing import Any
 
 from decisions.engine.context import DecisionContext
 from decisions.engine.matching import PlaybookCandidate
+from decisions.engine.playbook_routing import PlaybookRouting, playbook_routing
 from decisions.engine.templates import TemplateProblem, prescriptive_phrases, render
 from mmm_project.vocabulary import Suppression
 
@@ -43,6 +44,8 @@ class ProposedAction:
     experiment_id: str | None = None
     variant: str = ""
     llm_prompt: str = ""  # set when the template asks for LLM-written content (FR-5)
+    routing: PlaybookRouting | None = None  # the playbook's own routing rules and quotas (FR-3)
+    route_reason: str = ""  # ``RouteChange`` when the surfaces were changed (escalation, FR-3)
 
     def with_surfaces(self, surfaces: tuple[str, ...]) -> ProposedAction:
         return replace(self, surfaces=surfaces)
@@ -153,5 +156,6 @@ def compose_action(
         experiment_id=candidate.experiment_id,
         variant=candidate.variant,
         llm_prompt=llm_prompt,
+        routing=playbook_routing(candidate.limits, candidate.routing),
     )
     return action, None

@@ -27,12 +27,20 @@ def in_quiet_hours(now: datetime, start: int, end: int, timezone: str) -> bool:
     A window that crosses midnight (22 -> 6) covers 22:00-23:59 and 00:00-05:59; ``start ==
     end`` means no quiet hours.
     """
-    hour = now.astimezone(ZoneInfo(timezone)).hour
-    if start == end:
+    return in_quiet_window(now, start * 60, end * 60, timezone)
+
+
+def in_quiet_window(now: datetime, start_minute: int, end_minute: int, timezone: str) -> bool:
+    """True when ``now`` falls in ``[start_minute, end_minute)`` (minutes after local midnight,
+    0..1439) in ``timezone``; crossing midnight and ``start == end`` (none) as ``in_quiet_hours``.
+    The tenant's quiet hours (whole hours) and a playbook's ``routing.quiet_hours`` (FR-3) use it."""
+    if start_minute == end_minute:
         return False
-    if start < end:
-        return start <= hour < end
-    return hour >= start or hour < end
+    local = now.astimezone(ZoneInfo(timezone))
+    minute = local.hour * 60 + local.minute
+    if start_minute < end_minute:
+        return start_minute <= minute < end_minute
+    return minute >= start_minute or minute < end_minute
 
 
 @dataclass(frozen=True)
@@ -62,8 +70,15 @@ def reservation_for(
     max_per_day: int,
     max_per_repo_per_day: int,
     cooldown_minutes: int,
+    playbook_max_per_hour: int | None = None,
+    playbook_max_per_day: int | None = None,
 ) -> Reservation:
-    """Build the reservation for one action of ``playbook_id`` to ``actor_id`` on ``repo_id``."""
+    """Build the reservation for one action of ``playbook_id`` to ``actor_id`` on ``repo_id``.
+
+    ``playbook_max_per_hour`` / ``playbook_max_per_day``: the playbook's own quotas per actor
+    (its ``limits.max_actions_per_hour`` / ``max_actions_per_day``, FR-3, FR-7), counted in the
+    same calendar windows and taken in the same atomic step as the tenant's; None adds no counter.
+    """
     local = now.astimezone(ZoneInfo(timezone))
     hour, day = local.strftime("%Y%m%d%H"), local.strftime("%Y%m%d")
     actor = actor_ref(tenant_id, actor_id)
@@ -72,6 +87,24 @@ def reservation_for(
         (f"{base}:hour:{hour}", max_per_hour, HOUR_TTL_SECONDS, Suppression.QUOTA_ACTOR_HOUR),
         (f"{base}:day:{day}", max_per_day, DAY_TTL_SECONDS, Suppression.QUOTA_ACTOR_DAY),
     ]
+    if playbook_max_per_hour is not None:
+        counters.append(
+            (
+                f"{base}:playbook:{playbook_id}:hour:{hour}",
+                playbook_max_per_hour,
+                HOUR_TTL_SECONDS,
+                Suppression.QUOTA_PLAYBOOK_HOUR,
+            )
+        )
+    if playbook_max_per_day is not None:
+        counters.append(
+            (
+                f"{base}:playbook:{playbook_id}:day:{day}",
+                playbook_max_per_day,
+                DAY_TTL_SECONDS,
+                Suppression.QUOTA_PLAYBOOK_DAY,
+            )
+        )
     if repo_id:
         counters.append(
             (

@@ -38,6 +38,7 @@ class PlaybookCandidate:
     conditions: tuple[str, ...]
     actions: tuple[dict[str, Any], ...]
     limits: dict[str, Any] = field(default_factory=dict)
+    routing: dict[str, Any] = field(default_factory=dict)  # quiet hours, escalation (FR-3)
     experiment_id: str | None = None  # set when an experiment variant shaped the actions
     variant: str = ""
     trigger_thresholds: tuple[Threshold | None, ...] = ()

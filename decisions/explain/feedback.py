@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from decisions.delivery.escalation import escalation_acknowledge
 from decisions.models import Action, Outcome
 from mmm_project import metrics
 from mmm_project.auth.principal import Principal
@@ -88,6 +89,7 @@ def action_feedback_create(
         receipt = receipt_create(
             build=lambda rid: outcome_body(receipt_id=rid, outcome=outcome, decision=decision, now=now)
         )
+        escalation_acknowledge(action=action, decision=decision, result=feedback)  # FR-3
         if muting and scope == "playbook":
             until = now + timedelta(days=duration_days)
             playbook_id = str(action.playbook_version.playbook_id)

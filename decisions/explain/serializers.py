@@ -36,7 +36,7 @@ class ExplainedConditionSerializer(serializers.Serializer):
 
 
 class ExplainedGateSerializer(serializers.Serializer):
-    gate = serializers.ChoiceField(choices=["policy", "preferences", "quiet_hours", "fatigue"])
+    gate = serializers.ChoiceField(choices=["policy", "preferences", "quiet_hours", "fatigue", "routing"])
     passed = serializers.BooleanField()
     text = serializers.CharField()
 
@@ -88,6 +88,10 @@ class ExplainedActionSerializer(serializers.Serializer):
     action_id = serializers.UUIDField()
     type = serializers.CharField()
     surfaces = serializers.ListField(child=serializers.CharField())
+    route_reason = serializers.CharField(
+        allow_blank=True,
+        help_text="FR-3: routing.escalated when the playbook's escalation chose the surface.",
+    )
 
 
 class DecisionExplanationSerializer(serializers.Serializer):

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from decisions.engine import explanations as texts
 from decisions.engine.conditions import ConditionProblem, compile_condition
 from decisions.engine.thresholds import count_sentence
+from decisions.explain import texts
 from decisions.models import Action, Decision
 from mmm_project.auth.principal import Principal
 from mmm_project.errors import ApplicationError
@@ -169,7 +169,8 @@ def action_explanation(*, principal: Principal, action_id: str) -> dict[str, Any
             surfaces=list(action.surfaces),
             quiet_hours=context.get("tenant", {}).get("quiet_hours", {}),
             position=action.position,
-        ),
+        )
+        + [g for g in [texts.route_sentence(action.route_reason, list(action.surfaces))] if g],
         "experiment": experiment,
         "evidence_handles": list(action.payload.get("evidence_links", [])),
         "llm": _llm(action),
@@ -211,7 +212,8 @@ def decision_explanation(*, principal: Principal, decision_id: str) -> dict[str,
         for record in decision.suppressed_actions
     ]
     delivered = [
-        {"action_id": str(a.id), "type": a.type, "surfaces": list(a.surfaces)} for a in decision.actions.all()
+        {"action_id": str(a.id), "type": a.type, "surfaces": list(a.surfaces), "route_reason": a.route_reason}
+        for a in decision.actions.all()
     ]
     return {
         "decision_id": str(decision.id),

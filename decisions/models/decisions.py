@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from mmm_project.tenancy import TenantQuerySet, tenant_id_field
-from mmm_project.vocabulary import ActionType, ActorType, Feedback, OutcomeResult
+from mmm_project.vocabulary import ActionType, ActorType, Feedback, OutcomeResult, RouteChange
 
 
 class Decision(models.Model):
@@ -84,6 +84,12 @@ class Action(models.Model):
     surfaces = models.JSONField(default=list)
     payload = models.JSONField(default=dict)
     surface_payloads = models.JSONField(default=dict, blank=True)
+    route_reason = models.CharField(
+        max_length=32,
+        choices=RouteChange.choices,
+        blank=True,
+        help_text="FR-3: why the surfaces differ from the playbook's (escalation); blank: they do not.",
+    )
     requires_consent = models.BooleanField(default=False)
     requires_dual_channel = models.BooleanField(default=False)
     priority = models.FloatField(default=0.0)

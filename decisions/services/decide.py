@@ -290,6 +290,8 @@ def _record(data: DecideInput, result: Evaluation, *, decision: Decision, second
     metrics.DECISION_LATENCY.labels(tenant_id).observe(seconds)
     for action in result.delivered:
         metrics.ACTIONS.labels(tenant_id, action.type).inc()
+        if action.route_reason:  # FR-3 escalation: the surface is one of three
+            metrics.ACTIONS_ESCALATED.labels(tenant_id, action.surfaces[0]).inc()
     for record in result.suppressed:
         metrics.ACTIONS_SUPPRESSED.labels(tenant_id, record["reason"].split(":")[0]).inc(
             record.get("count", 1)

@@ -129,6 +129,7 @@ def dry_run(
             actions=tuple(spec["actions"]),
             limits=spec["limits"],
             trigger_thresholds=_thresholds(fitting),
+            routing=spec["routing"],
         )
         evaluation = evaluate(data, candidates=[candidate], now=now, reserve=False)
         entry["matched"] = bool(evaluation.matched)

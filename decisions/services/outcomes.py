@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from decisions.delivery.escalation import escalation_acknowledge
 from decisions.models import Decision, Outcome
 from mmm_project import metrics
 from mmm_project.auth.principal import SERVICE_SCOPES, Principal
@@ -53,7 +54,7 @@ def outcome_create(
             "The outcome is the decision's actor's.",
             fields={"actor_id": ["must be the decision's actor"]},
         )
-    action = decision.actions.filter(pk=data["action_id"]).first()
+    action = decision.actions.select_related("playbook_version").filter(pk=data["action_id"]).first()
     if action is None:
         raise ApplicationError(
             "VALIDATION_ERROR",
@@ -80,6 +81,7 @@ def outcome_create(
         receipt_create(
             build=lambda rid: outcome_body(receipt_id=rid, outcome=outcome, decision=decision, now=now)
         )
+        escalation_acknowledge(action=action, decision=decision, result=result)  # FR-3
         publish_after_commit(
             topic="mmm.outcomes",
             tenant_id=tenant_id,

@@ -82,6 +82,7 @@ def decision_persist(
             surfaces=list(action.surfaces),
             payload=action.payload,
             surface_payloads=action.surface_payloads,
+            route_reason=action.route_reason,
             requires_consent=action.requires_consent,
             requires_dual_channel=action.requires_dual_channel,
             priority=action.priority,

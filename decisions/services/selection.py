@@ -4,8 +4,9 @@ delivered (NFR-1: a tenant with 1,000 matching playbooks decides in about the ti
 The matched playbooks' action templates are ranked before anything is rendered (the priority of
 FR-7 depends only on the template, the tenant's weights and the signal), then taken in batches:
 compose (FR-4..6), LLM plan (FR-5), policy gate (FR-11), preference and quiet-hours gates (FR-14,
-FR-7), fatigue reservations (FR-7). It stops once the decision's cap is reached or a reason that
-holds for every further action appears (snooze, quiet hours, a spent quota, fail-closed policy);
+FR-7; the playbook's own too, FR-3), fatigue reservations (FR-7, its quotas too), escalation (FR-3).
+It stops once the decision's cap is reached or a reason that holds for every further action appears
+(snooze, quiet hours, a spent quota, fail-closed policy);
 the templates never looked at are summarised in one record ``{"reason", "count"}``, not one each.
 A decide past its surface's latency budget before the reservations answers with no actions
 (NFR-1: "no nudges rather than partial or incorrect ones"), degraded with ``latency_budget``.
@@ -20,12 +21,14 @@ from datetime import datetime
 from typing import Any
 
 from decisions.delivery.enrichment import plan_enrichment
+from decisions.delivery.escalation import escalation_route
 from decisions.engine.compose import ProposedAction, compose_action, evidence_links
 from decisions.engine.context import DecisionContext
 from decisions.engine.fatigue import reservation_for
 from decisions.engine.gates import preference_gate, quiet_hours_gate
 from decisions.engine.matching import PlaybookCandidate
 from decisions.engine.overrides import policy_gate_with_overrides
+from decisions.engine.playbook_routing import playbook_quiet_hours_gate
 from decisions.engine.policy import PolicyView, PreferencesView
 from decisions.engine.prioritise import action_priority, priority_base, rank_key
 from decisions.engine.routing import surface_payloads
@@ -112,6 +115,7 @@ class Selection:
     latency_exceeded: bool = False
     cooled: set[str] = field(default_factory=set)  # one cool-down per playbook and decision
     policy_overrides: list[dict[str, Any]] = field(default_factory=list)  # FR-11 lifts applied
+    escalations: dict[str, bool] = field(default_factory=dict)  # FR-3: one count per playbook
 
 
 def select_actions(
@@ -223,6 +227,8 @@ def _gates(
         suppressed += dropped
         kept, dropped = quiet_hours_gate(kept, policy, now=now)
         suppressed += dropped
+        kept, dropped = playbook_quiet_hours_gate(kept, now=now, tenant_timezone=policy.timezone)
+        suppressed += dropped
         if kept and deadline is not None and time.perf_counter() > deadline:
             selection.latency_exceeded = True
             suppressed += [action.suppressed(Suppression.LATENCY_BUDGET) for action in kept]
@@ -236,6 +242,7 @@ def _gates(
             severity=severity,
             repo_id=context.repo_id,
             policy=policy,
+            prefs=prefs,
             now=now,
             reserve=reserve,
             store=store,
@@ -263,17 +270,20 @@ def _reserve(
     severity: str,
     repo_id: str,
     policy: PolicyView,
+    prefs: PreferencesView,
     now: datetime,
     reserve: bool,
     store: FatigueStore,
 ) -> None:
     """Cap per decision and take each action's fatigue slots, in priority order (FR-7); kept ones
-    get their surface payloads (FR-8). ``reserve=False`` only checks the counters."""
+    are escalated where their playbook says so (FR-3) and get their surface payloads (FR-8).
+    ``reserve=False`` only checks the counters."""
     for action in ranked:
         if len(selection.delivered) >= policy.max_actions_per_decision:
             selection.suppressed.append(action.suppressed(Suppression.CAP_PER_DECISION))
             continue
         cooldown = action.cooldown_minutes if action.cooldown_minutes is not None else policy.cooldown_minutes
+        rules = action.routing
         reservation = reservation_for(
             tenant_id=tenant_id,
             actor_id=actor_id,
@@ -285,12 +295,27 @@ def _reserve(
             max_per_day=policy.max_actions_per_day,
             max_per_repo_per_day=policy.max_actions_per_repo_per_day,
             cooldown_minutes=0 if action.playbook_id in selection.cooled else cooldown,
+            playbook_max_per_hour=rules.max_per_hour if rules else None,
+            playbook_max_per_day=rules.max_per_day if rules else None,
         )
         reason = store.reserve(reservation) if reserve else store.check(reservation)
         if reason is not None:
             selection.suppressed.append(action.suppressed(reason))
             continue
         selection.cooled.add(action.playbook_id)
+        if rules is not None and rules.escalate_after is not None:  # FR-3: a route change, or none
+            action = escalation_route(
+                action,
+                answers=selection.escalations,
+                tenant_id=tenant_id,
+                actor_id=actor_id,
+                repo_id=repo_id,
+                policy=policy,
+                prefs=prefs,
+                now=now,
+                reserve=reserve,
+                store=store,
+            )
         selection.delivered.append(
             replace(action, surface_payloads=surface_payloads(action, severity=severity))
         )

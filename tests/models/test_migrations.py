@@ -37,6 +37,8 @@ ADDED_SINCE = [
     ("decisions", "0013_policy_overrides"),
     ("decisions", "0014_feedback_results"),
     ("decisions", "0015_signal_repo_ts_index"),
+    ("decisions", "0016_action_route_reason"),
+    ("playbooks", "0003_playbookversion_routing"),
     ("preferences", "0003_llm_policy"),
     ("preferences", "0004_policy_override_windows"),
     ("preferences", "0005_muted_playbooks"),

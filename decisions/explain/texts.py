@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mmm_project.vocabulary import Suppression
+from mmm_project.vocabulary import RouteChange, Suppression
 
 _TYPE_NAMES = {
     "mirror": "Mirror (awareness)",
@@ -26,6 +26,11 @@ SUPPRESSION_SENTENCES: dict[str, str] = {
     Suppression.QUOTA_REPO_DAY: "The repository had already received the most nudges allowed that day.",
     Suppression.COOLDOWN: "The same playbook had nudged this actor on this repository recently (cool-down).",
     Suppression.QUIET_HOURS: "It was during the tenant's quiet hours, when no nudge is delivered.",
+    Suppression.PLAYBOOK_QUIET_HOURS: "It was during the playbook's own quiet hours.",
+    Suppression.QUOTA_PLAYBOOK_HOUR: "The actor had already received the most nudges this playbook "
+    "allows in that hour.",
+    Suppression.QUOTA_PLAYBOOK_DAY: "The actor had already received the most nudges this playbook "
+    "allows that day.",
     Suppression.ACTION_TYPE_DISABLED: "The tenant's policy does not enable this type of action.",
     Suppression.SURFACES_DISABLED: "The tenant's policy enables none of the surfaces this action targets.",
     Suppression.RESTRICTED: "The tenant's policy restricts this kind of action.",
@@ -112,6 +117,21 @@ def gate_sentences(
             f"playbook's cool-down; it ranked {position + 1} among this decision's actions.",
         },
     ]
+
+
+ROUTE_SENTENCES: dict[str, str] = {
+    RouteChange.ESCALATED: "Earlier nudges of this playbook on this repository went unacknowledged, "
+    "so, as the playbook's routing rules say, this one was sent to {surfaces} instead of its usual "
+    "surfaces. Nothing else about it changed, and you can dismiss or snooze it as any other.",
+}
+
+
+def route_sentence(route_reason: str, surfaces: list[str]) -> dict[str, Any] | None:
+    """The routing step of an action whose surfaces a playbook's routing rule changed (FR-3)."""
+    text = ROUTE_SENTENCES.get(route_reason)
+    if text is None:
+        return None
+    return {"gate": "routing", "passed": True, "text": text.format(surfaces=", ".join(surfaces))}
 
 
 def summary_sentence(*, action_type: str, signal: Mapping[str, Any], playbook: str | None) -> str:
