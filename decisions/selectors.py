@@ -6,10 +6,10 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from decisions.models import Action, Decision, Outcome, Signal
+from mmm_project.residency import tenant_connection
 from mmm_project.tenancy import get_for_tenant
 from mmm_project.vocabulary import ActionType, OutcomeResult
 
@@ -105,7 +105,7 @@ SELECT * FROM (SELECT id, status, signal_id, event_type, severity, ts, 0 AS this
 def signal_lookup(*, tenant_id: str, actor_id: str, signal_id: str, limit: int) -> SignalLookup:
     """One round trip (``UNION ALL``): the stored signal ``signal_id`` of the tenant, if any (FR-1
     idempotency), and the actor's ``limit`` latest signals (FR-2 context, NFR-3 metadata only)."""
-    with connection.cursor() as cursor:
+    with tenant_connection().cursor() as cursor:  # the tenant's region (NFR-3)
         cursor.execute(
             _SIGNAL_LOOKUP.format(table=Signal._meta.db_table),
             [tenant_id, signal_id, tenant_id, actor_id, limit],

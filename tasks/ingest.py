@@ -7,6 +7,7 @@ from celery import shared_task
 from decisions.intake.models import SignalStatus
 from decisions.intake.services import signal_fail, signals_sweep
 from decisions.services.decide import SignalDeferred, signal_decide
+from tasks.regions import sweep_every_region
 
 # Seconds before each retry: peer, database or cache trouble usually passes; after the last one
 # the signal waits for the sweep (a minute later), and the sweep keeps trying for as long as the
@@ -37,4 +38,4 @@ def signal_decide_task(self, signal_pk: str) -> str:
 @shared_task(name="ingest.sweep", acks_late=True)
 def signals_sweep_task() -> int:
     """Beat task (``signals_sweep``): re-enqueue signals left undecided (broker down, worker lost)."""
-    return signals_sweep()
+    return sweep_every_region(signals_sweep)

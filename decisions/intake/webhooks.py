@@ -15,11 +15,12 @@ import re
 import secrets
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from decisions.intake.models import WebhookEndpoint, WebhookProvider, WebhookRoute
 from mmm_project import secret_box
 from mmm_project.errors import ApplicationError
+from mmm_project.residency import tenant_atomic
 from receipts.services import AdminAudit
 
 ROUTE_KEY = re.compile(r"^(installation|owner|org):\d+$")
@@ -75,7 +76,7 @@ def webhook_endpoint_create(
             fields={"routes": ["only for github endpoints"]},
         )
     try:
-        with transaction.atomic():
+        with tenant_atomic():
             endpoint = WebhookEndpoint(tenant_id=tenant_id, provider=provider, name=name)
             secret = _set_secret(endpoint)
             endpoint.save()
@@ -95,7 +96,7 @@ def webhook_endpoint_create(
 
 def webhook_endpoint_rotate(*, endpoint: WebhookEndpoint, actor_id: str) -> str:
     """Replace the secret or token; the old one stops working at once. Returns the new one."""
-    with transaction.atomic():
+    with tenant_atomic():
         locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
         before = endpoint_state(locked)
         secret = _set_secret(locked)
@@ -105,7 +106,7 @@ def webhook_endpoint_rotate(*, endpoint: WebhookEndpoint, actor_id: str) -> str:
 
 
 def webhook_endpoint_deactivate(*, endpoint: WebhookEndpoint, actor_id: str) -> WebhookEndpoint:
-    with transaction.atomic():
+    with tenant_atomic():
         locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
         before = endpoint_state(locked)
         locked.active = False

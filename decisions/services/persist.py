@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
-
 from decisions.delivery.enrichment import enqueue_enrichment
 from decisions.delivery.services import deliveries_create
 from decisions.intake.services import signal_fields
@@ -14,6 +12,7 @@ from decisions.models import Action, Decision, LLMStatus, Signal, SignalStatus
 from decisions.services.evaluate import DecideInput, Evaluation
 from mmm_project import tracing
 from mmm_project.events import publish_after_commit
+from mmm_project.residency import tenant_atomic
 from receipts.documents import decision_body
 from receipts.services import receipt_create
 
@@ -33,7 +32,7 @@ def decision_persist(
     the same signal id raises ``IntegrityError`` (the caller answers with that decision). Returns
     the decision with its actions attached in memory (no re-read)."""
     signal_in = data.signal
-    with transaction.atomic():
+    with tenant_atomic():
         if signal_pk is None:
             signal = Signal(
                 tenant_id=data.tenant_id,

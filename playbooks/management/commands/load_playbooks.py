@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
 from mmm_project.errors import ApplicationError
+from mmm_project.residency import tenant_atomic
 from playbooks.models import PlaybookStatus
 from playbooks.services import playbook_publish, playbook_upsert
 from playbooks.spec import validate_playbook
@@ -89,7 +89,7 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.message} {exc.fields or ''}; nothing was loaded") from exc
 
     def _load(self, loaded: list[tuple[str, dict[str, Any], str]], *, publish: bool) -> None:
-        with transaction.atomic():
+        with tenant_atomic():
             for tenant, document, label in loaded:
                 playbook, change = playbook_upsert(tenant_id=tenant, document=document, actor_id=LOADER_ACTOR)
                 published = ""
