@@ -20,7 +20,7 @@ from django.db import IntegrityError
 from decisions.intake.models import WebhookEndpoint, WebhookProvider, WebhookRoute
 from mmm_project import secret_box
 from mmm_project.errors import ApplicationError
-from mmm_project.residency import tenant_atomic
+from mmm_project.residency import each_region, region_of, tenant_atomic
 from receipts.services import AdminAudit
 
 ROUTE_KEY = re.compile(r"^(installation|owner|org):\d+$")
@@ -117,10 +117,18 @@ def webhook_endpoint_deactivate(*, endpoint: WebhookEndpoint, actor_id: str) -> 
 
 def github_endpoints_for(keys: list[str]) -> list[WebhookEndpoint]:
     """The active GitHub endpoints, of any tenant, with a route among ``keys`` (most specific key
-    first): the candidates a delivery's signature is checked against."""
-    routes = WebhookRoute.objects.filter(
-        key__in=keys, endpoint__active=True, endpoint__provider=WebhookProvider.GITHUB
-    ).select_related("endpoint")
+    first): the candidates a delivery's signature is checked against.
+
+    A delivery names no tenant: every region is looked in (NFR-3), and a region's rows count only
+    for the tenants pinned to it."""
+    routes = [
+        route
+        for alias in each_region()
+        for route in WebhookRoute.objects.filter(
+            key__in=keys, endpoint__active=True, endpoint__provider=WebhookProvider.GITHUB
+        ).select_related("endpoint")
+        if region_of(route.tenant_id) == alias
+    ]
     rank = {key: index for index, key in enumerate(keys)}
     return [route.endpoint for route in sorted(routes, key=lambda route: rank[route.key])]
 
@@ -140,10 +148,16 @@ def github_sign(secret: str, body: bytes) -> str:
 
 
 def alertmanager_endpoint_for(token: str) -> WebhookEndpoint | None:
-    """The active Alertmanager endpoint whose token this is (looked up by SHA-256)."""
-    return WebhookEndpoint.objects.filter(
-        provider=WebhookProvider.ALERTMANAGER, token_sha256=_digest(token), active=True
-    ).first()
+    """The active Alertmanager endpoint whose token this is (looked up by SHA-256), in whichever
+    region its tenant is pinned to (NFR-3)."""
+    digest = _digest(token)
+    for alias in each_region():
+        endpoint = WebhookEndpoint.objects.filter(
+            provider=WebhookProvider.ALERTMANAGER, token_sha256=digest, active=True
+        ).first()
+        if endpoint is not None and region_of(endpoint.tenant_id) == alias:
+            return endpoint
+    return None
 
 
 def webhook_endpoints_for_replay(*, tenant_id: str, route_keys: list[str], actor_id: str) -> tuple[str, str]:
