@@ -23,7 +23,7 @@ import environ
 from celery.schedules import crontab
 
 from mmm_project.observability.logs import logging_config
-from mmm_project.residency.regions import database_settings, tenant_regions
+from mmm_project.residency.databases import database_settings, tenant_regions
 from mmm_project.spectacular import SPECTACULAR_SETTINGS as OPENAPI_SETTINGS
 
 BASE_DIR = Path(__file__).resolve().parent.parent

@@ -1,6 +1,6 @@
 """Data residency (NFR-3): each tenant's data lives in its region's database.
 
-* ``regions``: ``DATABASES`` from ``DATABASE_URL`` (the default region) and ``DATABASE_URL_<REGION>``;
+* ``databases``: ``DATABASES`` from ``DATABASE_URL`` (the default region) and ``DATABASE_URL_<REGION>``;
   ``TENANT_REGIONS`` pins tenants to regions (settings, read at start-up).
 * ``context``: the tenant or region in context (``tenant_context``, ``region_context``,
   ``each_region``, ``activate_tenant``), set by requests, tasks and commands.
