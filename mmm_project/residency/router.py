@@ -6,8 +6,9 @@ on ``default`` only. Installed only when a ``DATABASE_URL_<REGION>`` is set: a s
 deployment has no router at all.
 
 Cross-region reads are impossible by construction: a query has no region of its own, it runs on
-the context's. A write is also checked against the row: a row whose ``tenant_id`` is pinned to
-another region than the context's raises ``CrossRegionWrite`` instead of landing there.
+the context's. Saved rows are also checked against their tenant (``check_row_region``, a
+``pre_save`` receiver connected only with several regions): a row of a tenant pinned to another
+region than the database it is being saved to raises ``CrossRegionWrite`` instead of landing there.
 """
 
 from __future__ import annotations
@@ -31,17 +32,7 @@ class RegionRouter:
             return DEFAULT_ALIAS
         return current_alias()
 
-    def db_for_write(self, model: type[models.Model], **hints: Any) -> str:
-        if model._meta.app_label not in REGIONAL_APPS:
-            return DEFAULT_ALIAS
-        alias = current_alias()
-        tenant_id = getattr(hints.get("instance"), "tenant_id", None)
-        if tenant_id and region_of(tenant_id) != alias:
-            raise CrossRegionWrite(
-                f"a {model._meta.label} row of a tenant pinned to region {region_of(tenant_id)!r} "
-                f"was about to be written to region {alias!r}"
-            )
-        return alias
+    db_for_write = db_for_read
 
     def allow_relation(self, obj1: models.Model, obj2: models.Model, **hints: Any) -> bool | None:
         return None  # Django's own rule: both rows from the same database
@@ -49,3 +40,17 @@ class RegionRouter:
     def allow_migrate(self, db: str, app_label: str, model_name: str | None = None, **hints: Any) -> bool:
         """Tenant-scoped tables in every region; the rest in ``default`` only."""
         return app_label in REGIONAL_APPS or db == DEFAULT_ALIAS
+
+
+def check_row_region(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
+    """``pre_save``: refuse to save a tenant's row to a database other than its region's.
+
+    Raises:
+        CrossRegionWrite: ``instance.tenant_id`` is pinned to another region than ``using``.
+    """
+    tenant_id = getattr(instance, "tenant_id", None)
+    if tenant_id and sender._meta.app_label in REGIONAL_APPS and region_of(tenant_id) != using:
+        raise CrossRegionWrite(
+            f"a {sender._meta.label} row of a tenant pinned to region {region_of(tenant_id)!r} "
+            f"was about to be written to region {using!r}"
+        )
