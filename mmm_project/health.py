@@ -89,9 +89,15 @@ def _unavailable(status: str, code: str, results: dict[str, str]) -> JsonRespons
     return JsonResponse(body, status=503)
 
 
+CHECKS_HELP = (
+    "Component -> 'ok' or 'error: <class>': database (the default region), database_<region> for "
+    "each other region (NFR-3 data residency), cache, broker (services mode)."
+)
+
+
 class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["healthy", "ready"])
-    checks = serializers.DictField(child=serializers.CharField(), required=False)
+    checks = serializers.DictField(child=serializers.CharField(), required=False, help_text=CHECKS_HELP)
     peers = serializers.DictField(
         child=serializers.CharField(), required=False, help_text="Configured peers' breaker states."
     )
@@ -99,7 +105,7 @@ class HealthSerializer(serializers.Serializer):
 
 class UnavailableSerializer(ErrorSerializer):
     status = serializers.ChoiceField(choices=["unhealthy", "not_ready"])
-    checks = serializers.DictField(child=serializers.CharField())
+    checks = serializers.DictField(child=serializers.CharField(), help_text=CHECKS_HELP)
 
 
 class _PublicApi(APIView):
