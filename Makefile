@@ -30,10 +30,15 @@ run: install
 	@echo "Serving on http://$(HOST):$(PORT)/v1/mmm/health  (token: $(BIN)/python manage.py mint_token --tenant demo --actor me)"
 	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
-## test: create .venv, install, run the whole suite (uses DATABASE_URL etc. when set)
+## test: create .venv, install, run the whole suite (uses DATABASE_URL etc. when set); with
+## RESIDENCY_TEST_DATABASE_URL_EU set, then the data residency tests on that second database
 test: install-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ -n "$$RESIDENCY_TEST_DATABASE_URL_EU" ]; then \
+	  echo "data residency tests, second region on RESIDENCY_TEST_DATABASE_URL_EU"; \
+	  DATABASE_URL_EU="$$RESIDENCY_TEST_DATABASE_URL_EU" $(BIN)/python -m pytest tests/residency; \
+	fi
 
 ## demo: on embedded defaults, replay the recorded real webhooks and print what the engine did
 demo: install

@@ -13,6 +13,7 @@ work is counted whichever process answers, and cached ``CACHE_SECONDS`` so scrap
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
@@ -23,6 +24,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from decisions.models import Delivery, Signal, SignalStatus
+from mmm_project.residency import each_region
 from receipts.models import Receipt, SignedTreeHead
 
 CACHE_SECONDS = 15
@@ -35,8 +37,22 @@ OUTBOXES = (
 
 
 def backlog() -> dict[str, Any]:
-    """``{"outboxes": {name: {"rows": {status: n}, "oldest_seconds": s}}, "signals": {...}}``."""
+    """``{"outboxes": {name: {"rows": {status: n}, "oldest_seconds": s}}, "signals": {...}}``, over
+    every region (NFR-3): counts add up, ages are the oldest."""
     now = timezone.now()
+    parts = [_region_backlog(now) for _ in each_region()]
+    return parts[0] if len(parts) == 1 else _combined(parts)
+
+
+def _combined(parts: list[Any]) -> Any:
+    """Sum counts and take the largest age, leaf by leaf, across the regions' backlogs."""
+    if isinstance(parts[0], dict):
+        return {key: _combined([part[key] for part in parts]) for key in parts[0]}
+    return max(parts) if isinstance(parts[0], float) else sum(parts)
+
+
+def _region_backlog(now: datetime) -> dict[str, Any]:
+    """``backlog()`` of the region in context."""
     outboxes = {}
     for name, model, created in OUTBOXES:
         rows = dict(

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
 
 from decisions.models import Decision, Outcome, RejectedSignal, Signal
 from decisions.retention_windows import RetentionWindows, retention_windows
+from mmm_project.residency import tenant_atomic
 from receipts.documents import deletion_body
 from receipts.services import receipt_create
 
@@ -118,7 +119,7 @@ def retention_purge_batch(*, now: datetime, batch_size: int, tenant_id: str | No
     if batch_size <= 0:
         raise ValueError("batch_size must be positive")
     rows = _expired_rows(now, _windows(tenant_id), tenant_id)
-    with transaction.atomic():
+    with tenant_atomic():
         # The deletion receipts commit with the deletions they attest.
         deleted = {
             table: _delete_batch(rows[table], batch_size) for table in ("decisions", "outcomes", "signals")

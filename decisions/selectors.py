@@ -6,11 +6,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from decisions.engine.thresholds import HistoryQuery, RepoHistory
 from decisions.models import Action, Decision, Outcome, Signal
+from mmm_project.residency import tenant_connection
 from mmm_project.tenancy import get_for_tenant
 from mmm_project.vocabulary import ActionType, OutcomeResult, Severity
 
@@ -134,7 +134,7 @@ def _history_sql(
             fit_params += severities
         branches.append(_HISTORY.format(tag=number + 2, table=Signal._meta.db_table, fit=fit))
         since = signal_ts - timedelta(minutes=query.window_minutes)
-        window = [connection.ops.adapt_datetimefield_value(ts) for ts in (since, signal_ts)]
+        window = [tenant_connection().ops.adapt_datetimefield_value(ts) for ts in (since, signal_ts)]
         params += [tenant_id, repo_id, *window, signal_id, *fit_params, query.limit]
     return branches, params
 
@@ -180,7 +180,7 @@ def signal_lookup(
             history, tenant_id=tenant_id, repo_id=repo_id, signal_id=signal_id, signal_ts=signal_ts
         )
         sql, params = "UNION ALL".join([sql, *branches]), params + more
-    with connection.cursor() as cursor:
+    with tenant_connection().cursor() as cursor:  # the tenant's region (NFR-3)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     existing = next((row for row in rows if row[-1] == 1), None)
@@ -204,7 +204,7 @@ def repo_signal_history(
     branches, params = _history_sql(
         queries, tenant_id=tenant_id, repo_id=repo_id, signal_id=signal_id, signal_ts=signal_ts
     )
-    with connection.cursor() as cursor:
+    with tenant_connection().cursor() as cursor:  # the tenant's region (NFR-3)
         cursor.execute("UNION ALL".join(branches), params)
         return _history(cursor.fetchall(), queries)
 

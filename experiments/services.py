@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from experiments.models import Experiment, ExperimentStatus
 from mmm_project.errors import ApplicationError
+from mmm_project.residency import tenant_atomic
 from playbooks.models import Playbook
 from playbooks.selectors import playbook_get
 from playbooks.spec import validate_playbook
@@ -88,7 +88,7 @@ def experiment_create(*, tenant_id: str, data: dict[str, Any], actor_id: str) ->
             status_code=409,
             fields={"name": ["already in use"]},
         )
-    with transaction.atomic():
+    with tenant_atomic():
         experiment = Experiment.objects.create(
             tenant_id=tenant_id,
             playbook=playbook,
@@ -104,7 +104,7 @@ def experiment_create(*, tenant_id: str, data: dict[str, Any], actor_id: str) ->
 
 def experiment_update(*, experiment: Experiment, data: dict[str, Any], actor_id: str) -> Experiment:
     """Change an experiment that is not running (assignments must stay stable while active)."""
-    with transaction.atomic():
+    with tenant_atomic():
         locked = Experiment.objects.select_for_update().get(pk=experiment.pk)
         if locked.status == ExperimentStatus.ACTIVE:
             raise ApplicationError(
@@ -122,7 +122,7 @@ def experiment_update(*, experiment: Experiment, data: dict[str, Any], actor_id:
 
 def experiment_activate(*, experiment: Experiment, actor_id: str) -> Experiment:
     """Start assigning; at most one active experiment per playbook (409 otherwise)."""
-    with transaction.atomic():
+    with tenant_atomic():
         locked = Experiment.objects.select_for_update().get(pk=experiment.pk)
         others = Experiment.objects.filter(playbook_id=locked.playbook_id, status=ExperimentStatus.ACTIVE)
         if others.exclude(pk=locked.pk).exists():
@@ -138,7 +138,7 @@ def experiment_activate(*, experiment: Experiment, actor_id: str) -> Experiment:
 
 def experiment_deactivate(*, experiment: Experiment, actor_id: str) -> Experiment:
     """Stop assigning; decisions go back to the playbook's published behaviour."""
-    with transaction.atomic():
+    with tenant_atomic():
         locked = Experiment.objects.select_for_update().get(pk=experiment.pk)
         before = experiment_state(locked)
         locked.status, locked.deactivated_at = ExperimentStatus.INACTIVE, timezone.now()

@@ -16,10 +16,11 @@ from typing import Any
 
 import pybreaker
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from kombu import Connection, Exchange
 from kombu.pools import producers
+
+from mmm_project.residency import tenant_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,6 @@ def publish_event(*, topic: str, tenant_id: str, event_type: str, payload: dict[
 
 def publish_after_commit(*, topic: str, tenant_id: str, event_type: str, payload: dict[str, Any]) -> None:
     """Publish once the surrounding transaction commits (nothing is announced that rolls back)."""
-    transaction.on_commit(
+    tenant_on_commit(
         lambda: publish_event(topic=topic, tenant_id=tenant_id, event_type=event_type, payload=payload)
     )

@@ -1,7 +1,8 @@
 """Liveness and readiness endpoints (spec 11.8, NFR-6). Public: no token needed.
 
 ``GET /v1/mmm/health``: 200 ``{"status": "healthy"}`` while the database answers, else 503.
-``GET /v1/mmm/ready``: 200 ``{"status": "ready", "checks": {...}}`` when the database, the cache
+``GET /v1/mmm/ready``: 200 ``{"status": "ready", "checks": {...}}`` when the database (with several
+regions, every region's: ``database_<region>``, NFR-3), the cache
 and, in services mode, the Celery broker answer; else 503 ``{"status": "not_ready", "checks":
 {...}, "error": {"code": "NOT_READY", ...}}`` naming each failing component. A check reports only
 the exception class, never connection strings or credentials.
@@ -13,10 +14,11 @@ import hmac
 import ipaddress
 import uuid
 from collections.abc import Callable
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connections
 from django.http import HttpResponse, JsonResponse
 from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -32,13 +34,22 @@ from mmm_project.clients.base import REGISTRY
 from mmm_project.errors import error_body
 from mmm_project.metrics import SCRAPE_REGISTRY
 from mmm_project.openapi import ErrorSerializer
+from mmm_project.residency import regions
 
 
-def check_database() -> None:
-    """Run ``SELECT 1`` on the default database. Raises on any failure."""
-    with connection.cursor() as cursor:
+def check_database(alias: str = "default") -> None:
+    """Run ``SELECT 1`` on the database ``alias`` (the default region's). Raises on any failure."""
+    with connections[alias].cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
+
+
+def database_checks() -> dict[str, Callable[[], None]]:
+    """``database`` (the default region), plus ``database_<region>`` for each other region (NFR-3)."""
+    return {
+        "database" if alias == "default" else f"database_{alias}": partial(check_database, alias)
+        for alias in regions()
+    }
 
 
 def check_cache() -> None:
@@ -78,9 +89,15 @@ def _unavailable(status: str, code: str, results: dict[str, str]) -> JsonRespons
     return JsonResponse(body, status=503)
 
 
+CHECKS_HELP = (
+    "Component -> 'ok' or 'error: <class>': database (the default region), database_<region> for "
+    "each other region (NFR-3 data residency), cache, broker (services mode)."
+)
+
+
 class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["healthy", "ready"])
-    checks = serializers.DictField(child=serializers.CharField(), required=False)
+    checks = serializers.DictField(child=serializers.CharField(), required=False, help_text=CHECKS_HELP)
     peers = serializers.DictField(
         child=serializers.CharField(), required=False, help_text="Configured peers' breaker states."
     )
@@ -88,7 +105,7 @@ class HealthSerializer(serializers.Serializer):
 
 class UnavailableSerializer(ErrorSerializer):
     status = serializers.ChoiceField(choices=["unhealthy", "not_ready"])
-    checks = serializers.DictField(child=serializers.CharField())
+    checks = serializers.DictField(child=serializers.CharField(), help_text=CHECKS_HELP)
 
 
 class _PublicApi(APIView):
@@ -103,7 +120,7 @@ class HealthApi(_PublicApi):
 
     @extend_schema(responses={200: HealthSerializer, 503: UnavailableSerializer}, tags=["operations"])
     def get(self, request: Request) -> JsonResponse:
-        results = _run({"database": check_database})
+        results = _run(database_checks())
         return _unavailable("unhealthy", "UNHEALTHY", results) or JsonResponse({"status": "healthy"})
 
 
@@ -112,7 +129,7 @@ class ReadyApi(_PublicApi):
 
     @extend_schema(responses={200: HealthSerializer, 503: UnavailableSerializer}, tags=["operations"])
     def get(self, request: Request) -> JsonResponse:
-        checks: dict[str, Callable[[], None]] = {"database": check_database, "cache": check_cache}
+        checks: dict[str, Callable[[], None]] = {**database_checks(), "cache": check_cache}
         if settings.SERVICES_MODE:
             checks["broker"] = check_broker
         results = _run(checks)

@@ -23,6 +23,7 @@ import environ
 from celery.schedules import crontab
 
 from mmm_project.observability.logs import logging_config
+from mmm_project.residency.databases import database_settings, tenant_regions
 from mmm_project.spectacular import SPECTACULAR_SETTINGS as OPENAPI_SETTINGS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -75,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mmm_project.residency.middleware.ResidencyMiddleware",  # after sessions: the admin's region
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -99,27 +101,14 @@ TEMPLATES = [
     },
 ]
 
-# --- Database ---------------------------------------------------------------------------------
-# Embedded default: a SQLite file under LOCAL_STATE_DIR. Services mode: DATABASE_URL, e.g.
-# postgres://user:pass@127.0.0.1:5432/mmm. The django-prometheus engines add query metrics.
-_PROMETHEUS_ENGINES = {
-    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
-    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
-}
-if not env.str("DATABASE_URL", default=""):
-    LOCAL_STATE_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{LOCAL_STATE_DIR / 'db.sqlite3'}"),
-}
-_db = DATABASES["default"]
-_db["ENGINE"] = _PROMETHEUS_ENGINES.get(_db["ENGINE"], _db["ENGINE"])
-_db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-_db["CONN_HEALTH_CHECKS"] = True
-if "postgresql" in _db["ENGINE"]:
-    # Seconds; a database that does not answer must not hang /ready or a request.
-    _db.setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
-    )
+# --- Databases, one per region (NFR-3 data residency, docs/data-residency.md) ---------------------
+# Embedded default: a SQLite file under LOCAL_STATE_DIR. Services mode: DATABASE_URL (the default
+# region), e.g. postgres://user:pass@127.0.0.1:5432/mmm; each DATABASE_URL_<REGION> adds a region
+# (alias <region>, lower case) and TENANT_REGIONS (tenant-a=eu,tenant-b=eu) pins tenants to it.
+DATABASES = database_settings(env, LOCAL_STATE_DIR)
+TENANT_REGIONS = tenant_regions(env)
+# No router with one region: behaviour and cost exactly as without residency.
+DATABASE_ROUTERS = ["mmm_project.residency.router.RegionRouter"] if len(DATABASES) > 1 else []
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (fatigue counters, policy/preference caches) -----------------------------------------

@@ -6,6 +6,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from mmm_project import errors, health
+from mmm_project.residency.views import admin_region_switch
 
 api_patterns = [
     path("health", health.HealthApi.as_view(), name="health"),
@@ -22,6 +23,8 @@ api_patterns = [
 
 urlpatterns = [
     path("v1/mmm/", include(api_patterns)),
+    # The admin shows one region at a time (NFR-3): this switches the session's (docs/data-residency.md).
+    path("admin/region/<str:region>/", admin_region_switch, name="admin-region-switch"),
     path("admin/", admin.site.urls),
     # Unknown API paths get the JSON error body for every method, even with DEBUG on: no HTML debug
     # page, and no CSRF failure page for a POST (the API authenticates by bearer token, not cookie).

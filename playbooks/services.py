@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from mmm_project.errors import ApplicationError
 from mmm_project.privacy.secret_scan import redact_secrets
+from mmm_project.residency import tenant_atomic
 from mmm_project.vocabulary import Severity
 from playbooks.models import Playbook, PlaybookStatus, PlaybookTrigger, PlaybookVersion
 from playbooks.spec import Problem, validate_playbook
@@ -95,7 +96,7 @@ def playbook_create(*, tenant_id: str, document: dict[str, Any], actor_id: str) 
     """
     spec = _validated(document)
     try:
-        with transaction.atomic():
+        with tenant_atomic():
             playbook = Playbook.objects.create(
                 tenant_id=tenant_id, name=spec["name"], description=spec["description"], owner=spec["owner"]
             )
@@ -115,7 +116,7 @@ def playbook_update(*, playbook: Playbook, document: dict[str, Any], actor_id: s
     """
     spec = _validated(document)
     try:
-        with transaction.atomic():
+        with tenant_atomic():
             locked = Playbook.objects.select_for_update().get(pk=playbook.pk)
             if locked.status == PlaybookStatus.DEPRECATED:
                 raise ApplicationError(
@@ -171,7 +172,7 @@ def playbook_publish(*, playbook: Playbook, actor_id: str) -> Playbook:
         ApplicationError: ``VALIDATION_ERROR`` listing every problem; ``INVALID_STATE`` (409)
             when the playbook is deprecated.
     """
-    with transaction.atomic():
+    with tenant_atomic():
         locked = Playbook.objects.select_for_update().get(pk=playbook.pk)
         if locked.status == PlaybookStatus.DEPRECATED:
             raise ApplicationError(
@@ -190,7 +191,7 @@ def playbook_publish(*, playbook: Playbook, actor_id: str) -> Playbook:
 
 def playbook_deprecate(*, playbook: Playbook, actor_id: str) -> Playbook:
     """Soft delete: status ``deprecated``; no longer matched. Versions stay for decisions' history."""
-    with transaction.atomic():
+    with tenant_atomic():
         locked = Playbook.objects.select_for_update().get(pk=playbook.pk)
         before = playbook_state(locked)
         locked.status = PlaybookStatus.DEPRECATED

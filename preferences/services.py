@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
+from mmm_project.residency import tenant_atomic, tenant_on_commit
 from preferences.models import ActorPreferences, TenantPolicy
 from preferences.selectors import preferences_cache_key, tenant_policy_state
 from receipts.services import admin_receipt_create
@@ -26,7 +26,7 @@ def tenant_policy_update(*, tenant_id: str, changes: dict[str, Any], actor_id: s
     unknown = set(changes) - TenantPolicy.EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"not policy fields: {sorted(unknown)}")
-    with transaction.atomic():
+    with tenant_atomic():
         policy, created = TenantPolicy.objects.select_for_update().get_or_create(tenant_id=tenant_id)
         before = None if created else tenant_policy_state(policy)
         for field, value in changes.items():
@@ -58,7 +58,7 @@ def actor_preferences_update(
 ) -> ActorPreferences:
     """Set ``opt_out_categories``, ``preferred_surfaces``, ``muted_playbooks`` (``[{"playbook_id",
     "until"}]``, ISO 8601) and/or ``snooze_until`` (None cancels)."""
-    with transaction.atomic():
+    with tenant_atomic():
         prefs, created = ActorPreferences.objects.select_for_update().get_or_create(
             tenant_id=tenant_id, actor_id=actor_id
         )
@@ -80,7 +80,7 @@ def actor_preferences_update(
         # between the two would otherwise re-cache the old row for 5 minutes.
         key = preferences_cache_key(tenant_id, actor_id)
         cache.delete(key)
-        transaction.on_commit(lambda: cache.delete(key))
+        tenant_on_commit(lambda: cache.delete(key))
     return prefs
 
 
@@ -104,7 +104,7 @@ def actor_playbook_mute(
     suppresses the playbook's actions for this actor (``actor.muted_playbook``). Writes an
     ``admin_config`` receipt like every preference change.
     """
-    with transaction.atomic():
+    with tenant_atomic():
         prefs = actor_preferences_get_for_update(tenant_id=tenant_id, actor_id=actor_id)
         now = timezone.now()
         kept = [
@@ -122,7 +122,7 @@ def actor_action_type_opt_out(
     *, tenant_id: str, actor_id: str, action_type: str, changed_by: str
 ) -> ActorPreferences:
     """Add ``action_type`` to the actor's opt-out categories (FR-14) unless already there."""
-    with transaction.atomic():
+    with tenant_atomic():
         prefs = actor_preferences_get_for_update(tenant_id=tenant_id, actor_id=actor_id)
         if action_type in prefs.opt_out_categories:
             return prefs

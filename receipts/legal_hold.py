@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db import transaction
 from django.db.models import QuerySet
 
+from mmm_project.residency import tenant_atomic
 from receipts.services import admin_receipt_create
 
 
@@ -28,7 +28,7 @@ def legal_hold_set(*, queryset: QuerySet, hold: bool, actor_id: str) -> dict[str
     model = queryset.model
     selected = list(queryset.values_list("pk", flat=True))
     by_tenant: dict[str, list[str]] = defaultdict(list)
-    with transaction.atomic():
+    with tenant_atomic():
         # Locked so that two admins acting together record each row's change once.
         rows = (
             model._default_manager.select_for_update()

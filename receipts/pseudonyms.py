@@ -12,10 +12,10 @@ import hmac
 import secrets
 
 from django.core.cache import cache
-from django.db import transaction
 
 from mmm_project.caching.prefetch import cache_get
 from mmm_project.privacy import actor_ref
+from mmm_project.residency import tenant_on_commit
 from receipts.models import ActorKey
 
 PREFIX = "ap_"
@@ -45,7 +45,7 @@ def _key(tenant_id: str, actor_id: str) -> bytes:
         key = stored.first()
     key = bytes(key)
     # Cached once the key is committed: a rolled-back first use must not leave a key in the cache.
-    transaction.on_commit(lambda: cache.set(cache_key, key, timeout=KEY_CACHE_SECONDS))
+    tenant_on_commit(lambda: cache.set(cache_key, key, timeout=KEY_CACHE_SECONDS))
     return key
 
 
@@ -86,5 +86,5 @@ def actor_key_destroy(*, tenant_id: str, actor_id: str) -> int:
     cache_key = key_cache_key(tenant_id, actor_id)
     cache.delete(cache_key)
     deleted, _ = ActorKey.objects.filter(tenant_id=tenant_id, actor_id=actor_id).delete()
-    transaction.on_commit(lambda: cache.delete(cache_key))
+    tenant_on_commit(lambda: cache.delete(cache_key))
     return deleted

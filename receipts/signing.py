@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
 from mmm_project.local_state import local_secret
+from mmm_project.residency import current_alias, each_region, tenant_on_commit
 from receipts.canonical import canonical_bytes
 from receipts.models import ReceiptKey
 
@@ -67,8 +67,9 @@ def _signer(seed_setting: str, state_dir: str) -> ReceiptSigner:
     return signer
 
 
-# Key ids known to be stored in mmm_receipt_keys, to skip the lookup on the decide path.
-_registered: set[str] = set()
+# (region, key id) known to be stored in mmm_receipt_keys, to skip the lookup on the decide path.
+# Each region keeps its own key set (NFR-3): its receipts verify from its own database.
+_registered: set[tuple[str, str]] = set()
 
 
 def current_signer() -> ReceiptSigner:
@@ -78,9 +79,10 @@ def current_signer() -> ReceiptSigner:
     commits, so a rolled-back first receipt cannot leave a key that signs but is not stored.
     """
     signer = _signer(settings.RECEIPT_SIGNING_KEY, str(settings.LOCAL_STATE_DIR))
-    if signer.kid not in _registered:
+    known = (current_alias(), signer.kid)
+    if known not in _registered:
         ReceiptKey.objects.get_or_create(kid=signer.kid, defaults={"public_key": b64url(signer.public_key)})
-        transaction.on_commit(lambda: _registered.add(signer.kid))
+        tenant_on_commit(lambda: _registered.add(known))
     return signer
 
 
@@ -130,18 +132,16 @@ def verify_document(document: Any) -> Verification:
 
 
 def public_jwks() -> dict[str, Any]:
-    """Every registered key as a JWKS (RFC 7517) of OKP/Ed25519 keys (RFC 8037)."""
-    current_signer()  # make sure the current key is published even before it first signs
+    """Every registered key as a JWKS (RFC 7517) of OKP/Ed25519 keys (RFC 8037), from every region
+    (each keeps its own key set, NFR-3; public keys are no tenant's data)."""
+    found: dict[str, ReceiptKey] = {}
+    for _ in each_region():
+        current_signer()  # make sure the current key is published even before it first signs
+        for key in ReceiptKey.objects.order_by("created_at"):
+            found.setdefault(key.kid, key)
     return {
         "keys": [
-            {
-                "kty": "OKP",
-                "crv": "Ed25519",
-                "x": key.public_key,
-                "kid": key.kid,
-                "alg": "EdDSA",
-                "use": "sig",
-            }
-            for key in ReceiptKey.objects.order_by("created_at")
+            {"kty": "OKP", "crv": "Ed25519", "x": k.public_key, "kid": k.kid, "alg": "EdDSA", "use": "sig"}
+            for k in sorted(found.values(), key=lambda k: k.created_at)
         ]
     }

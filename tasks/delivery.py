@@ -6,6 +6,7 @@ from celery import shared_task
 
 from decisions.delivery.models import Delivery
 from decisions.delivery.services import deliveries_sweep, delivery_send
+from tasks.regions import sweep_every_region
 from tasks.retrying import RETRY_COUNTDOWNS, call_peer_with_retries
 
 
@@ -24,4 +25,4 @@ def delivery_send_task(self, delivery_id: str) -> str:
 @shared_task(name="delivery.sweep", acks_late=True)
 def deliveries_sweep_task() -> int:
     """Beat task (``deliveries_sweep``): re-enqueue deliveries left pending (broker, worker or peer down)."""
-    return deliveries_sweep()
+    return sweep_every_region(deliveries_sweep)

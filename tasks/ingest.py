@@ -8,6 +8,7 @@ from decisions.intake.models import SignalStatus
 from decisions.intake.services import signal_fail, signals_sweep
 from decisions.services.decide import SignalDeferred, signal_decide
 from mmm_project.background.queueing import enqueue
+from tasks.regions import sweep_every_region
 
 # Seconds before each retry: peer, database or cache trouble usually passes; after the last one
 # the signal waits for the sweep (a minute later), and the sweep keeps trying for as long as the
@@ -65,4 +66,4 @@ def signals_decide_task(signal_pks: list[str]) -> dict[str, int]:
 @shared_task(name="ingest.sweep", acks_late=True)
 def signals_sweep_task() -> int:
     """Beat task (``signals_sweep``): re-enqueue signals left undecided (broker down, worker lost)."""
-    return signals_sweep()
+    return sweep_every_region(signals_sweep)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from decisions.privacy.services import actor_deletion_run, deletion_requests_sweep
+from tasks.regions import sweep_every_region
 
 
 @shared_task(name="privacy.delete", acks_late=True)
@@ -19,4 +20,4 @@ def actor_deletion_run_task(request_id: str) -> bool:
 @shared_task(name="privacy.sweep", acks_late=True)
 def deletion_requests_sweep_task() -> int:
     """Beat task (``deletion_requests_sweep``): re-enqueue unfinished deletion requests."""
-    return deletion_requests_sweep()
+    return sweep_every_region(deletion_requests_sweep)

@@ -10,6 +10,7 @@ from receipts.ledger.models import SignedTreeHead
 from receipts.ledger.services import APPEND_BATCH, receipt_log_append, receipt_log_sweep, tree_head_send
 from receipts.models import Receipt
 from receipts.services import receipt_send, receipts_sweep
+from tasks.regions import sweep_every_region
 from tasks.retrying import RETRY_COUNTDOWNS, call_peer_with_retries
 
 
@@ -31,7 +32,7 @@ def receipt_send_task(self, receipt_id: str) -> str:
 @shared_task(name="receipts.sweep", acks_late=True)
 def receipts_sweep_task() -> int:
     """Beat task (``receipts_sweep``): re-enqueue receipts left pending (broker down, worker lost)."""
-    return receipts_sweep()
+    return sweep_every_region(receipts_sweep)
 
 
 @shared_task(name="receipts.log_append", acks_late=True)
@@ -58,4 +59,4 @@ def tree_head_send_task(self, head_id: str) -> str:
 @shared_task(name="receipts.log_sweep", acks_late=True)
 def receipt_log_sweep_task() -> int:
     """Beat task (``receipt_log_sweep``): append what no enqueue covered; re-send pending heads."""
-    return receipt_log_sweep()
+    return sweep_every_region(receipt_log_sweep)

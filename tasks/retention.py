@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from decisions.retention import retention_purge_batch
+from mmm_project.residency import each_region
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +28,12 @@ def retention_purge_task(batch_size: int = PURGE_BATCH_SIZE, batch: int = 1) -> 
     Idempotent: running it twice deletes nothing more than running it once would have.
     Returns ``{"decisions": n, "outcomes": n, "signals": n, "rejected_signals": n, "more": bool}``.
     """
-    report = retention_purge_batch(now=timezone.now(), batch_size=batch_size)
-    counts = dataclasses.asdict(report)
+    now, reports = timezone.now(), []
+    for _ in each_region():  # every region's database in turn (NFR-3 residency)
+        reports.append(dataclasses.asdict(retention_purge_batch(now=now, batch_size=batch_size)))
+    counts = {key: sum(report[key] for report in reports) for key in reports[0] if key != "more"}
+    counts["more"] = any(report["more"] for report in reports)
     logger.info("retention purge batch", extra=counts)
-    if report.more and batch < settings.RETENTION_MAX_BATCHES_PER_RUN:
+    if counts["more"] and batch < settings.RETENTION_MAX_BATCHES_PER_RUN:
         retention_purge_task.apply_async(kwargs={"batch_size": batch_size, "batch": batch + 1}, countdown=1)
     return counts

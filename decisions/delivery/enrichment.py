@@ -25,7 +25,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -39,6 +38,7 @@ from decisions.models import Action, LLMStatus
 from mmm_project import metrics
 from mmm_project.background.queueing import enqueue_after_commit
 from mmm_project.clients import PeerRejected, PeerUnavailable, llm_gateway
+from mmm_project.residency import tenant_atomic
 from mmm_project.vocabulary import Suppression
 from preferences.selectors import tenant_policy_get
 from receipts.documents import enrichment_body
@@ -98,7 +98,7 @@ def _settle(
     result: str,
     provenance: dict[str, Any] | None = None,
 ) -> str:
-    with transaction.atomic():
+    with tenant_atomic():
         Action.objects.filter(pk=action.pk).update(llm_status=status)
         _release_deliveries(action, cancel=status == LLMStatus.UNSAFE)
         now = timezone.now()

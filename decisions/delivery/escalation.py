@@ -15,14 +15,13 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from django.db import transaction
-
 from decisions.engine.compose import ProposedAction
 from decisions.engine.playbook_routing import escalation_allowed, escalation_key
 from decisions.engine.policy import PolicyView, PreferencesView
 from decisions.fatigue_store import FatigueStore, fatigue_store
 from decisions.models import Action, Decision
 from mmm_project.background.transient import transient_reason
+from mmm_project.residency import tenant_on_commit
 from mmm_project.vocabulary import Feedback, OutcomeResult, RouteChange
 
 logger = logging.getLogger(__name__)
@@ -95,7 +94,7 @@ def escalation_acknowledge(*, action: Action, decision: Decision, result: str) -
         actor_id=decision.actor_id,
         repo_id=str(decision.context.get("context", {}).get("repo_id") or ""),
     )
-    transaction.on_commit(lambda: _reset(key))
+    tenant_on_commit(lambda: _reset(key))
     return True
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from decisions.delivery.escalation import escalation_acknowledge
@@ -21,6 +20,7 @@ from mmm_project import metrics
 from mmm_project.auth.principal import Principal
 from mmm_project.errors import ApplicationError
 from mmm_project.events import publish_after_commit
+from mmm_project.residency import tenant_atomic
 from mmm_project.tenancy import get_for_tenant
 from mmm_project.vocabulary import Feedback
 from preferences.services import actor_action_type_opt_out, actor_playbook_mute
@@ -75,7 +75,7 @@ def action_feedback_create(
             fields={"scope": ["this action has no playbook; use action_type"]},
         )
     result: dict[str, object] = {}
-    with transaction.atomic():
+    with tenant_atomic():
         outcome = Outcome.objects.create(
             tenant_id=decision.tenant_id,
             decision=decision,

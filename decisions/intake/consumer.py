@@ -33,6 +33,7 @@ from decisions.intake.envelope import envelope_validate
 from decisions.intake.services import signal_reject, signals_ingest
 from decisions.privacy.services import actor_deletion_request
 from mmm_project import tracing
+from mmm_project.residency import tenant_context
 from mmm_project.vocabulary import Severity
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,13 @@ def handle_message(topic: str, body: Any, *, ubi_tenants: Iterable[str] = ()) ->
     Raises:
         DatabaseError: storage failed; the caller requeues the message.
     """
+    tenant = body.get("tenant_id") if isinstance(body, dict) else None
+    # Stored in the region of the tenant the message names (NFR-3); one naming none: the default.
+    with tenant_context(tenant[:128] if isinstance(tenant, str) else ""):
+        return _handle(topic, body, ubi_tenants)
+
+
+def _handle(topic: str, body: Any, ubi_tenants: Iterable[str]) -> str:
     channel = f"broker:{topic}"
     if topic == DELETION_TOPIC:
         return _deletion_request(body, channel)

@@ -25,6 +25,7 @@ from decisions.intake.webhooks import (
 )
 from mmm_project.errors import ApplicationError
 from mmm_project.parsers import json_loads_strict
+from mmm_project.residency import activate_tenant
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ def github_delivery_ingest(*, body: bytes, event: str, delivery_id: str, signatu
     endpoint = next((e for e in candidates if github_signature_valid(e, body, signature)), None)
     if endpoint is None:
         raise _unauthorized("The signature does not match a registered webhook secret.")
+    activate_tenant(endpoint.tenant_id)  # the sender's tenant: the rest happens in its region (NFR-3)
     mapped = github.map_event(event, payload)
     if isinstance(mapped, github.Ignored):
         return GitHubResult("ignored", reason=mapped.reason)
@@ -135,6 +137,7 @@ def alertmanager_notification_ingest(*, authorization: str, body: Any) -> Alertm
     endpoint = alertmanager_endpoint_for(token.strip()) if scheme.lower() == "bearer" and token else None
     if endpoint is None:
         raise _unauthorized("A valid Alertmanager webhook token is required.")
+    activate_tenant(endpoint.tenant_id)  # the sender's tenant: the rest happens in its region (NFR-3)
     try:
         raw, ignored = alerts_to_envelopes(
             body, tenant_id=endpoint.tenant_id, received_at=timezone.now().isoformat()

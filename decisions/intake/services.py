@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.utils import timezone
 
 from decisions.intake.minimise import payload_minimise
@@ -24,6 +23,7 @@ from decisions.intake.models import RejectedSignal, Signal, SignalStatus
 from mmm_project import metrics
 from mmm_project.background.queueing import enqueue
 from mmm_project.privacy.secret_scan import redact_secrets
+from mmm_project.residency import tenant_atomic, tenant_connection, tenant_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ def signal_get_or_create(
 def signal_claim(*, signal_pk: str, now: datetime) -> Signal | None:
     """Claim a stored signal for deciding (``received -> deciding``) and return it, in one
     ``UPDATE ... RETURNING``; None when it is not waiting (decided, failed, or another worker's)."""
+    connection = tenant_connection()  # the tenant's region (NFR-3)
     ops = connection.ops
     claimed = list(
         Signal.objects.raw(
@@ -110,7 +111,7 @@ def signals_ingest(*, tenant_id: str, envelopes: list[dict[str, Any]], channel: 
     Decisions are enqueued after commit.
     """
     accepted, duplicates, new_pks = [], [], []
-    with transaction.atomic():
+    with tenant_atomic():
         for envelope in envelopes:
             signal, created = signal_get_or_create(tenant_id=tenant_id, envelope=envelope)
             (accepted if created else duplicates).append(envelope["signal_id"])
@@ -121,7 +122,7 @@ def signals_ingest(*, tenant_id: str, envelopes: list[dict[str, Any]], channel: 
                     metrics.source_label(envelope["source"]),
                     metrics.event_type_label(envelope["event_type"]),
                 ).inc()
-        transaction.on_commit(lambda: _enqueue_decisions(new_pks))
+        tenant_on_commit(lambda: _enqueue_decisions(new_pks))
     logger.info(
         "signals ingested",
         extra={

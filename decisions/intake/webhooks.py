@@ -15,11 +15,12 @@ import re
 import secrets
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from decisions.intake.models import WebhookEndpoint, WebhookProvider, WebhookRoute
 from mmm_project import secret_box
 from mmm_project.errors import ApplicationError
+from mmm_project.residency import each_region, region_of, tenant_atomic
 from receipts.services import AdminAudit
 
 ROUTE_KEY = re.compile(r"^(installation|owner|org):\d+$")
@@ -75,7 +76,7 @@ def webhook_endpoint_create(
             fields={"routes": ["only for github endpoints"]},
         )
     try:
-        with transaction.atomic():
+        with tenant_atomic():
             endpoint = WebhookEndpoint(tenant_id=tenant_id, provider=provider, name=name)
             secret = _set_secret(endpoint)
             endpoint.save()
@@ -95,7 +96,7 @@ def webhook_endpoint_create(
 
 def webhook_endpoint_rotate(*, endpoint: WebhookEndpoint, actor_id: str) -> str:
     """Replace the secret or token; the old one stops working at once. Returns the new one."""
-    with transaction.atomic():
+    with tenant_atomic():
         locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
         before = endpoint_state(locked)
         secret = _set_secret(locked)
@@ -105,7 +106,7 @@ def webhook_endpoint_rotate(*, endpoint: WebhookEndpoint, actor_id: str) -> str:
 
 
 def webhook_endpoint_deactivate(*, endpoint: WebhookEndpoint, actor_id: str) -> WebhookEndpoint:
-    with transaction.atomic():
+    with tenant_atomic():
         locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
         before = endpoint_state(locked)
         locked.active = False
@@ -116,10 +117,18 @@ def webhook_endpoint_deactivate(*, endpoint: WebhookEndpoint, actor_id: str) -> 
 
 def github_endpoints_for(keys: list[str]) -> list[WebhookEndpoint]:
     """The active GitHub endpoints, of any tenant, with a route among ``keys`` (most specific key
-    first): the candidates a delivery's signature is checked against."""
-    routes = WebhookRoute.objects.filter(
-        key__in=keys, endpoint__active=True, endpoint__provider=WebhookProvider.GITHUB
-    ).select_related("endpoint")
+    first): the candidates a delivery's signature is checked against.
+
+    A delivery names no tenant: every region is looked in (NFR-3), and a region's rows count only
+    for the tenants pinned to it."""
+    routes = [
+        route
+        for alias in each_region()
+        for route in WebhookRoute.objects.filter(
+            key__in=keys, endpoint__active=True, endpoint__provider=WebhookProvider.GITHUB
+        ).select_related("endpoint")
+        if region_of(route.tenant_id) == alias
+    ]
     rank = {key: index for index, key in enumerate(keys)}
     return [route.endpoint for route in sorted(routes, key=lambda route: rank[route.key])]
 
@@ -139,10 +148,16 @@ def github_sign(secret: str, body: bytes) -> str:
 
 
 def alertmanager_endpoint_for(token: str) -> WebhookEndpoint | None:
-    """The active Alertmanager endpoint whose token this is (looked up by SHA-256)."""
-    return WebhookEndpoint.objects.filter(
-        provider=WebhookProvider.ALERTMANAGER, token_sha256=_digest(token), active=True
-    ).first()
+    """The active Alertmanager endpoint whose token this is (looked up by SHA-256), in whichever
+    region its tenant is pinned to (NFR-3)."""
+    digest = _digest(token)
+    for alias in each_region():
+        endpoint = WebhookEndpoint.objects.filter(
+            provider=WebhookProvider.ALERTMANAGER, token_sha256=digest, active=True
+        ).first()
+        if endpoint is not None and region_of(endpoint.tenant_id) == alias:
+            return endpoint
+    return None
 
 
 def webhook_endpoints_for_replay(*, tenant_id: str, route_keys: list[str], actor_id: str) -> tuple[str, str]:

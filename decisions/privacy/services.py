@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 
 from decisions.fatigue_store import fatigue_store
@@ -37,6 +37,7 @@ from decisions.privacy.models import ActorDeletionRequest, DeletionStatus
 from mmm_project.background.queueing import enqueue_after_commit
 from mmm_project.errors import ApplicationError
 from mmm_project.privacy import actor_ref
+from mmm_project.residency import tenant_atomic
 from preferences.models import ActorPreferences
 from preferences.selectors import preferences_cache_key
 from receipts.documents import deletion_body
@@ -92,7 +93,7 @@ def actor_deletion_request(*, tenant_id: str, actor_id: str, requested_via: str)
         raise ApplicationError(
             "VALIDATION_ERROR", "The actor id is blank.", fields={"actor_id": ["must not be blank"]}
         )
-    with transaction.atomic():
+    with tenant_atomic():
         request = ActorDeletionRequest.objects.create(
             tenant_id=tenant_id,
             actor_id=actor_id,
@@ -117,7 +118,7 @@ def _anonymise_batch(table: Anonymised, request: ActorDeletionRequest, batch_siz
         queryset = table.model.objects.filter(tenant_id=request.tenant_id, **{field: request.actor_id})
         if table.has_hold:
             queryset = queryset.filter(legal_hold=False)
-        with transaction.atomic():
+        with tenant_atomic():
             batch = list(queryset.select_for_update(skip_locked=True)[:batch_size])
             for row in batch:
                 if table.rewrite is not None:
@@ -134,7 +135,7 @@ def _redact_legacy_receipts(request: ActorDeletionRequest, batch_size: int) -> i
     queryset = Receipt.objects.filter(
         tenant_id=request.tenant_id, payload__actor_id=request.actor_id, legal_hold=False
     )
-    with transaction.atomic():
+    with tenant_atomic():
         batch = list(queryset.select_for_update(skip_locked=True)[:batch_size])
         for receipt in batch:
             if not verify_document(receipt_document(receipt)).valid:
@@ -201,7 +202,7 @@ def actor_deletion_run(*, request_id: str, batch_size: int = BATCH_SIZE) -> bool
         return True
     _add(counts, "cache_keys", _forget_caches(request.tenant_id, request.actor_id))
     held = _held(request)
-    with transaction.atomic():
+    with tenant_atomic():
         _add(
             counts,
             "pseudonym_keys",

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from decisions.engine.approvals import InvalidTransition, transition
 from decisions.models import Action, ApprovalStatus, DualChannelApproval
 from mmm_project.auth.principal import Principal
 from mmm_project.errors import ApplicationError
+from mmm_project.residency import tenant_atomic
 from mmm_project.tenancy import get_for_tenant
 from mmm_project.vocabulary import ActionType
 from preferences.selectors import tenant_policy_get
@@ -76,7 +76,7 @@ def action_consent(*, principal: Principal, action_id: str) -> Action:
         ApplicationError: ``FORBIDDEN`` (403) unless the caller is the decision's actor;
             ``INVALID_STATE`` (409) for a non-Multiplier, a repeated consent, or a rejected one.
     """
-    with transaction.atomic():
+    with tenant_atomic():
         action = _locked_action(principal, action_id)
         if principal.actor_id != action.decision.actor_id:
             raise _forbidden("Only the actor the action was proposed to can consent.")
@@ -110,7 +110,7 @@ def action_approve(*, principal: Principal, action_id: str) -> DualChannelApprov
             ``INVALID_STATE`` (409) when no dual channel is required, when the approver is the
             actor (the same person cannot give both approvals), out of order, or repeated.
     """
-    with transaction.atomic():
+    with tenant_atomic():
         action = _locked_action(principal, action_id)
         if not action.requires_dual_channel:
             raise _conflict("This action does not require dual-channel approval.")
@@ -129,7 +129,7 @@ def action_approve(*, principal: Principal, action_id: str) -> DualChannelApprov
 
 def action_reject(*, principal: Principal, action_id: str, reason: str) -> DualChannelApproval:
     """The actor or a designated approver rejects; the action can then never execute."""
-    with transaction.atomic():
+    with tenant_atomic():
         action = _locked_action(principal, action_id)
         if not action.requires_dual_channel:
             raise _conflict("This action does not require dual-channel approval.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from decisions.delivery.escalation import escalation_acknowledge
@@ -15,6 +14,7 @@ from mmm_project.auth.principal import SERVICE_SCOPES, Principal
 from mmm_project.errors import ApplicationError, NotFound
 from mmm_project.events import publish_after_commit
 from mmm_project.privacy.secret_scan import redact_secrets
+from mmm_project.residency import tenant_atomic
 from mmm_project.tenancy import parse_uuid
 from mmm_project.vocabulary import OutcomeResult
 from receipts.documents import outcome_body
@@ -66,7 +66,7 @@ def outcome_create(
         OutcomeResult.SHOWN: {"shown_at": now},
         OutcomeResult.FAILED: {"completed_at": now},
     }.get(result, {"interacted_at": now})
-    with transaction.atomic():
+    with tenant_atomic():
         outcome = Outcome.objects.create(
             tenant_id=tenant_id,
             decision=decision,

@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
-
 from decisions.delivery.enrichment import enqueue_enrichment
 from decisions.delivery.models import Delivery
 from decisions.delivery.services import deliveries_prepare, deliveries_stored
@@ -19,6 +17,7 @@ from decisions.services.evaluate import DecideInput, Evaluation
 from mmm_project import tracing
 from mmm_project.database.bulk_insert import rows_insert
 from mmm_project.events import publish_after_commit
+from mmm_project.residency import tenant_atomic
 from receipts.documents import decision_body
 from receipts.models import Receipt
 from receipts.services import receipt_prepare, receipt_stored
@@ -106,7 +105,7 @@ def decision_persist(
     if signal is not None:
         rows_insert([(Signal, [signal]), *rows])  # one statement: every row or none
     else:
-        with transaction.atomic():
+        with tenant_atomic():
             Signal.objects.filter(pk=signal_pk).update(status=SignalStatus.DECIDED, last_error="")
             rows_insert(rows)
     # What follows the write runs once it commits (at once unless the caller holds a transaction).

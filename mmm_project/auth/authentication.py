@@ -14,6 +14,7 @@ from mmm_project.auth.principal import Principal
 from mmm_project.auth.tokens import TokenError, decode_token, principal_from_claims
 from mmm_project.clients import PeerRejected, PeerUnavailable, iam
 from mmm_project.errors import ApplicationError
+from mmm_project.residency import activate_tenant
 
 IAM_CACHE_MAX_SECONDS = 60  # verification results live at most this long, and never past exp
 
@@ -81,6 +82,8 @@ class BearerJWTAuthentication(BaseAuthentication):
             principal = iam_principal(token) if iam.client.configured else decode_token(token)
         except TokenError as exc:
             raise TokenRejected(exc.code, exc.message) from exc
+        # The token's tenant is the request's: its data is read and written in its region (NFR-3).
+        activate_tenant(principal.tenant_id)
         return principal, token
 
     def authenticate_header(self, request: Request) -> str:

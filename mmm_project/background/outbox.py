@@ -21,12 +21,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.db.models import F
 from django.utils import timezone
 
 from mmm_project.background.queueing import enqueue
 from mmm_project.clients import PeerRejected, PeerUnavailable
+from mmm_project.residency import tenant_on_commit
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 STUCK_SENDING = timedelta(minutes=5)  # longer than the task hard time limit (90 s)
@@ -63,7 +64,7 @@ class Outbox:
         """``enqueue`` once the caller's transaction commits (the rows are visible to workers)."""
         ids = [str(item) for item in ids]
         if ids:
-            transaction.on_commit(lambda: self.enqueue(ids))
+            tenant_on_commit(lambda: self.enqueue(ids))
 
     def _record(self, pk: object, **changes: Any) -> None:
         self.model.objects.filter(pk=pk).update(updated_at=timezone.now(), **changes)

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 
 import pybreaker
 from celery import Task, current_app
-from django.db import transaction
+
+from mmm_project.residency import tenant_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def enqueue_after_commit(
     worker never looks for a row that is not visible yet; nothing is queued on rollback."""
     ids = [str(item) for item in ids]
     if ids:
-        transaction.on_commit(
+        tenant_on_commit(
             lambda: enqueue(
                 task_name, ids, from_request=from_request, run_eagerly=run_eagerly, countdown=countdown
             )

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.cache import cache
-from django.db import transaction
 
 from mmm_project.caching.prefetch import cache_get  # a decision reads it with its other keys
+from mmm_project.residency import tenant_on_commit
 
 T = TypeVar("T")
 # The namespace of what a decision reads of a tenant's configuration: tenant policy, published
@@ -44,7 +44,7 @@ def generation_bump(*, namespace: str, tenant_id: str) -> None:
     never used under the final generation."""
     key = generation_key(namespace, tenant_id)
     cache.set(key, uuid.uuid4().hex, timeout=None)
-    transaction.on_commit(lambda: cache.set(key, uuid.uuid4().hex, timeout=None))
+    tenant_on_commit(lambda: cache.set(key, uuid.uuid4().hex, timeout=None))
 
 
 class LocalCache:

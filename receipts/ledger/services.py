@@ -19,12 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.utils import timezone
 
 from mmm_project.background.outbox import Outbox
 from mmm_project.background.queueing import enqueue, enqueue_after_commit
 from mmm_project.clients.eris import post_receipt
+from mmm_project.residency import tenant_atomic, tenant_connection
 from receipts.ledger.hashing import EMPTY_ROOT, receipt_leaf_hash
 from receipts.ledger.models import LogNode, ReceiptLog, SignedTreeHead
 from receipts.ledger.tree import CompactRange
@@ -80,6 +80,7 @@ def _leaves(waiting: list[tuple[uuid.UUID, bytes | None]]) -> list[bytes]:
 def _set_leaf_indexes(ids: list[uuid.UUID], first: int) -> None:
     """Give ``ids`` the leaf indexes ``first``, ``first + 1``... in one statement on PostgreSQL
     (Django's ``bulk_update`` builds a CASE per row: quadratic in the batch)."""
+    connection = tenant_connection()
     if connection.vendor != "postgresql":
         Receipt.objects.bulk_update(
             [Receipt(receipt_id=rid, leaf_index=first + n) for n, rid in enumerate(ids)],
@@ -102,7 +103,7 @@ def receipt_log_append(*, tenant_id: str, limit: int = APPEND_BATCH) -> int:
     Returns how many were appended (0: nothing was waiting, no new head). Concurrent calls for one
     tenant run one after the other (row lock); every receipt gets exactly one leaf index.
     """
-    with transaction.atomic():
+    with tenant_atomic():
         log = _locked_log(tenant_id)
         # Read after taking the lock: receipts a previous holder appended are visible as such.
         waiting = list(

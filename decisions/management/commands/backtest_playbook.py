@@ -11,16 +11,17 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from decisions.backtest.services import DEFAULT_DAYS, MAX_DAYS, backtest_version, playbook_backtest
 from mmm_project.errors import ApplicationError
+from mmm_project.residency.commands import TenantCommand
 from mmm_project.tenancy import parse_uuid
 from playbooks.models import Playbook
 
 
-class Command(BaseCommand):
+class Command(TenantCommand):  # --tenant: that tenant's region (NFR-3)
     help = "Backtest a playbook version over the tenant's stored signals (simulation, nothing written)."
 
     def add_arguments(self, parser: CommandParser) -> None:

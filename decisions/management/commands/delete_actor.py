@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from decisions.privacy.models import ActorDeletionRequest
 from decisions.privacy.services import actor_deletion_request, actor_deletion_run
+from mmm_project.residency.commands import TenantCommand
 
 
-class Command(BaseCommand):
+class Command(TenantCommand):  # --tenant: that tenant's region (NFR-3)
     help = "Delete or anonymise everything held about one actor of a tenant."
 
     def add_arguments(self, parser: CommandParser) -> None:

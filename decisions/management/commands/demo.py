@@ -21,6 +21,7 @@ from decisions.intake.replay import Sender, github_route_keys, replay
 from decisions.intake.webhooks import webhook_endpoints_for_replay
 from decisions.models import Decision, Signal, SignalStatus
 from mmm_project.auth.tokens import mint_token
+from mmm_project.residency import tenant_context
 from preferences.services import tenant_policy_update
 from receipts.models import Receipt
 from receipts.services import receipt_document
@@ -52,6 +53,10 @@ class Command(BaseCommand):
 
     def line(self, text: str = "") -> None:
         self.stdout.write(text)
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        with tenant_context(TENANT):  # the demo tenant's region (NFR-3)
+            return super().execute(*args, **options)
 
     def handle(self, *args: Any, **options: Any) -> None:
         root = Path(options["path"])

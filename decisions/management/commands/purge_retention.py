@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from decisions.retention import retention_preview, retention_purge_batch
 from decisions.retention_windows import retention_windows
+from mmm_project.residency import tenant_or_each_region
 
 BATCH_SIZE = 500
 
@@ -26,22 +27,25 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         now, tenant = timezone.now(), options["tenant"]
-        if tenant:
-            w = retention_windows(tenant_id=tenant)
-            self.stdout.write(
-                f"{tenant}: decisions {w.decisions_days} d, outcomes {w.outcomes_days} d, "
-                f"logs {w.logs_days} d ({w.source})"
-            )
-        if options["dry_run"]:
-            for table, count in retention_preview(now=now, tenant_id=tenant).items():
-                self.stdout.write(f"would delete {count} {table}")
-            return
         totals: dict[str, int] = {}
-        while True:
-            report = retention_purge_batch(now=now, batch_size=BATCH_SIZE, tenant_id=tenant)
-            for table in ("decisions", "outcomes", "signals", "rejected_signals"):
-                totals[table] = totals.get(table, 0) + getattr(report, table)
-            if not report.more:
-                break
+        # The tenant's region, or each region in turn (NFR-3 residency).
+        for _ in tenant_or_each_region(tenant):
+            if tenant:
+                w = retention_windows(tenant_id=tenant)
+                self.stdout.write(
+                    f"{tenant}: decisions {w.decisions_days} d, outcomes {w.outcomes_days} d, "
+                    f"logs {w.logs_days} d ({w.source})"
+                )
+            if options["dry_run"]:
+                for table, count in retention_preview(now=now, tenant_id=tenant).items():
+                    totals[table] = totals.get(table, 0) + count
+                continue
+            while True:
+                report = retention_purge_batch(now=now, batch_size=BATCH_SIZE, tenant_id=tenant)
+                for table in ("decisions", "outcomes", "signals", "rejected_signals"):
+                    totals[table] = totals.get(table, 0) + getattr(report, table)
+                if not report.more:
+                    break
+        verb = "would delete" if options["dry_run"] else "deleted"
         for table, count in totals.items():
-            self.stdout.write(f"deleted {count} {table}")
+            self.stdout.write(f"{verb} {count} {table}")

@@ -12,16 +12,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from decisions.intake.replay import Sender, github_route_keys, replay
 from decisions.intake.webhooks import webhook_endpoints_for_replay
 from mmm_project.auth.tokens import mint_token
+from mmm_project.residency.commands import TenantCommand
 
 REPLAY_ACTOR = "replay"
 
 
-class Command(BaseCommand):
+class Command(TenantCommand):  # --tenant: that tenant's region (NFR-3)
     help = "Replay recorded GitHub, Alertmanager and CloudEvents deliveries through the HTTP endpoints."
 
     def add_arguments(self, parser: CommandParser) -> None:

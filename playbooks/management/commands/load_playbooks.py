@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
 from mmm_project.errors import ApplicationError
+from mmm_project.residency import region_context, region_of, tenant_atomic
 from playbooks.models import PlaybookStatus
 from playbooks.services import playbook_publish, playbook_upsert
 from playbooks.spec import validate_playbook
@@ -89,17 +89,24 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.message} {exc.fields or ''}; nothing was loaded") from exc
 
     def _load(self, loaded: list[tuple[str, dict[str, Any], str]], *, publish: bool) -> None:
-        with transaction.atomic():
-            for tenant, document, label in loaded:
-                playbook, change = playbook_upsert(tenant_id=tenant, document=document, actor_id=LOADER_ACTOR)
-                published = ""
-                if publish and (
-                    playbook.status != PlaybookStatus.PUBLISHED
-                    or playbook.published_version_id is None
-                    or playbook.published_version.version != playbook.latest_version
-                ):
-                    playbook = playbook_publish(playbook=playbook, actor_id=LOADER_ACTOR)
-                    published = ", published"
-                self.stdout.write(
-                    f"{label}: {change} v{playbook.latest_version}{published} (tenant {tenant})"
-                )
+        # One transaction per region, each in its region's database (NFR-3): with several
+        # regions, a failure in a later region leaves the earlier regions' playbooks loaded.
+        by_region: dict[str, list[tuple[str, dict[str, Any], str]]] = {}
+        for item in loaded:
+            by_region.setdefault(region_of(item[0]), []).append(item)
+        for alias, items in by_region.items():
+            with region_context(alias), tenant_atomic():
+                self._load_region(items, publish=publish)
+
+    def _load_region(self, loaded: list[tuple[str, dict[str, Any], str]], *, publish: bool) -> None:
+        for tenant, document, label in loaded:
+            playbook, change = playbook_upsert(tenant_id=tenant, document=document, actor_id=LOADER_ACTOR)
+            published = ""
+            if publish and (
+                playbook.status != PlaybookStatus.PUBLISHED
+                or playbook.published_version_id is None
+                or playbook.published_version.version != playbook.latest_version
+            ):
+                playbook = playbook_publish(playbook=playbook, actor_id=LOADER_ACTOR)
+                published = ", published"
+            self.stdout.write(f"{label}: {change} v{playbook.latest_version}{published} (tenant {tenant})")

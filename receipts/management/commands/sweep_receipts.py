@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from mmm_project.residency import each_region
 from receipts.ledger.services import receipt_log_sweep
 from receipts.services import receipts_sweep
 
@@ -25,7 +26,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        count = receipts_sweep(due_only=not options["all"])
+        count = tenants = 0
+        for _ in each_region():  # every region's database in turn (NFR-3)
+            count += receipts_sweep(due_only=not options["all"])
+            tenants += receipt_log_sweep()
         self.stdout.write(f"{count} receipt(s) swept")
-        tenants = receipt_log_sweep()
         self.stdout.write(f"{tenants} tenant receipt log(s) appended")

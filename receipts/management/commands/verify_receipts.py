@@ -16,6 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 
+from mmm_project.residency import tenant_or_each_region
 from receipts.ledger.audit import CHUNK, LogAudit, log_audit
 from receipts.models import Receipt
 from receipts.services import receipt_document
@@ -40,14 +41,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["since"]:
-            self._signatures_since(options)
-            return
-        tenants = [options["tenant"]] if options["tenant"] else self._tenants()
         invalid = problems = 0
-        for tenant_id in tenants:
-            audit = self._audit(tenant_id, options["workers"])
-            invalid, problems = invalid + len(audit.invalid), problems + len(audit.findings)
+        # The tenant's region, or every region in turn (NFR-3).
+        for _ in tenant_or_each_region(options["tenant"]):
+            if options["since"]:
+                self._signatures_since(options)
+                continue
+            for tenant_id in [options["tenant"]] if options["tenant"] else self._tenants():
+                audit = self._audit(tenant_id, options["workers"])
+                invalid, problems = invalid + len(audit.invalid), problems + len(audit.findings)
         if invalid or problems:
             raise CommandError(f"{invalid} receipt(s) failed verification; {problems} log problem(s)")
 
