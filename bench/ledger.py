@@ -439,9 +439,9 @@ def _write(report: dict) -> None:
             f"caught up {conc['caught_up_seconds_after_last_decide']} s after the last decide\n"
         )
     if ver:
-        import ledger_verify
+        import ledger_verify_report
 
-        parts.append(ledger_verify.markdown(ver, ver.get("command", "python bench/ledger_verify.py")))
+        parts.append(ledger_verify_report.markdown(ver, ver.get("command", "python bench/ledger_verify.py")))
     path = report.get("decide_path")
     if path:
         parts.append(

@@ -43,10 +43,20 @@ sys.path.insert(0, str(ROOT / "bench"))
 import ledger  # noqa: E402  (bench/ledger.py: scratch database, seeding, the report)
 
 EMPTY_TENANT = "bench-ledger-none"
+SEED_FILE = ROOT / "var" / "bench-ledger" / "verify-seed.json"  # what seeded the scratch database
 
 
 def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
+
+
+def _backend_cpu(pid: int) -> float:
+    """CPU seconds a PostgreSQL backend on this machine has used (``/proc``), 0 if unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _timed(command: list[str], cwd: Path, env: dict) -> dict:
@@ -56,7 +66,12 @@ def _timed(command: list[str], cwd: Path, env: dict) -> dict:
     seconds = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     lines = done.stdout.strip().splitlines()
+    try:
+        detail = json.loads(lines[-1]) if lines else None
+    except ValueError:
+        detail = None
     return {
+        "detail": detail,
         "seconds": round(seconds, 2),
         "cpu_seconds": round(after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime, 2),
         "exit_code": done.returncode,
@@ -81,14 +96,21 @@ def child_select(tenant: str) -> dict:
     """The rows ``verify_receipts`` reads, streamed by psycopg alone (a server-side cursor)."""
     import psycopg
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     rows = 0
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn, conn.cursor(name="bench") as cursor:
+        backend = _backend_cpu(conn.info.backend_pid)
         cursor.itersize = 2000
         cursor.execute(SELECT, [tenant])
         for _ in cursor:
             rows += 1
-    return {"rows": rows, "seconds": round(time.perf_counter() - started, 3)}
+        backend = _backend_cpu(conn.info.backend_pid) - backend
+    return {
+        "rows": rows,
+        "seconds": round(time.perf_counter() - started, 3),
+        "cpu_seconds": round(time.process_time() - cpu, 3),
+        "postgres_cpu_seconds": round(backend, 3),
+    }
 
 
 def child_breakdown(tenant: str) -> dict:
@@ -98,7 +120,7 @@ def child_breakdown(tenant: str) -> dict:
 
     django.setup()
     import orjson
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from receipts.ledger import audit
     from receipts.ledger.hashing import leaf_hash
@@ -107,10 +129,14 @@ def child_breakdown(tenant: str) -> dict:
     from receipts.signing import b64url_decode
 
     out: dict = {"django_setup": time.perf_counter() - started}
+    cpu: dict = {"django_setup": time.process_time()}
+    marks = [time.process_time()]
 
     def lap(name: str, since: float) -> float:
         now = time.perf_counter()
         out[name] = now - since
+        marks.append(time.process_time())
+        cpu[name] = marks[-1] - marks[-2]
         return now
 
     t = time.perf_counter()
@@ -120,10 +146,12 @@ def child_breakdown(tenant: str) -> dict:
     leaves = audit._leaves(tenant, audit._heads(tenant, keys, probe), probe)
     t = lap("read_log_heads_and_leaves", t)
     rows = []
+    backend = _backend_cpu(connection.connection.info.backend_pid)
     for bounds in audit._chunks(size):
         query = audit.receipt_rows(tenant, bounds)
         with transaction.atomic(using=query.db):
             rows.extend(query.iterator(chunk_size=2000))
+    cpu["postgres_for_receipt_rows"] = _backend_cpu(connection.connection.info.backend_pid) - backend
     t = lap("read_receipt_rows", t)
     signed = [fast_form(orjson.loads(row[4])) for row in rows]
     t = lap("decode_and_signed_bytes", t)
@@ -141,6 +169,7 @@ def child_breakdown(tenant: str) -> dict:
         out[f"log_audit_workers_{workers or 'auto'}"] = time.perf_counter() - t
         assert result.ok and result.receipts == len(rows), (result.invalid[:3], result.findings[:3])
     out = {name: round(value, 3) for name, value in out.items()}
+    out["cpu_seconds"] = {name: round(value, 3) for name, value in cpu.items()}
     workers_auto = min(audit.MAX_WORKERS, os.cpu_count() or 1)
     out.update(receipts=len(rows), valid_signatures=valid, workers_auto=workers_auto)
     out["per_receipt_us"] = {
@@ -181,7 +210,7 @@ def _ensure_receipts(count: int, reuse: bool) -> dict | None:
             import django
 
             django.setup()
-            return None
+            return json.loads(SEED_FILE.read_text()) if SEED_FILE.exists() else None
     ledger._prepare_database()
     import django
     from django.core.management import call_command
@@ -194,6 +223,7 @@ def _ensure_receipts(count: int, reuse: bool) -> dict | None:
     seed = ledger._seed_verify(count)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # as autovacuum would after such a load
+    SEED_FILE.write_text(json.dumps(seed))
     return seed
 
 
@@ -234,8 +264,27 @@ def run(*, receipts: int, rounds: int, reuse: bool, baseline_rev: str | None) ->
         }
         for name, results in runs.items()
     }
+    per_receipt = breakdown["cpu_seconds"]
+    work = sum(
+        per_receipt[name]
+        for name in (
+            "postgres_for_receipt_rows",
+            "read_receipt_rows",
+            "decode_and_signed_bytes",
+            "ed25519_checks",
+            "leaf_hashes",
+        )
+    )
+    floor = {
+        "startup_seconds": summary["startup"]["median_seconds"],
+        "work_cpu_seconds": round(work, 2),
+        "workers": breakdown["workers_auto"],
+        "seconds": round(summary["startup"]["median_seconds"] + work / breakdown["workers_auto"], 2),
+    }
     return {
         "receipts": receipts,
+        "target_seconds": 10,
+        "floor": floor,
         "seed": seed,
         "rounds": rounds,
         "runs": runs,
@@ -243,43 +292,6 @@ def run(*, receipts: int, rounds: int, reuse: bool, baseline_rev: str | None) ->
         "breakdown": breakdown,
         "load_average_after": _load(),
     }
-
-
-def markdown(verify: dict, command: str) -> str:
-    """The report's section for ``verify`` (as ``run`` returns it)."""
-    s, b = verify.get("seed") or {}, verify["breakdown"]
-    rows = "\n".join(
-        f"| {name} | **{summary['median_seconds']}** | {summary['min_seconds']} | {summary['max_seconds']} | "
-        + ", ".join(f"{r['seconds']} ({r['load_average_before'][0]})" for r in verify["runs"][name])
-        + f" | {verify['runs'][name][-1]['cpu_seconds']} |"
-        for name, summary in verify["summary"].items()
-    )
-    parts = [
-        f"## verify_receipts over {verify['receipts']} receipts\n\n`{command}`. ",
-        f"Copies of a real decision receipt ({s.get('receipt_bytes', '?')} bytes of JSON), each with its own "
-        f"ids and signature, signed and stored in {s.get('sign_and_store_seconds', '?')} s, appended by "
-        f"`receipt_log_append` in {s.get('append_seconds', '?')} s. "
-        f"{verify['rounds']} rounds, variants alternating; wall seconds of the whole process, load average "
-        f"(1 min) before each run in brackets; CPU seconds of the last run's processes (PostgreSQL's not "
-        f"counted). Load average after: {verify['load_average_after']}.\n",
-        "| variant | median s | min | max | runs: s (load) | CPU s |\n|---|---|---|---|---|---|\n"
-        + rows
-        + "\n",
-        "`startup`: `manage.py verify_receipts --tenant` of a tenant without receipts (Django start-up). "
-        "`select`: the same rows and columns streamed by psycopg alone. Last line of a run: "
-        f"`{verify['runs']['verify (workers auto)'][-1]['summary']}`\n",
-        "In-process breakdown (one child, parts run one after another, seconds; per receipt in brackets):\n",
-        "| part | seconds |\n|---|---|\n"
-        + "\n".join(
-            f"| {name.replace('_', ' ')} | {value}"
-            + (f" ({b['per_receipt_us'][name]} µs)" if name in b.get("per_receipt_us", {}) else "")
-            + " |"
-            for name, value in b.items()
-            if isinstance(value, float)
-        )
-        + "\n",
-    ]
-    return "\n".join(parts)
 
 
 def main() -> int:
