@@ -41,29 +41,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 import ledger  # noqa: E402  (bench/ledger.py: scratch database, seeding, the report)
+import machine  # noqa: E402  (bench/machine.py: load, idle share, a backend's CPU)
 
 EMPTY_TENANT = "bench-ledger-none"
 SEED_FILE = ROOT / "var" / "bench-ledger" / "verify-seed.json"  # what seeded the scratch database
 
 
-def _load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-def _backend_cpu(pid: int) -> float:
-    """CPU seconds a PostgreSQL backend on this machine has used (``/proc``), 0 if unreadable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _timed(command: list[str], cwd: Path, env: dict) -> dict:
-    load, cpu = _load(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    load, cpu, ticks = machine.load(), resource.getrusage(resource.RUSAGE_CHILDREN), machine.cpu_times()
     started = time.monotonic()
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=1800)
     seconds = time.monotonic() - started
+    idle = machine.idle_percent(ticks, machine.cpu_times())
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     lines = done.stdout.strip().splitlines()
     try:
@@ -76,6 +65,7 @@ def _timed(command: list[str], cwd: Path, env: dict) -> dict:
         "cpu_seconds": round(after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime, 2),
         "exit_code": done.returncode,
         "load_average_before": load,
+        "machine_idle_percent_during": idle,  # what this command left unused, of both CPUs
         "progress_lines": sum(1 for line in lines if "receipts checked (" in line),
         "summary": lines[-1] if lines else done.stderr.strip()[-300:],
     }
@@ -99,12 +89,12 @@ def child_select(tenant: str) -> dict:
     started, cpu = time.perf_counter(), time.process_time()
     rows = 0
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn, conn.cursor(name="bench") as cursor:
-        backend = _backend_cpu(conn.info.backend_pid)
+        backend = machine.backend_cpu(conn.info.backend_pid)
         cursor.itersize = 2000
         cursor.execute(SELECT, [tenant])
         for _ in cursor:
             rows += 1
-        backend = _backend_cpu(conn.info.backend_pid) - backend
+        backend = machine.backend_cpu(conn.info.backend_pid) - backend
     return {
         "rows": rows,
         "seconds": round(time.perf_counter() - started, 3),
@@ -146,12 +136,12 @@ def child_breakdown(tenant: str) -> dict:
     leaves = audit._leaves(tenant, audit._heads(tenant, keys, probe), probe)
     t = lap("read_log_heads_and_leaves", t)
     rows = []
-    backend = _backend_cpu(connection.connection.info.backend_pid)
+    backend = machine.backend_cpu(connection.connection.info.backend_pid)
     for bounds in audit._chunks(size):
         query = audit.receipt_rows(tenant, bounds)
         with transaction.atomic(using=query.db):
             rows.extend(query.iterator(chunk_size=2000))
-    cpu["postgres_for_receipt_rows"] = _backend_cpu(connection.connection.info.backend_pid) - backend
+    cpu["postgres_for_receipt_rows"] = machine.backend_cpu(connection.connection.info.backend_pid) - backend
     t = lap("read_receipt_rows", t)
     signed = [fast_form(orjson.loads(row[4])) for row in rows]
     t = lap("decode_and_signed_bytes", t)
@@ -227,8 +217,9 @@ def _ensure_receipts(count: int, reuse: bool) -> dict | None:
     return seed
 
 
-def run(*, receipts: int, rounds: int, reuse: bool, baseline_rev: str | None) -> dict:
-    """Seed (or reuse), time every variant ``rounds`` times alternating, then the breakdown."""
+def run(*, receipts: int, rounds: int, reuse: bool, baseline_rev: str | None, idle_wait: float = 0) -> dict:
+    """Seed (or reuse), time every variant ``rounds`` times alternating (each round after waiting
+    up to ``idle_wait`` s for the machine to be half idle), then the breakdown."""
     seed = _ensure_receipts(receipts, reuse)
     env = {**os.environ, "LOG_LEVEL": "ERROR"}
     variants: dict[str, tuple[list[str], Path]] = {
@@ -249,6 +240,8 @@ def run(*, receipts: int, rounds: int, reuse: bool, baseline_rev: str | None) ->
         runs: dict[str, list[dict]] = {name: [] for name in variants}
         for round_ in range(rounds):
             names = list(variants) if round_ % 2 == 0 else list(reversed(variants))
+            if idle_wait:
+                print(f"round {round_ + 1}: {machine.wait_for_idle(idle_wait)} % idle", flush=True)
             for name in names:
                 command, cwd = variants[name]
                 result = _timed(command, cwd, env)
@@ -290,7 +283,7 @@ def run(*, receipts: int, rounds: int, reuse: bool, baseline_rev: str | None) ->
         "runs": runs,
         "summary": summary,
         "breakdown": breakdown,
-        "load_average_after": _load(),
+        "load_average_after": machine.load(),
     }
 
 
@@ -300,6 +293,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="keep the scratch database if already seeded")
     parser.add_argument("--baseline-rev", help="also time verify_receipts from this commit's code")
+    parser.add_argument(
+        "--idle-wait", type=float, default=0, help="seconds to wait for a half-idle machine before a round"
+    )
     parser.add_argument("--child", choices=("select", "breakdown"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
@@ -319,7 +315,13 @@ def main() -> int:
     (state / "prometheus").mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("LOCAL_STATE_DIR", str(state))
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(state / "prometheus")
-    verify = run(receipts=args.receipts, rounds=args.rounds, reuse=args.reuse, baseline_rev=args.baseline_rev)
+    verify = run(
+        receipts=args.receipts,
+        rounds=args.rounds,
+        reuse=args.reuse,
+        baseline_rev=args.baseline_rev,
+        idle_wait=args.idle_wait,
+    )
     previous = ledger.REPORTS / "ledger.json"
     report = json.loads(previous.read_text()) if previous.exists() else {}
     if verify["seed"] is None:  # reused: the seeding figures are the last seeding's
@@ -328,6 +330,7 @@ def main() -> int:
         f"python bench/ledger_verify.py --receipts {args.receipts} --rounds {args.rounds}"
         + (" --reuse" if args.reuse else "")
         + (f" --baseline-rev {args.baseline_rev}" if args.baseline_rev else "")
+        + (f" --idle-wait {args.idle_wait:g}" if args.idle_wait else "")
     )
     report["verify"] = verify
     ledger._write(report)

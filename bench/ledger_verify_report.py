@@ -9,7 +9,10 @@ def markdown(verify: dict, command: str) -> str:
     s, b = verify.get("seed") or {}, verify["breakdown"]
     rows = "\n".join(
         f"| {name} | **{summary['median_seconds']}** | {summary['min_seconds']} | {summary['max_seconds']} | "
-        + ", ".join(f"{r['seconds']} ({r['load_average_before'][0]})" for r in verify["runs"][name])
+        + ", ".join(
+            f"{r['seconds']} ({r['load_average_before'][0]}; {r.get('machine_idle_percent_during', '?')} %)"
+            for r in verify["runs"][name]
+        )
         + f" | {verify['runs'][name][-1]['cpu_seconds']} |"
         for name, summary in verify["summary"].items()
     )
@@ -18,8 +21,9 @@ def markdown(verify: dict, command: str) -> str:
         f"Copies of a real decision receipt ({s.get('receipt_bytes', '?')} bytes of JSON), each with its own "
         f"ids and signature, signed and stored in {s.get('sign_and_store_seconds', '?')} s, appended by "
         f"`receipt_log_append` in {s.get('append_seconds', '?')} s. "
-        f"{verify['rounds']} rounds, variants alternating; wall seconds of the whole process, load average "
-        f"(1 min) before each run in brackets; CPU seconds of the last run's processes (PostgreSQL's not "
+        f"{verify['rounds']} rounds, variants alternating; wall seconds of the whole process; in "
+        "brackets the load average (1 min) before each run and the share of both CPUs left idle while it "
+        "ran; CPU seconds of the last run's processes (PostgreSQL's not "
         f"counted). Load average after: {verify['load_average_after']}.\n",
         "| variant | median s | min | max | runs: s (load) | CPU s |\n|---|---|---|---|---|---|\n"
         + rows
