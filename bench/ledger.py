@@ -1,11 +1,12 @@
-"""Receipt ledger benchmark (issue 14): decide latency with the log on and off, concurrent decides
-through gunicorn with a Celery worker appending, and ``verify_receipts`` over 100,000 receipts.
+"""Receipt ledger benchmark (issue 14): decide latency with the log on and off, and concurrent
+decides through gunicorn with a Celery worker appending (``verify_receipts`` over 100,000 receipts:
+``bench/ledger_verify.py``, which writes its own section of the same report).
 
 Usage (from the project root; needs PostgreSQL and RabbitMQ, i.e. services mode):
 
     DATABASE_URL=postgres://.../NAME CELERY_BROKER_URL=amqp://.../VHOST REDIS_URL=redis://.../N \\
         .venv/bin/python bench/ledger.py [--rounds 6] [--runs 60] [--clients 8] [--seconds 60] \\
-        [--receipts 100000] [--port 18300]
+        [--port 18300] [--parts latency,concurrency]
 
 Uses the scratch database ``<NAME>_bench`` (re-created). One Celery worker with beat (all queues)
 runs throughout, as in production (Procfile ``worker`` and ``beat``).
@@ -18,9 +19,8 @@ runs throughout, as in production (Procfile ``worker`` and ``beat``).
 2. Concurrency: gunicorn on ``--port``; ``--clients`` threads, each on its own connection, post
    decides for ``--seconds``; then, once the log has caught up, every receipt must have exactly
    one leaf, indexes 0..n-1, and ``log_audit`` must pass. The append lag is sampled every second.
-3. Verification: ``--receipts`` signed decision receipts (copies of a real one, each with its own
-   ids, signed) are stored and appended for one tenant; ``manage.py verify_receipts --tenant``
-   runs in a subprocess and is timed.
+
+``_seed_verify`` (signed copies of a real decision receipt, appended) serves ``ledger_verify.py``.
 
 Writes ``bench/reports/ledger.md`` and ``.json``.
 """
@@ -32,7 +32,6 @@ import http.client
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -373,26 +372,6 @@ def _seed_verify(count: int) -> dict:
     }
 
 
-def _verify(env: dict, workers: int | None) -> dict:
-    command = [sys.executable, "manage.py", "verify_receipts", "--tenant", VERIFY_TENANT]
-    if workers is not None:
-        command += ["--workers", str(workers)]
-    started, cpu = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    seconds = round(time.monotonic() - started, 2)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_seconds = round(after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime, 2)
-    lines = done.stdout.strip().splitlines()
-    return {
-        "workers": workers or "auto",
-        "seconds": seconds,
-        "cpu_seconds": cpu_seconds,
-        "exit_code": done.returncode,
-        "progress_lines": sum(1 for line in lines if "receipts checked (" in line),
-        "summary": lines[-1] if lines else "",
-    }
-
-
 def _start_worker(env: dict) -> subprocess.Popen:
     return subprocess.Popen(
         [
@@ -460,23 +439,9 @@ def _write(report: dict) -> None:
             f"caught up {conc['caught_up_seconds_after_last_decide']} s after the last decide\n"
         )
     if ver:
-        runs = "\n".join(
-            f"| {v['workers']} | **{v['seconds']}** | {v.get('cpu_seconds', 'n/a')} | {v['exit_code']} | "
-            f"{v['progress_lines']} |"
-            for v in ver["runs"]
-        )
-        s = ver["seed"]
-        parts.append(
-            f"## verify_receipts over {s['receipts']} receipts\n\nCopies of a real decision receipt "
-            f"({s['receipt_bytes']} bytes of JSON), each with its own ids and signature; signed and "
-            f"stored in {s['sign_and_store_seconds']} s, appended by `receipt_log_append` in "
-            f"{s['append_seconds']} s "
-            f"({s['append_ms_per_receipt']} ms a receipt, 5,000 a batch). "
-            "`manage.py verify_receipts --tenant` (whole process, Django start-up included):\n\n"
-            f"Load average before: {ver.get('load_average_before')}.\n\n"
-            "| workers | wall seconds | CPU seconds (all processes) | exit | progress lines |\n"
-            f"|---|---|---|---|---|\n{runs}\n\nLast line: `{ver['runs'][0]['summary']}`\n"
-        )
+        import ledger_verify_report
+
+        parts.append(ledger_verify_report.markdown(ver, ver.get("command", "python bench/ledger_verify.py")))
     path = report.get("decide_path")
     if path:
         parts.append(
@@ -497,9 +462,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--receipts", type=int, default=100_000)
     parser.add_argument("--port", type=int, default=18300)
-    parser.add_argument("--parts", default="latency,concurrency,verify")
+    parser.add_argument("--parts", default="latency,concurrency")
     parser.add_argument("--child", choices=("off", "on"), help=argparse.SUPPRESS)
     parser.add_argument("--tag", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -532,18 +496,20 @@ def main() -> int:
     report: dict = {
         "benchmark": "receipt ledger (issue 14)",
         "command": f"python bench/ledger.py --rounds {args.rounds} --runs {args.runs} "
-        f"--clients {args.clients} --seconds {args.seconds} --receipts {args.receipts}",
+        f"--clients {args.clients} --seconds {args.seconds}",
         "database": database,
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared)",
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
     previous = REPORTS / "ledger.json"
-    if parts != {"latency", "concurrency", "verify"} and previous.exists():
-        # A partial run replaces its parts of the last report and keeps the others.
+    if previous.exists():
         last = json.loads(previous.read_text())
-        command = f"{last['command']}; then {report['command']} --parts {args.parts}"
-        report = {**last, **report, "command": command}
+        if parts != {"latency", "concurrency"}:  # a partial run keeps the last report's other parts
+            command = f"{last['command']}; then {report['command']} --parts {args.parts}"
+            report = {**last, **report, "command": command}
+        elif "verify" in last:  # written by bench/ledger_verify.py
+            report["verify"] = last["verify"]
     report["decide_path"] = _decide_path()
     worker = _start_worker(env)
     try:
@@ -561,17 +527,6 @@ def main() -> int:
     finally:
         worker.terminate()
         worker.wait(timeout=60)
-    if "verify" in parts:
-        if "latency" not in parts:
-            _child_decides()
-        seed = _seed_verify(args.receipts)
-        print(json.dumps(seed), flush=True)
-        report["verify"] = {
-            "seed": seed,
-            "load_average_before": [round(x, 2) for x in os.getloadavg()],
-            "runs": [_verify(env, None), _verify(env, 1)],
-        }
-        print(json.dumps(report["verify"]), flush=True)
     _write(report)
     return 0
 

@@ -5,7 +5,8 @@ tree heads:
 
 1. every signed head's signature (Ed25519, its ``kid``), and the root of the stored leaves at
    each head's size (a changed or lost log entry is caught by the next head);
-2. every receipt's signature, and its leaf, ``SHA-256(0x00 || RFC 8785 form of the signed body)``;
+2. every receipt's signature, and its leaf, ``SHA-256(0x00 || RFC 8785 form of the signed body)``
+   (``signed_bytes.check_receipt``);
 3. receipt by receipt, index by index: a log entry no receipt holds is *missing*; a receipt
    holding another index's entry is *reordered*; one whose leaf is in no log entry is *changed*
    (or *inserted*, when the entry of its index is held by a shifted receipt); one with an index
@@ -14,40 +15,42 @@ tree heads:
 A receipt redacted on actor deletion (``redacted_at``, from before pseudonyms) no longer has the
 signed bytes, so its leaf cannot be recomputed: it is counted, and its log entry stands.
 
-Speed: the signed bytes are first made with ``orjson`` (sorted keys, compact; fifty times faster
-than RFC 8785 in Python) and, if the signature verifies over them, they *are* the signed bytes
-(anything else would be a forged signature); else RFC 8785 decides. Receipts are read in chunks
-of ``CHUNK`` indexes, by ``workers`` processes for logs from ``PARALLEL_FROM`` receipts (each
-process its own database connection).
+Speed (100,000 receipts, ``bench/ledger_verify.py``): receipts are read in chunks of ``CHUNK`` log
+indexes, only the columns the check needs, the body as text (parsed once with ``orjson``), in a
+transaction so that PostgreSQL streams them (Django's server-side cursor outside one is ``WITH
+HOLD``: the whole result is copied first). From ``PARALLEL_FROM`` receipts, ``workers`` processes
+(forked, each its own database connection) take the chunks while this process reads the log's
+leaves and heads. Ed25519 in libsodium is most of the work (two thirds of the CPU; 110 us of CPU a
+receipt on the shared 2-core machine), then PostgreSQL's ``jsonb`` to text and remaking the bytes.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.util
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
 import orjson
-from django.db import connections
-from django.db.models import TextField
+from django.db import connections, transaction
+from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
-from nacl.bindings import crypto_sign_open
-from nacl.exceptions import BadSignatureError
-from nacl.signing import VerifyKey
 
 from receipts.canonical import canonical_bytes
-from receipts.ledger.hashing import leaf_hash
 from receipts.ledger.models import LogNode, SignedTreeHead
 from receipts.ledger.selectors import log_size
+from receipts.ledger.signed_bytes import check_receipt, signature_valid
 from receipts.ledger.tree import CompactRange
 from receipts.models import Receipt, ReceiptKey
 from receipts.signing import b64url_decode
 
+__all__ = ["CHUNK", "Finding", "LogAudit", "check_receipt", "log_audit"]
+
 CHUNK = 5000
 PARALLEL_FROM = 20_000
+MAX_WORKERS = 4
 
 Checked = tuple[int | None, str, str, str, bytes, str]  # leaf index, id, kind, kid, leaf, status
 
@@ -86,73 +89,46 @@ class LogAudit:
         return not self.invalid and not self.findings
 
 
-def _verify(keys: dict[str, VerifyKey], kid: str, message: bytes, signature: str) -> bool:
-    key = keys.get(kid)
-    if key is None:
-        return False
-    try:
-        # libsodium's check of signature || message (VerifyKey.verify, less its Python overhead)
-        crypto_sign_open(b64url_decode(signature) + message, key.encode())
-    except (BadSignatureError, ValueError, TypeError):
-        return False
-    return True
-
-
-def check_receipt(
-    keys: dict[str, VerifyKey], payload: Any, signature: str, kid: str, redacted: bool
-) -> tuple[bytes, str]:
-    """``(leaf hash, status)`` of one stored receipt; status ``valid``, ``invalid`` or ``redacted``."""
-    if not redacted:
-        try:
-            fast = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
-        except (TypeError, ValueError):  # orjson.JSONEncodeError: e.g. an integer beyond 64 bits
-            fast = b""
-        if fast and _verify(keys, kid, fast, signature):
-            return leaf_hash(fast), "valid"  # verified: these are exactly the signed bytes
-    try:
-        data = canonical_bytes(payload)
-    except Exception:  # noqa: BLE001 - a tampered body JSON cannot canonicalise: it matches nothing
-        data = b"\xff" + repr(payload).encode()
-    if redacted:
-        return leaf_hash(data), "redacted"
-    return leaf_hash(data), "valid" if _verify(keys, kid, data, signature) else "invalid"
-
-
-def _keys(raw: dict[str, bytes]) -> dict[str, VerifyKey]:
-    return {kid: VerifyKey(key) for kid, key in raw.items()}
-
-
-def _scan(tenant_id: str, raw_keys: dict[str, bytes], bounds: tuple[int | None, int | None]) -> list[Checked]:
-    """Check the tenant's receipts with ``begin <= leaf_index < end`` (``(None, None)``: not in the
-    log; ``(begin, None)``: from ``begin`` on)."""
-    keys = _keys(raw_keys)
+def receipt_rows(tenant_id: str, bounds: tuple[int | None, int | None]) -> QuerySet:
+    """The columns a check needs, as ``(leaf index, id, kind, kid, body text, signature,
+    redacted_at)``, of the tenant's receipts with ``begin <= leaf_index < end`` (``(None, None)``:
+    not in the log; ``(begin, None)``: from ``begin`` on). Text columns are converted by nothing on
+    the way; the body is decoded by the caller, once (a JSONField value costs a second, slower pass)."""
     begin, end = bounds
     rows = Receipt.objects.filter(tenant_id=tenant_id)
     if begin is None:
         rows = rows.filter(leaf_index__isnull=True)
     else:
         rows = rows.filter(leaf_index__gte=begin, **({"leaf_index__lt": end} if end is not None else {}))
+    return rows.annotate(
+        rid=Cast("receipt_id", output_field=TextField()), body=Cast("payload", output_field=TextField())
+    ).values_list("leaf_index", "rid", "kind", "kid", "body", "signature", "redacted_at")
+
+
+def _scan(tenant_id: str, keys: dict[str, bytes], bounds: tuple[int | None, int | None]) -> list[Checked]:
+    """Check the receipts of ``receipt_rows(tenant_id, bounds)``."""
+    rows = receipt_rows(tenant_id, bounds)
+    loads = orjson.loads
     out: list[Checked] = []
-    # The body as text, decoded here once (a JSONField value costs a second, slower pass).
-    values = rows.annotate(body=Cast("payload", output_field=TextField())).values_list(
-        "leaf_index", "receipt_id", "kind", "kid", "body", "signature", "redacted_at"
-    )
-    for index, rid, kind, kid, body, signature, redacted_at in values.iterator(chunk_size=2000):
-        leaf, status = check_receipt(keys, orjson.loads(body), signature, kid, redacted_at is not None)
-        out.append((index, str(rid), kind, kid, leaf, status))
+    with transaction.atomic(using=rows.db):  # stream, not a WITH HOLD copy (module docstring)
+        for index, rid, kind, kid, body, signature, redacted_at in rows.iterator(chunk_size=2000):
+            leaf, status = check_receipt(keys, loads(body), signature, kid, redacted_at is not None)
+            out.append((index, rid, kind, kid, leaf, status))
     return out
 
 
 def _worker_init() -> None:
     connections.close_all()  # never share the parent's socket: each process connects anew
+    multiprocessing.util.Finalize(None, connections.close_all, exitpriority=10)  # and says goodbye
 
 
-def _heads(tenant_id: str, keys: dict[str, VerifyKey], audit: LogAudit) -> dict[int, str]:
+def _heads(tenant_id: str, keys: dict[str, bytes], audit: LogAudit) -> dict[int, str]:
     roots: dict[int, str] = {}
     heads = SignedTreeHead.objects.for_tenant(tenant_id).order_by("tree_size")
     for size, payload, signature, kid in heads.values_list("tree_size", "payload", "signature", "kid"):
         audit.heads += 1
-        if not _verify(keys, kid, canonical_bytes(payload), signature) or payload.get("tree_size") != size:
+        valid = signature_valid(keys.get(kid), canonical_bytes(payload), signature)
+        if not valid or payload.get("tree_size") != size:
             audit.findings.append(
                 Finding("head_signature", size, None, f"the tree head of size {size} does not verify")
             )
@@ -227,42 +203,60 @@ def _compare(leaves: list[bytes], checked: list[Checked], audit: LogAudit) -> No
             )
 
 
+def _chunks(size: int) -> list[tuple[int | None, int | None]]:
+    """Index ranges covering every receipt: the log in ``CHUNK``s, beyond it, and not in it yet."""
+    return [(b, min(b + CHUNK, size)) for b in range(0, size, CHUNK)] + [(size, None), (None, None)]
+
+
+def _results(
+    scan: Callable[[tuple[int | None, int | None]], list[Checked]],
+    chunks: list[tuple[int | None, int | None]],
+    workers: int,
+    meanwhile: Callable[[], None],
+) -> Iterator[list[Checked]]:
+    """Each chunk's checked receipts, in any order; ``meanwhile`` runs here while workers scan."""
+    if workers == 1:
+        meanwhile()
+        yield from map(scan, chunks)
+        return
+    connections.close_all()  # never share a socket with the forked workers
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init)
+    try:
+        results = pool.imap_unordered(scan, chunks)
+        meanwhile()
+        yield from results
+    except BaseException:
+        pool.terminate()
+        raise
+    pool.close()
+    pool.join()
+
+
 def log_audit(
     *,
     tenant_id: str,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> LogAudit:
-    """Verify one tenant's receipts and log (module docstring). ``workers``: processes reading
-    receipts (default: 1 below ``PARALLEL_FROM`` receipts, else up to 4, the CPU count);
-    ``progress(done, total)`` is called after each chunk."""
+    """Verify one tenant's receipts and log (module docstring). ``workers``: processes checking
+    receipts (default: 1 below ``PARALLEL_FROM`` receipts, else the CPU count, at most
+    ``MAX_WORKERS``); ``progress(done, total)`` is called after each chunk, ``total`` being the log
+    size (``done`` may pass it by receipts not in the log yet)."""
     audit = LogAudit(tenant_id=tenant_id, log_size=log_size(tenant_id=tenant_id))
-    raw_keys = {kid: b64url_decode(key) for kid, key in ReceiptKey.objects.values_list("kid", "public_key")}
-    keys = _keys(raw_keys)
-    leaves = _leaves(tenant_id, _heads(tenant_id, keys, audit), audit)
-    size = max(len(leaves), audit.log_size)
-    chunks: list[tuple[int | None, int | None]] = [(b, min(b + CHUNK, size)) for b in range(0, size, CHUNK)]
-    chunks += [(size, None), (None, None)]  # beyond the log, and not in it yet
+    keys = {kid: b64url_decode(key) for kid, key in ReceiptKey.objects.values_list("kid", "public_key")}
+    size = audit.log_size
     if workers is None:
-        workers = 1 if size < PARALLEL_FROM else max(1, min(4, os.cpu_count() or 1))
-    scan = partial(_scan, tenant_id, raw_keys)
+        workers = 1 if size < PARALLEL_FROM else max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+    leaves: list[bytes] = []
+
+    def read_log() -> None:  # the log itself, while the workers check receipts
+        leaves.extend(_leaves(tenant_id, _heads(tenant_id, keys, audit), audit))
+
     checked: list[Checked] = []
-    if workers == 1:
-        results = map(scan, chunks)
-        pool = None
-    else:
-        connections.close_all()
-        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init)
-        results = pool.imap(scan, chunks)
-    try:
-        for part in results:
-            checked.extend(part)
-            if progress is not None:
-                progress(len(checked), size)
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
+    for part in _results(partial(_scan, tenant_id, keys), _chunks(size), workers, read_log):
+        checked.extend(part)
+        if progress is not None:
+            progress(len(checked), size)
     audit.receipts = len(checked)
     audit.valid = sum(1 for entry in checked if entry[5] == "valid")
     audit.redacted = sum(1 for entry in checked if entry[5] == "redacted")

@@ -118,14 +118,14 @@ def test_the_fast_canonical_form_is_only_trusted_when_the_signature_verifies(log
     key = SigningKey.generate()
     body = {"b": 1.0, "a": "x"}
     value = b64url(key.sign(canonical_bytes(body)).signature)
-    leaf, status = check_receipt({"k": key.verify_key}, body, value, "k", False)
+    leaf, status = check_receipt({"k": bytes(key.verify_key)}, body, value, "k", False)
     assert status == "valid" and leaf == leaf_hash(canonical_bytes(body)) == leaf_hash(b'{"a":"x","b":1}')
     # and a signature that does not verify is invalid, with the leaf still over RFC 8785 bytes
-    leaf, status = check_receipt({"k": key.verify_key}, {**body, "a": "y"}, value, "k", False)
+    leaf, status = check_receipt({"k": bytes(key.verify_key)}, {**body, "a": "y"}, value, "k", False)
     assert status == "invalid" and leaf == leaf_hash(b'{"a":"y","b":1}')
 
 
-def test_progress_and_parallel_workers_give_the_same_answer(log, monkeypatch):
+def test_progress_is_reported_after_each_chunk(log, monkeypatch):
     from receipts.ledger import audit
 
     monkeypatch.setattr(audit, "CHUNK", 2)
