@@ -23,7 +23,13 @@ from experiments.services import (
     experiment_deactivate,
     experiment_update,
 )
-from mmm_project.admin import ReadOnlyAdmin, ServiceAdmin, add_serializer_errors, admin_actor_id, apply_to_each
+from mmm_project.admin import (
+    ReadOnlyAdmin,
+    ServiceAdmin,
+    add_serializer_errors,
+    admin_actor_id,
+    apply_to_each,
+)
 
 READ_ONLY = ("tenant_id", "status", "activated_at", "deactivated_at", "created_at", "updated_at")
 
