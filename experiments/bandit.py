@@ -51,7 +51,8 @@ def thompson_choose(
     """The variant with the highest Beta draw, and the record of the choice.
 
     Returns ``(variant, {"seed", "posteriors": {variant: [alpha, beta]}, "samples": {variant:
-    draw}})``; draws are rounded to 6 places in the record only. Ties go to the earlier variant.
+    draw}})``; draws are rounded to 6 places in the record only. Variants draw in name order (a
+    stored record's key order does not matter); a tie goes to the first name.
 
     Raises:
         ValueError: no posteriors, or an alpha or beta below 1.
@@ -60,8 +61,9 @@ def thompson_choose(
         raise ValueError("posteriors need alpha >= 1 and beta >= 1")
     seed = bandit_seed(experiment_id, seed_key)
     rng = random.Random(int(seed, 16))  # noqa: S311 - reproducible draws by design, not a secret
-    samples = {p.variant: rng.betavariate(p.alpha, p.beta) for p in posteriors}
-    chosen = max(posteriors, key=lambda p: samples[p.variant]).variant
+    ordered = sorted(posteriors, key=lambda p: p.variant)
+    samples = {p.variant: rng.betavariate(p.alpha, p.beta) for p in ordered}
+    chosen = max(ordered, key=lambda p: samples[p.variant]).variant
     return chosen, {
         "seed": seed,
         "posteriors": {p.variant: [p.alpha, p.beta] for p in posteriors},
