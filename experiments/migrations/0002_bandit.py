@@ -6,31 +6,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('experiments', '0001_initial'),
+        ("experiments", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='experiment',
-            name='type',
-            field=models.CharField(choices=[('ab', 'A/B (deterministic assignment)'), ('bandit', 'Bandit (Thompson sampling)')], default='ab', max_length=16),
+            model_name="experiment",
+            name="type",
+            field=models.CharField(
+                choices=[("ab", "A/B (deterministic assignment)"), ("bandit", "Bandit (Thompson sampling)")],
+                default="ab",
+                max_length=16,
+            ),
         ),
         migrations.CreateModel(
-            name='BanditArm',
+            name="BanditArm",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('tenant_id', models.CharField(max_length=128)),
-                ('variant', models.CharField(max_length=100)),
-                ('successes', models.PositiveIntegerField(default=0)),
-                ('failures', models.PositiveIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('experiment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='bandit_arms', to='experiments.experiment')),
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("tenant_id", models.CharField(max_length=128)),
+                ("variant", models.CharField(max_length=100)),
+                ("successes", models.PositiveIntegerField(default=0)),
+                ("failures", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "experiment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="bandit_arms",
+                        to="experiments.experiment",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'mmm_bandit_arms',
-                'constraints': [models.UniqueConstraint(fields=('experiment', 'variant'), name='mmm_bandit_arm_variant_uniq')],
+                "db_table": "mmm_bandit_arms",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("experiment", "variant"), name="mmm_bandit_arm_variant_uniq"
+                    )
+                ],
             },
         ),
     ]
