@@ -1,4 +1,4 @@
-"""Thompson sampling over a bandit experiment's variants (FR-9, spec 9 "Adaptive Learning").
+"""Thompson sampling over a bandit experiment's variants (FR-9, spec 8 "Adaptive Learning").
 
 Each variant has a Beta(alpha, beta) posterior of its acceptance rate (``BanditArm``). A decision
 draws one value from every posterior with a random generator seeded from the experiment and the

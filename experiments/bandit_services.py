@@ -2,7 +2,7 @@
 
 A reward is one atomic ``UPDATE ... SET successes = successes + 1`` (``F()``) on the tenant's own
 arm, in the caller's transaction (the outcome's), so concurrent outcomes never lose a count and
-the posterior survives restarts (it is a table). Nothing is shared across tenants (spec 9).
+the posterior survives restarts (it is a table). Nothing is shared across tenants (NFR-5, spec 9).
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ class Experiment(models.Model):
 
 class BanditArm(models.Model):
     """One variant's Beta posterior in one tenant's bandit experiment (FR-9; no state is shared
-    across tenants, spec 9 / NFR-3).
+    across tenants: NFR-5, spec 9).
 
     The prior is Beta(1, 1); ``successes`` counts actions of the variant the actor accepted and
     ``failures`` those dismissed or ignored (the first such outcome of an action only), so the

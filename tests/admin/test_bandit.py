@@ -1,4 +1,4 @@
-"""FR-9: a tenant's Thompson-sampling bandit over a playbook's action variants (spec 9, 11.6).
+"""FR-9 (spec 8), NFR-5: a tenant's Thompson-sampling bandit over a playbook's action variants (11.6).
 
 Posteriors learn from outcomes, the bandit converges to the better variant, never takes more than
 the fatigue quota, stays inside its tenant, and its draws are on the decision and its receipt.
@@ -9,6 +9,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from decisions.engine.matching import PlaybookCandidate
 from decisions.models import Action, Decision
@@ -248,3 +250,24 @@ def test_bandit_writes_have_admin_receipts_and_edits_keep_or_drop_arms(bandit, c
     mine = [d for d in documents if d["inputs"]["resource_id"] == experiment_id]
     assert [d["inputs"]["operation"] for d in mine] == ["create", "activate", "deactivate", "update"]
     assert mine[0]["after"]["type"] == "bandit"
+
+
+def test_a_warm_bandit_decide_sends_no_extra_statement(db, client_for, django_capture_on_commit_callbacks):
+    # the posteriors come from the per-process cache: the decide costs what any decide costs
+    _policy()
+    playbook = publish_playbook({"name": "ci", "triggers": [{"event_type": "ci.*"}], "actions": [MIRROR]})
+    admin = client_for(actor_id="lead", roles=["tenant_admin"])
+    experiment_id = _bandit(admin, playbook).json()["experiment_id"]
+    admin.post(f"/v1/mmm/experiments/{experiment_id}/activate")
+    local_caches_clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        _decide(client_for, "warm")
+    with CaptureQueriesContext(connection) as queries:
+        decision = _decide(client_for, "hot")
+    statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == (2 if connection.vendor == "postgresql" else 6), statements
+    assert not [s for s in statements if "mmm_bandit_arms" in s]
+    assert (
+        Decision.objects.get(pk=decision["decision_id"]).experiment_assignments[experiment_id]["type"]
+        == "bandit"
+    )
