@@ -7,11 +7,15 @@ the fatigue quota, stays inside its tenant, and its draws are on the decision an
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from decisions.backtest.services import stored_signals
+from decisions.backtest.simulation import CandidateIndex, replay, version_candidate
 from decisions.engine.matching import PlaybookCandidate
 from decisions.models import Action, Decision
 from experiments import bandit_selectors
@@ -20,6 +24,7 @@ from experiments.bandit_services import bandit_reward
 from experiments.models import BanditArm
 from experiments.selectors import apply_experiments, experiment_get
 from mmm_project.caching import local_caches_clear
+from preferences.selectors import tenant_policy_view
 from receipts.models import Receipt
 from receipts.services import receipt_document
 from tests.engine.helpers import MENTOR, MIRROR
@@ -271,3 +276,45 @@ def test_a_warm_bandit_decide_sends_no_extra_statement(db, client_for, django_ca
         Decision.objects.get(pk=decision["decision_id"]).experiment_assignments[experiment_id]["type"]
         == "bandit"
     )
+
+
+def test_a_backtest_replays_the_live_bandit_choices_while_posteriors_are_unchanged(bandit, client_for):
+    # given live bandit decisions (the posteriors moved before them, not since)
+    playbook, _, _ = bandit
+    BanditArm.objects.filter(variant="mentor").update(successes=2, failures=2)
+    live = {f"b{i}": _decide(client_for, i, actor=f"dev-{i % 3}") for i in range(20)}
+    live_variants = {s: Action.objects.get(pk=d["actions"][0]["action_id"]).variant for s, d in live.items()}
+    assert set(live_variants.values()) == {"control", "mentor"}  # both drawn
+    # when the window is replayed with the published playbook and its active bandit
+    version = playbook.versions.get()
+    index = CandidateIndex(
+        [
+            version_candidate(
+                playbook_id=str(playbook.id),
+                name=playbook.name,
+                version_id=str(version.id),
+                version=version.version,
+                document={
+                    "triggers": version.triggers,
+                    "conditions": version.conditions,
+                    "actions": version.actions,
+                },
+            )
+        ]
+    )
+    now = timezone.now()
+    signals = stored_signals(
+        tenant_id="tenant-a", start=now - timedelta(hours=1), end=now + timedelta(hours=1)
+    )
+    replayed = {
+        r.signal.data.signal["signal_id"]: r.delivered[0].variant
+        for r in replay(
+            signals,
+            index=index,
+            policy=tenant_policy_view(tenant_id="tenant-a"),
+            preferences={},
+            experiments=True,
+        )
+    }
+    # then every signal gets the variant its live decision drew
+    assert replayed == live_variants
