@@ -6,9 +6,11 @@ the fatigue quota, stays inside its tenant, and its draws are on the decision an
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 
+import jsonschema
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -29,6 +31,9 @@ from receipts.models import Receipt
 from receipts.services import receipt_document
 from tests.engine.helpers import MENTOR, MIRROR
 from tests.factories import TenantPolicyFactory, publish_playbook
+from tests.integration.helpers import ROOT
+
+RECEIPT_SCHEMA = json.loads((ROOT / "receipts" / "schema" / "receipt.schema.json").read_text())
 
 
 @pytest.fixture
@@ -165,6 +170,9 @@ def test_the_choice_is_recorded_and_reproducible_from_the_receipt(bandit, client
     assert set(record["samples"]) == {"control", "mentor"} and record["posteriors"]["mentor"] == [1, 1]
     receipt = receipt_document(Receipt.objects.get(decision_id=stored.id, kind="decision"))
     assert receipt["experiment_assignments"] == stored.experiment_assignments
+    jsonschema.Draft202012Validator(RECEIPT_SCHEMA).validate(receipt)
+    broken = {**receipt, "experiment_assignments": {experiment_id: {**record, "seed": "not hex"}}}
+    assert not jsonschema.Draft202012Validator(RECEIPT_SCHEMA).is_valid(broken)
     posteriors = [Posterior(name, a, b) for name, (a, b) in record["posteriors"].items()]
     again, drawn = thompson_choose(experiment_id, "b0", posteriors)
     assert again == record["variant"] and drawn == {k: record[k] for k in ("seed", "posteriors", "samples")}
