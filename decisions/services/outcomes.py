@@ -116,7 +116,9 @@ def _reward_bandit(action: Action, outcome: Outcome) -> None:
     experiment = action.experiment
     if experiment is None or experiment.type != ExperimentType.BANDIT or outcome.result not in REWARD_RESULTS:
         return
-    Action.objects.select_for_update().filter(pk=action.pk).values_list("pk", flat=True).first()
+    Action.objects.for_tenant(outcome.tenant_id).select_for_update().filter(pk=action.pk).values_list(
+        "pk", flat=True
+    ).first()
     earlier = action.outcomes.filter(result__in=REWARD_RESULTS).exclude(pk=outcome.pk).exists()
     if not earlier:
         bandit_reward(
