@@ -14,7 +14,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from experiments.models import Experiment
+from experiments.models import BanditArm, Experiment
 from experiments.serializers import ExperimentInputSerializer, ExperimentUpdateSerializer
 from experiments.services import (
     EDITABLE,
@@ -23,7 +23,13 @@ from experiments.services import (
     experiment_deactivate,
     experiment_update,
 )
-from mmm_project.admin import ServiceAdmin, add_serializer_errors, admin_actor_id, apply_to_each
+from mmm_project.admin import (
+    ReadOnlyAdmin,
+    ServiceAdmin,
+    add_serializer_errors,
+    admin_actor_id,
+    apply_to_each,
+)
 
 READ_ONLY = ("tenant_id", "status", "activated_at", "deactivated_at", "created_at", "updated_at")
 
@@ -86,8 +92,8 @@ def deactivate_experiments(modeladmin: admin.ModelAdmin, request: HttpRequest, q
 @admin.register(Experiment)
 class ExperimentAdmin(ServiceAdmin):
     form = ExperimentForm
-    list_display = ("name", "tenant_id", "status", "assignment_scope", "updated_at")
-    list_filter = ("status", "assignment_scope")
+    list_display = ("name", "tenant_id", "status", "type", "assignment_scope", "updated_at")
+    list_filter = ("status", "type", "assignment_scope")
     search_fields = ("name", "tenant_id")
     actions = [activate_experiments, deactivate_experiments]
 
@@ -104,3 +110,11 @@ class ExperimentAdmin(ServiceAdmin):
             obj.pk = created.pk
         elif form.data_for_service:
             experiment_update(experiment=obj, data=form.data_for_service, actor_id=actor_id)
+
+
+@admin.register(BanditArm)
+class BanditArmAdmin(ReadOnlyAdmin):
+    """A bandit's posteriors (FR-9): read here; only outcomes move them."""
+
+    list_display = ("experiment", "tenant_id", "variant", "successes", "failures", "updated_at")
+    search_fields = ("tenant_id", "variant")

@@ -10,7 +10,9 @@ from django.db.models import Count, QuerySet
 
 from decisions.engine.matching import PlaybookCandidate
 from experiments.assignment import assign_variant
-from experiments.models import Experiment, ExperimentStatus
+from experiments.bandit import thompson_choose
+from experiments.bandit_selectors import bandit_posteriors
+from experiments.models import Experiment, ExperimentStatus, ExperimentType
 from mmm_project.caching import TENANT_CONFIG, LocalCache, generation_get
 from mmm_project.tenancy import get_for_tenant
 from playbooks.models import PlaybookVersion
@@ -107,16 +109,27 @@ def apply_experiments(
     tenant_id: str,
     actor_id: str,
     team_id: str,
+    seed_key: str = "",
     generation: str | None = None,
-) -> tuple[list[PlaybookCandidate], dict[str, dict[str, str]]]:
+) -> tuple[list[PlaybookCandidate], dict[str, dict[str, Any]]]:
     """Assign the actor (or team) to a variant of each matched playbook's active experiment.
 
+    An ``ab`` experiment assigns by weight, the same variant every time. A ``bandit`` one (FR-9)
+    draws from its posteriors with a generator seeded by the experiment and ``seed_key`` (the
+    decision's signal id); the variant only swaps the playbook's action templates, which then
+    pass every policy, preference, quiet-hours and fatigue gate like any other (selection): a
+    bandit never adds an action the gates would refuse nor takes more than a quota allows.
+
     Returns the candidates with variant actions swapped in, and ``{experiment_id: {"playbook_id",
-    "variant"}}`` for the decision and its receipt. Reads the cached active experiments, and
-    only when something matched.
+    "variant"}}`` for the decision and its receipt; a bandit's entry adds ``"type": "bandit"``,
+    ``"seed"``, ``"posteriors"`` (``{variant: [alpha, beta]}``) and ``"samples"`` (the draws), so
+    the choice can be recomputed (``experiments.bandit.thompson_choose``). Reads the cached active
+    experiments (and posteriors), and only when something matched.
     """
     if not candidates:
         return candidates, {}
+    if generation is None:
+        generation = generation_get(TENANT_CONFIG, tenant_id)
     experiments = active_experiments_by_playbook(tenant_id=tenant_id, generation=generation)
     assigned, assignments = [], {}
     for candidate in candidates:
@@ -124,11 +137,18 @@ def apply_experiments(
         if experiment is None:
             assigned.append(candidate)
             continue
-        unit = team_id if experiment.assignment_scope == "team" and team_id else actor_id
-        variant = assign_variant(
-            str(experiment.id), unit, [(v["name"], float(v["weight"])) for v in experiment.variants]
-        )
-        assignments[str(experiment.id)] = {"playbook_id": candidate.playbook_id, "variant": variant}
+        record: dict[str, Any] = {"playbook_id": candidate.playbook_id}
+        if experiment.type == ExperimentType.BANDIT:
+            posteriors = bandit_posteriors(experiment=experiment, generation=generation)
+            variant, drawn = thompson_choose(str(experiment.id), seed_key or actor_id, posteriors)
+            record.update(variant=variant, type=ExperimentType.BANDIT.value, **drawn)
+        else:
+            unit = team_id if experiment.assignment_scope == "team" and team_id else actor_id
+            variant = assign_variant(
+                str(experiment.id), unit, [(v["name"], float(v["weight"])) for v in experiment.variants]
+            )
+            record["variant"] = variant
+        assignments[str(experiment.id)] = record
         actions = variant_actions(experiment, variant)
         assigned.append(
             replace(

@@ -1,4 +1,5 @@
-"""Experiment writes (spec 11.6, FR-13): create, update, activate, deactivate, with admin receipts.
+"""Experiment writes (spec 11.6, FR-13, FR-9): create, update, activate, deactivate, with admin
+receipts. A ``bandit`` experiment (FR-9) keeps one posterior per variant (``bandit_arms_sync``).
 
 An experiment belongs to one playbook. Each variant either keeps the playbook's published
 behaviour, points at another version of it (``playbook_version``), or carries its own action
@@ -14,7 +15,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from experiments.models import Experiment, ExperimentStatus
+from experiments.bandit_services import bandit_arms_sync
+from experiments.models import Experiment, ExperimentStatus, ExperimentType
 from mmm_project.errors import ApplicationError
 from mmm_project.residency import tenant_atomic
 from playbooks.models import Playbook
@@ -22,15 +24,18 @@ from playbooks.selectors import playbook_get
 from playbooks.spec import validate_playbook
 from receipts.services import AdminAudit
 
-EDITABLE = ("name", "description", "assignment_scope", "variants", "control_variant")
+EDITABLE = ("name", "description", "type", "assignment_scope", "variants", "control_variant")
 
 
 def _invalid(fields: dict[str, list[str]]) -> ApplicationError:
     return ApplicationError("VALIDATION_ERROR", "The experiment is invalid; see fields.", fields=fields)
 
 
-def _check_variants(playbook: Playbook, variants: list[dict[str, Any]], control: str) -> None:
-    """Cross-checks the serializer cannot make: versions exist, templates validate, control named."""
+def _check_variants(
+    playbook: Playbook, variants: list[dict[str, Any]], control: str, kind: str = ExperimentType.AB
+) -> None:
+    """Cross-checks the serializer cannot make: versions exist, templates validate, control named,
+    an A/B experiment's variants weighted (a bandit's need no weight: it learns the shares)."""
     problems: dict[str, list[str]] = defaultdict(list)
     names = [v["name"] for v in variants]
     if len(set(names)) != len(names):
@@ -40,6 +45,8 @@ def _check_variants(playbook: Playbook, variants: list[dict[str, Any]], control:
     latest = playbook.versions.get(version=playbook.latest_version)
     for index, variant in enumerate(variants):
         path = f"variants[{index}]"
+        if kind == ExperimentType.AB and "weight" not in variant:
+            problems[f"{path}.weight"].append("required for an A/B experiment")
         if "playbook_version" in variant and "actions" in variant:
             problems[path].append("give playbook_version or actions, not both")
         if (
@@ -61,6 +68,7 @@ def experiment_state(experiment: Experiment) -> dict[str, Any]:
         "name": experiment.name,
         "description": experiment.description,
         "status": experiment.status,
+        "type": experiment.type,
         "playbook_id": str(experiment.playbook_id) if experiment.playbook_id else None,
         "assignment_scope": experiment.assignment_scope,
         "variants": experiment.variants,
@@ -80,7 +88,8 @@ def experiment_create(*, tenant_id: str, data: dict[str, Any], actor_id: str) ->
     """
     playbook = playbook_get(tenant_id=tenant_id, playbook_id=data["playbook_id"])
     control = data.get("control_variant", "control")
-    _check_variants(playbook, data["variants"], control)
+    kind = data.get("type", ExperimentType.AB)
+    _check_variants(playbook, data["variants"], control, kind)
     if Experiment.objects.for_tenant(tenant_id).filter(name=data["name"]).exists():
         raise ApplicationError(
             "CONFLICT",
@@ -94,16 +103,25 @@ def experiment_create(*, tenant_id: str, data: dict[str, Any], actor_id: str) ->
             playbook=playbook,
             name=data["name"],
             description=data.get("description", ""),
+            type=kind,
             assignment_scope=data.get("assignment_scope", "actor"),
             variants=data["variants"],
             control_variant=control,
         )
+        bandit_arms_sync(experiment=experiment)
         EXPERIMENT_AUDIT.record(experiment, actor_id=actor_id, operation="create", before=None)
     return experiment
 
 
 def experiment_update(*, experiment: Experiment, data: dict[str, Any], actor_id: str) -> Experiment:
-    """Change an experiment that is not running (assignments must stay stable while active)."""
+    """Change an experiment that is not running (assignments must stay stable while active).
+
+    A bandit's posteriors of the variants it keeps are kept; a removed variant's are dropped, and
+    changing the type to ``ab`` drops them all (FR-9).
+
+    Raises:
+        ApplicationError: ``INVALID_STATE`` (409) while active; ``VALIDATION_ERROR`` naming fields.
+    """
     with tenant_atomic():
         locked = Experiment.objects.select_for_update().get(pk=experiment.pk)
         if locked.status == ExperimentStatus.ACTIVE:
@@ -114,8 +132,9 @@ def experiment_update(*, experiment: Experiment, data: dict[str, Any], actor_id:
         for field in EDITABLE:
             if field in data:
                 setattr(locked, field, data[field])
-        _check_variants(locked.playbook, locked.variants, locked.control_variant)
+        _check_variants(locked.playbook, locked.variants, locked.control_variant, locked.type)
         locked.save()
+        bandit_arms_sync(experiment=locked)
         EXPERIMENT_AUDIT.record(locked, actor_id=actor_id, operation="update", before=before)
     return locked
 

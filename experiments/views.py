@@ -9,7 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from experiments.models import ExperimentStatus
+from experiments.bandit_selectors import bandit_results
+from experiments.models import ExperimentStatus, ExperimentType
 from experiments.selectors import experiment_get, experiment_list, experiment_results
 from experiments.serializers import (
     ExperimentInputSerializer,
@@ -78,7 +79,12 @@ class ExperimentDetailApi(APIView):
     def get(self, request: Request, experiment_id: str) -> Response:
         experiment = experiment_get(tenant_id=request.user.tenant_id, experiment_id=experiment_id)
         body = dict(ExperimentOutputSerializer(experiment).data)
-        body["results"] = experiment_results(experiment=experiment)
+        results = experiment_results(experiment=experiment)
+        if experiment.type == ExperimentType.BANDIT:  # FR-9: the posteriors the bandit samples
+            pulls = {variant: int(entry["decisions"]) for variant, entry in results.items()}
+            for variant, posterior in bandit_results(experiment=experiment, pulls=pulls).items():
+                results.setdefault(variant, {})["posterior"] = posterior
+        body["results"] = results
         return Response(body)
 
     @extend_schema(

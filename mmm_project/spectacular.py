@@ -17,5 +17,6 @@ SPECTACULAR_SETTINGS = {
         "SurfaceEnum": ["ide", "ci", "alert"],
         "ActionTypeEnum": ["mirror", "mentor", "multiplier"],
         "DecideSurfaceEnum": ["ide", "ci"],
+        "ExperimentTypeEnum": ["ab", "bandit"],
     },
 }

@@ -19,7 +19,7 @@ from decisions.models import (
     WebhookEndpoint,
     WebhookRoute,
 )
-from experiments.models import Experiment
+from experiments.models import BanditArm, Experiment
 from playbooks.models import Playbook, PlaybookStatus, PlaybookTrigger, PlaybookVersion
 from preferences.models import ActorPreferences, TenantPolicy
 from receipts.models import ActorKey, LogNode, Receipt, ReceiptKey, ReceiptLog, SignedTreeHead
@@ -147,6 +147,15 @@ class ExperimentFactory(factory.django.DjangoModelFactory):
     tenant_id = "tenant-a"
     name = factory.Sequence(lambda n: f"experiment-{n}")
     variants = factory.LazyFunction(lambda: [{"name": "control", "weight": 50}, {"name": "b", "weight": 50}])
+
+
+class BanditArmFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BanditArm
+
+    tenant_id = "tenant-a"
+    experiment = factory.SubFactory(ExperimentFactory, type="bandit")
+    variant = "control"
 
 
 class ReceiptKeyFactory(factory.django.DjangoModelFactory):

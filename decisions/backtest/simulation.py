@@ -17,6 +17,9 @@ nothing is written:
   (as ``recent_signal_metadata`` reads them), kept in memory per actor; the prior signals a count
   trigger counts (issue 15) are the repository's signals stored before it, as the decide's lookup
   reads them (``decisions.engine.thresholds.history_of``), kept in memory per repository;
+- a bandit experiment (FR-9) is replayed by Thompson sampling with each signal's own seed from
+  the *current* posteriors: the variant its live decision recorded while no outcome has moved
+  the posteriors since, else the variant the bandit would choose today;
 - the tenant's current policy and each actor's current preferences apply; the LLM gateway is taken
   as available (a breaker open at some past moment is not replayed), IAM roles are those recorded.
 """
@@ -168,7 +171,11 @@ def simulate_decision(
     if experiments and matched:
         team = str(data.request_context.get("team_id") or data.request_context.get("repo_id") or "")
         matched, _ = apply_experiments(
-            matched, tenant_id=data.tenant_id, actor_id=data.actor_id, team_id=team
+            matched,
+            tenant_id=data.tenant_id,
+            actor_id=data.actor_id,
+            team_id=team,
+            seed_key=str(data.signal["signal_id"]),
         )
     ranked = rank_templates(
         matched, context=context, priorities=policy.priorities, signal_ts=data.signal_ts, now=now

@@ -44,6 +44,7 @@ class ExplainedGateSerializer(serializers.Serializer):
 class ExplainedExperimentSerializer(serializers.Serializer):
     experiment_id = serializers.UUIDField(allow_null=True)
     variant = serializers.CharField()
+    type = serializers.ChoiceField(choices=["ab", "bandit"], help_text="bandit: Thompson sampling (FR-9).")
     text = serializers.CharField()
 
 

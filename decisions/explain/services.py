@@ -147,10 +147,19 @@ def action_explanation(*, principal: Principal, action_id: str) -> dict[str, Any
         conditions = _conditions(list(version.conditions), context)
     experiment = None
     if action.experiment_id or action.variant:
+        assignment = decision.experiment_assignments.get(str(action.experiment_id), {})
+        bandit = assignment.get("type") == "bandit"  # FR-9: explainable at a high level
         experiment = {
             "experiment_id": str(action.experiment_id) if action.experiment_id else None,
             "variant": action.variant,
-            "text": f"You are in the '{action.variant}' variant of an experiment on this playbook.",
+            "type": "bandit" if bandit else "ab",
+            "text": (
+                f"The '{action.variant}' variant was chosen by an adaptive experiment on this playbook: "
+                "variants your organisation accepted more often so far are chosen more often "
+                "(aggregate responses only, never a score of a person)."
+                if bandit
+                else f"You are in the '{action.variant}' variant of an experiment on this playbook."
+            ),
         }
     signal = _signal(decision)
     return {

@@ -90,7 +90,7 @@ class Evaluation:
     matched: tuple[PlaybookCandidate, ...]
     delivered: list[ProposedAction]
     suppressed: list[dict[str, Any]]
-    experiment_assignments: dict[str, dict[str, str]]
+    experiment_assignments: dict[str, dict[str, Any]]
     degraded_mode: bool = False
     policy_stale: bool = False
     policy_overrides: list[dict[str, Any]] = field(default_factory=list)  # FR-11 lifts applied
@@ -262,6 +262,7 @@ def evaluate(
             tenant_id=data.tenant_id,
             actor_id=data.actor_id,
             team_id=str(data.request_context.get("team_id") or data.request_context.get("repo_id") or ""),
+            seed_key=str(data.signal["signal_id"]),  # FR-9: a bandit's draws, reproducible
             generation=generation,
         )
         ranked = rank_templates(

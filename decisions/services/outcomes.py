@@ -1,4 +1,8 @@
-"""Outcomes (spec 11.3, FR-12): how the actor or the system responded to an action."""
+"""Outcomes (spec 11.3, FR-12): how the actor or the system responded to an action.
+
+An action a bandit experiment shaped (FR-9) rewards its variant's posterior in the outcome's
+transaction: the first ``accepted`` (success), ``dismissed`` or ``ignored`` (failure) outcome of
+the action counts, later ones do not (one reward per action); ``shown`` alone is no reward."""
 
 from __future__ import annotations
 
@@ -8,7 +12,10 @@ from typing import Any
 from django.utils import timezone
 
 from decisions.delivery.escalation import escalation_acknowledge
-from decisions.models import Decision, Outcome
+from decisions.models import Action, Decision, Outcome
+from experiments.bandit import REWARD_RESULTS
+from experiments.bandit_services import bandit_reward
+from experiments.models import ExperimentType
 from mmm_project import metrics
 from mmm_project.auth.principal import SERVICE_SCOPES, Principal
 from mmm_project.errors import ApplicationError, NotFound
@@ -54,7 +61,9 @@ def outcome_create(
             "The outcome is the decision's actor's.",
             fields={"actor_id": ["must be the decision's actor"]},
         )
-    action = decision.actions.select_related("playbook_version").filter(pk=data["action_id"]).first()
+    action = (
+        decision.actions.select_related("playbook_version", "experiment").filter(pk=data["action_id"]).first()
+    )
     if action is None:
         raise ApplicationError(
             "VALIDATION_ERROR",
@@ -78,6 +87,7 @@ def outcome_create(
             created_at=now,
             **times,
         )
+        _reward_bandit(action, outcome)
         receipt_create(
             build=lambda rid: outcome_body(receipt_id=rid, outcome=outcome, decision=decision, now=now)
         )
@@ -98,3 +108,22 @@ def outcome_create(
     if result == OutcomeResult.ACCEPTED:
         metrics.ACTIONS_ACCEPTED.labels(tenant_id, action.type).inc()
     return outcome
+
+
+def _reward_bandit(action: Action, outcome: Outcome) -> None:
+    """FR-9: the first reward outcome of a bandit-shaped action moves its variant's posterior.
+    The action row is locked so two concurrent outcomes cannot both count as the first."""
+    experiment = action.experiment
+    if experiment is None or experiment.type != ExperimentType.BANDIT or outcome.result not in REWARD_RESULTS:
+        return
+    Action.objects.for_tenant(outcome.tenant_id).select_for_update().filter(pk=action.pk).values_list(
+        "pk", flat=True
+    ).first()
+    earlier = action.outcomes.filter(result__in=REWARD_RESULTS).exclude(pk=outcome.pk).exists()
+    if not earlier:
+        bandit_reward(
+            tenant_id=outcome.tenant_id,
+            experiment_id=experiment.id,
+            variant=action.variant,
+            result=outcome.result,
+        )

@@ -38,6 +38,7 @@ IMMUTABLE = {
     "receipts.LogNode",
     "receipts.SignedTreeHead",
     "decisions.ActorDeletionRequest",
+    "experiments.BanditArm",
 }
 FACTORIES = {
     "decisions.ActorDeletionRequest": factories.ActorDeletionRequestFactory,
@@ -59,6 +60,7 @@ FACTORIES = {
     "preferences.TenantPolicy": factories.TenantPolicyFactory,
     "preferences.ActorPreferences": factories.ActorPreferencesFactory,
     "experiments.Experiment": factories.ExperimentFactory,
+    "experiments.BanditArm": factories.BanditArmFactory,
     "receipts.Receipt": factories.ReceiptFactory,
     "receipts.ReceiptKey": factories.ReceiptKeyFactory,
     "receipts.ReceiptLog": factories.ReceiptLogFactory,
