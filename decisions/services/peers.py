@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -74,46 +75,49 @@ def _pool() -> ThreadPoolExecutor:
     return _executor
 
 
-def _fetch_quiet_hours(tenant_id: str) -> dict[str, Any] | None:
-    key = f"dg:quiet:{tenant_id}"
+def _cached_peer(key: str, ask: Callable[[], Any], *, seconds: int, peer: str, tenant_id: str) -> Any:
+    """The cached answer under ``key``, else ``ask()`` (cached ``seconds``); None when the peer
+    cannot answer (logged as unavailable: the decision degrades, NFR-6)."""
     cached = cache.get(key)
     if cached is not None:
         return cached
     try:
-        hours = data_governance.quiet_hours(tenant_id=tenant_id)
+        answer = ask()
     except PEER_ERRORS as exc:
-        logger.warning("data governance unavailable", extra={"tenant_id": tenant_id, "error": str(exc)})
+        logger.warning("%s unavailable", peer, extra={"tenant_id": tenant_id, "error": str(exc)})
         return None
-    cache.set(key, hours, timeout=DATA_GOVERNANCE_CACHE_SECONDS)
-    return hours
+    cache.set(key, answer, timeout=seconds)
+    return answer
+
+
+def _fetch_quiet_hours(tenant_id: str) -> dict[str, Any] | None:
+    return _cached_peer(
+        f"dg:quiet:{tenant_id}",
+        lambda: data_governance.quiet_hours(tenant_id=tenant_id),
+        seconds=DATA_GOVERNANCE_CACHE_SECONDS,
+        peer="data governance",
+        tenant_id=tenant_id,
+    )
 
 
 def _fetch_recent(tenant_id: str, actor_id: str, limit: int) -> list[dict[str, str]] | None:
-    key = f"ubi:recent:{tenant_id}:{actor_ref(tenant_id, actor_id)}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    try:
-        signals = ubi.recent_signals(tenant_id=tenant_id, actor_id=actor_id, limit=limit)
-    except PEER_ERRORS as exc:
-        logger.warning("ubi unavailable", extra={"tenant_id": tenant_id, "error": str(exc)})
-        return None
-    cache.set(key, signals, timeout=UBI_CACHE_SECONDS)
-    return signals
+    return _cached_peer(
+        f"ubi:recent:{tenant_id}:{actor_ref(tenant_id, actor_id)}",
+        lambda: ubi.recent_signals(tenant_id=tenant_id, actor_id=actor_id, limit=limit),
+        seconds=UBI_CACHE_SECONDS,
+        peer="ubi",
+        tenant_id=tenant_id,
+    )
 
 
 def _fetch_incidents(tenant_id: str, repo_id: str, limit: int) -> list[dict[str, str]] | None:
-    key = f"hr:incidents:{tenant_id}:{repo_id}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    try:
-        incidents = health_reliability.active_incidents(tenant_id=tenant_id, repo_id=repo_id, limit=limit)
-    except PEER_ERRORS as exc:
-        logger.warning("health & reliability unavailable", extra={"tenant_id": tenant_id, "error": str(exc)})
-        return None
-    cache.set(key, incidents, timeout=UBI_CACHE_SECONDS)  # FR-2: contexts may be cached 30 s
-    return incidents
+    return _cached_peer(
+        f"hr:incidents:{tenant_id}:{repo_id}",
+        lambda: health_reliability.active_incidents(tenant_id=tenant_id, repo_id=repo_id, limit=limit),
+        seconds=UBI_CACHE_SECONDS,  # FR-2: contexts may be cached 30 s
+        peer="health & reliability",
+        tenant_id=tenant_id,
+    )
 
 
 def _refuse(tenant_id: str, actor_id: str, actor_type: str, signal_id: str) -> ApplicationError:
