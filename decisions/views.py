@@ -42,7 +42,7 @@ from decisions.services.triggers import trigger_evaluate
 from mmm_project.auth.permissions import HasScope, IsTenantAdmin
 from mmm_project.errors import ApplicationError, NotFound
 from mmm_project.openapi import ErrorSerializer
-from mmm_project.serializers import StrictSerializer
+from mmm_project.serializers import StrictSerializer, validated
 
 NUDGE_MAX_AGE = timedelta(hours=24)
 
@@ -60,9 +60,8 @@ class DecideApi(APIView):
         request=DecideInputSerializer, responses={200: DecisionEnvelopeSerializer}, tags=["decisions"]
     )
     def post(self, request: Request) -> Response:
-        serializer = DecideInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        result = decision_create(principal=request.user, data=serializer.validated_data)
+        data = validated(DecideInputSerializer, request.data)  # no field copies per request (NFR-1)
+        result = decision_create(principal=request.user, data=data)
         headers = {"Idempotent-Replay": "true"} if result.replayed else {}
         return Response({"decision": DecisionOutputSerializer(result.decision).data}, headers=headers)
 
@@ -102,11 +101,8 @@ class OutcomeCreateApi(APIView):
         request=OutcomeInputSerializer, responses={202: OutcomeAcceptedSerializer}, tags=["decisions"]
     )
     def post(self, request: Request, decision_id: str) -> Response:
-        serializer = OutcomeInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        outcome = outcome_create(
-            principal=request.user, decision_id=decision_id, data=serializer.validated_data
-        )
+        data = validated(OutcomeInputSerializer, request.data)
+        outcome = outcome_create(principal=request.user, decision_id=decision_id, data=data)
         body = {
             "outcome_id": str(outcome.id),
             "decision_id": str(outcome.decision_id),

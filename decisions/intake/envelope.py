@@ -19,7 +19,7 @@ from rest_framework import serializers
 
 from decisions.intake.adapters.cloudevents import cloudevent_to_envelope, is_cloudevent
 from mmm_project.errors import ApplicationError
-from mmm_project.serializers import ActorIdField, StrictSerializer
+from mmm_project.serializers import ActorIdField, StrictSerializer, validate
 from mmm_project.vocabulary import ActorType, Severity
 
 MAX_SIGNAL_PAYLOAD_BYTES = 64 * 1024
@@ -121,10 +121,7 @@ class SignalEnvelopeSerializer(SignalInputSerializer):
 
 def envelope_validate(raw: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """Validate one envelope: ``(validated data, {})`` or ``(None, {field: [messages]})``."""
-    serializer = SignalEnvelopeSerializer(data=raw)
-    if serializer.is_valid():
-        return serializer.validated_data, {}
-    return None, serializer.errors
+    return validate(SignalEnvelopeSerializer, raw)
 
 
 def envelopes_validate(items: list[Any], *, tenant_id: str, actor_id: str) -> list[dict[str, Any]]:

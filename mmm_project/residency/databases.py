@@ -48,8 +48,14 @@ def _tuned(db: dict[str, Any], env: environ.Env) -> dict[str, Any]:
     db["CONN_HEALTH_CHECKS"] = True
     if "postgresql" in db["ENGINE"]:
         # Seconds; a database that does not answer must not hang /ready or a request.
-        db.setdefault("OPTIONS", {}).setdefault(
-            "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
+        options = db.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
+        # Server-side binding: values travel as parameters, not as literals spliced into the SQL
+        # text, and psycopg prepares a statement a connection runs a 5th time (the decide's lookup
+        # and write are then parsed and planned once per connection, NFR-1). Off for a pooler that
+        # cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+        options.setdefault(
+            "server_side_binding", env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
         )
     return db
 
