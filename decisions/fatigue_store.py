@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
+from dataclasses import replace
 from functools import lru_cache
 from typing import Protocol
 
@@ -27,30 +29,59 @@ from decisions.engine.playbook_routing import ESCALATION_TTL_SECONDS
 from mmm_project.vocabulary import Suppression
 
 COOLDOWN_REASON = Suppression.COOLDOWN
+CAP_REASON = Suppression.CAP_PER_DECISION
 
-# KEYS: counter keys, then the cool-down key when there is one.
-# ARGV: n, limits[1..n], ttls[1..n], now, cooldown_until, cooldown_ttl, check_only (1 or 0).
-# Returns 0 when reserved (or, checking, when it would be), -1 for an active cool-down, else the
-# index of the full counter.
+# A decision's reservations in one call, in order (the actions in priority order).
+# KEYS: per reservation, its counter keys, then its cool-down key when it has one.
+# ARGV: check_only (1 or 0), limit (how many may be taken), now, m (reservations); then per
+# reservation: n (counters), has_cooldown (1 or 0), group, cooldown_until, cooldown_ttl,
+# limits[1..n], ttls[1..n].
+# Returns one code per reservation: 0 taken (or, checking, it would be), -1 an active cool-down,
+# -2 not tried (``limit`` taken already), else the index of the full counter. A reservation of a
+# group (playbook) taken earlier in the same call skips the cool-down: one per playbook and decision.
 _RESERVE_LUA = """
-local n = tonumber(ARGV[1])
-local now = tonumber(ARGV[2 * n + 2])
-if #KEYS > n then
-  local blocked_until = tonumber(redis.call('GET', KEYS[n + 1]) or '0')
-  if blocked_until > now then return -1 end
+local check_only = ARGV[1] == '1'
+local limit = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local m = tonumber(ARGV[4])
+local a, k, taken = 5, 1, 0
+local out, cooled = {}, {}
+for r = 1, m do
+  local n = tonumber(ARGV[a])
+  local group = ARGV[a + 2]
+  local cooldown = nil
+  if ARGV[a + 1] == '1' and not cooled[group] then cooldown = KEYS[k + n] end
+  local code = 0
+  if taken >= limit then
+    code = -2
+  elseif cooldown and tonumber(redis.call('GET', cooldown) or '0') > now then
+    code = -1
+  else
+    for i = 1, n do
+      if tonumber(redis.call('GET', KEYS[k + i - 1]) or '0') >= tonumber(ARGV[a + 4 + i]) then
+        code = i
+        break
+      end
+    end
+  end
+  if code == 0 then
+    taken = taken + 1
+    cooled[group] = true
+    if not check_only then
+      for i = 1, n do
+        redis.call('INCR', KEYS[k + i - 1])
+        redis.call('EXPIRE', KEYS[k + i - 1], tonumber(ARGV[a + 4 + n + i]))
+      end
+      if cooldown then
+        redis.call('SET', cooldown, ARGV[a + 3], 'EX', tonumber(ARGV[a + 4]))
+      end
+    end
+  end
+  out[r] = code
+  if ARGV[a + 1] == '1' then k = k + n + 1 else k = k + n end
+  a = a + 5 + 2 * n
 end
-for i = 1, n do
-  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[1 + i]) then return i end
-end
-if ARGV[2 * n + 5] == '1' then return 0 end
-for i = 1, n do
-  redis.call('INCR', KEYS[i])
-  redis.call('EXPIRE', KEYS[i], tonumber(ARGV[1 + n + i]))
-end
-if #KEYS > n then
-  redis.call('SET', KEYS[n + 1], ARGV[2 * n + 3], 'EX', tonumber(ARGV[2 * n + 4]))
-end
-return 0
+return out
 """
 
 
@@ -77,6 +108,14 @@ class FatigueStore(Protocol):
     def check(self, reservation: Reservation) -> str | None:
         """Return what ``reserve`` would answer, consuming nothing (dry runs)."""
 
+    def reserve_many(
+        self, reservations: Sequence[Reservation], *, limit: int, check_only: bool = False
+    ) -> list[str | None]:
+        """A decision's reservations in one atomic step (one round trip), in order: each answer
+        as ``reserve`` gives it, taking at most ``limit`` (the rest answer ``cap_per_decision``);
+        a reservation whose ``group`` (playbook) was taken earlier in the call skips its
+        cool-down. ``check_only`` answers the same, consuming nothing."""
+
     def escalate(self, key: str, *, after: int, now: float, check_only: bool = False) -> bool:
         """Count one delivery on the escalation counter ``key``; True (and the count starts
         again) when ``after`` unacknowledged deliveries were counted before it. ``check_only``
@@ -95,6 +134,8 @@ def _reason(reservation: Reservation, code: int) -> str | None:
         return None
     if code == -1:
         return COOLDOWN_REASON
+    if code == -2:
+        return CAP_REASON
     return reservation.counters[code - 1][3]
 
 
@@ -109,21 +150,34 @@ class RedisFatigueStore:
         self._script = redis.register_script(_RESERVE_LUA)
         self._escalate = redis.register_script(_ESCALATE_LUA)
 
-    def _run(self, reservation: Reservation, *, check_only: bool) -> str | None:
-        keys = [key for key, _, _, _ in reservation.counters]
-        if reservation.cooldown_key:
-            keys.append(reservation.cooldown_key)
-        args: list[float | int] = [len(reservation.counters)]
-        args += [limit for _, limit, _, _ in reservation.counters]
-        args += [ttl for _, _, ttl, _ in reservation.counters]
-        args += [reservation.now, reservation.cooldown_until, _cooldown_ttl(reservation), int(check_only)]
-        return _reason(reservation, int(self._script(keys=keys, args=args)))
+    def reserve_many(
+        self, reservations: Sequence[Reservation], *, limit: int, check_only: bool = False
+    ) -> list[str | None]:
+        if not reservations:
+            return []
+        keys: list[str] = []
+        args: list[float | int | str] = [int(check_only), limit, reservations[0].now, len(reservations)]
+        for reservation in reservations:
+            keys += [key for key, _, _, _ in reservation.counters]
+            if reservation.cooldown_key:
+                keys.append(reservation.cooldown_key)
+            args += [
+                len(reservation.counters),
+                int(bool(reservation.cooldown_key)),
+                reservation.group,
+                reservation.cooldown_until,
+                _cooldown_ttl(reservation),
+            ]
+            args += [limit for _, limit, _, _ in reservation.counters]
+            args += [ttl for _, _, ttl, _ in reservation.counters]
+        codes = self._script(keys=keys, args=args)
+        return [_reason(r, int(code)) for r, code in zip(reservations, codes, strict=True)]
 
     def reserve(self, reservation: Reservation) -> str | None:
-        return self._run(reservation, check_only=False)
+        return self.reserve_many([reservation], limit=1)[0]
 
     def check(self, reservation: Reservation) -> str | None:
-        return self._run(reservation, check_only=True)
+        return self.reserve_many([reservation], limit=1, check_only=True)[0]
 
     def escalate(self, key: str, *, after: int, now: float, check_only: bool = False) -> bool:
         return bool(self._escalate(keys=[key], args=[after, ESCALATION_TTL_SECONDS, int(check_only)]))
@@ -167,24 +221,42 @@ class LocalFatigueStore:
                 return _reason(reservation, index)
         return None
 
-    def check(self, reservation: Reservation) -> str | None:
+    def reserve_many(
+        self, reservations: Sequence[Reservation], *, limit: int, check_only: bool = False
+    ) -> list[str | None]:
+        answers: list[str | None] = []
+        taken, cooled = 0, set()
         with self._lock:
-            return self._refusal(reservation)
+            for reservation in reservations:
+                if taken >= limit:
+                    answers.append(CAP_REASON)
+                    continue
+                if reservation.group in cooled:  # one cool-down per playbook and call
+                    reservation = replace(reservation, cooldown_key=None)
+                refusal = self._refusal(reservation)
+                answers.append(refusal)
+                if refusal is None:
+                    taken += 1
+                    cooled.add(reservation.group)
+                    if not check_only:
+                        self._take(reservation)
+        return answers
+
+    def _take(self, reservation: Reservation) -> None:
+        now = reservation.now
+        for key, _, ttl, _ in reservation.counters:
+            self._values[key] = (self._get(key, now) + 1, now + ttl)
+        if reservation.cooldown_key:
+            self._values[reservation.cooldown_key] = (
+                reservation.cooldown_until,
+                now + _cooldown_ttl(reservation),
+            )
+
+    def check(self, reservation: Reservation) -> str | None:
+        return self.reserve_many([reservation], limit=1, check_only=True)[0]
 
     def reserve(self, reservation: Reservation) -> str | None:
-        now = reservation.now
-        with self._lock:
-            refusal = self._refusal(reservation)
-            if refusal is not None:
-                return refusal
-            for key, _, ttl, _ in reservation.counters:
-                self._values[key] = (self._get(key, now) + 1, now + ttl)
-            if reservation.cooldown_key:
-                self._values[reservation.cooldown_key] = (
-                    reservation.cooldown_until,
-                    now + _cooldown_ttl(reservation),
-                )
-            return None
+        return self.reserve_many([reservation], limit=1)[0]
 
     def escalate(self, key: str, *, after: int, now: float, check_only: bool = False) -> bool:
         with self._lock:

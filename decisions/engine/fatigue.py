@@ -49,13 +49,15 @@ class Reservation:
 
     ``counters`` is a tuple of ``(key, limit, ttl_seconds, reason)``; the first whose value has
     reached its limit refuses the reservation with its ``reason``. ``cooldown_key`` blocks until
-    ``cooldown_until`` (epoch seconds) once reserved.
+    ``cooldown_until`` (epoch seconds) once reserved. ``group``: the playbook; a decision's later
+    reservation of a playbook taken already skips the cool-down (``reserve_many``).
     """
 
     counters: tuple[tuple[str, int, int, str], ...]
     cooldown_key: str | None
     cooldown_until: float
     now: float
+    group: str = ""
 
 
 def reservation_for(
@@ -123,4 +125,5 @@ def reservation_for(
         cooldown_key=cooldown_key,
         cooldown_until=(now + timedelta(minutes=cooldown_minutes)).timestamp(),
         now=epoch,
+        group=playbook_id,
     )

@@ -275,33 +275,37 @@ def _reserve(
     reserve: bool,
     store: FatigueStore,
 ) -> None:
-    """Cap per decision and take each action's fatigue slots, in priority order (FR-7); kept ones
-    are escalated where their playbook says so (FR-3) and get their surface payloads (FR-8).
-    ``reserve=False`` only checks the counters."""
+    """Cap per decision and take each action's fatigue slots, in priority order (FR-7), in one
+    atomic step (one round trip to the store); kept ones are escalated where their playbook says
+    so (FR-3) and get their surface payloads (FR-8). ``reserve=False`` only checks the counters."""
+    reservations = []
     for action in ranked:
-        if len(selection.delivered) >= policy.max_actions_per_decision:
-            selection.suppressed.append(action.suppressed(Suppression.CAP_PER_DECISION))
-            continue
         cooldown = action.cooldown_minutes if action.cooldown_minutes is not None else policy.cooldown_minutes
         rules = action.routing
-        reservation = reservation_for(
-            tenant_id=tenant_id,
-            actor_id=actor_id,
-            repo_id=repo_id,
-            playbook_id=action.playbook_id,
-            now=now,
-            timezone=policy.timezone,
-            max_per_hour=policy.max_actions_per_hour,
-            max_per_day=policy.max_actions_per_day,
-            max_per_repo_per_day=policy.max_actions_per_repo_per_day,
-            cooldown_minutes=0 if action.playbook_id in selection.cooled else cooldown,
-            playbook_max_per_hour=rules.max_per_hour if rules else None,
-            playbook_max_per_day=rules.max_per_day if rules else None,
+        reservations.append(
+            reservation_for(
+                tenant_id=tenant_id,
+                actor_id=actor_id,
+                repo_id=repo_id,
+                playbook_id=action.playbook_id,
+                now=now,
+                timezone=policy.timezone,
+                max_per_hour=policy.max_actions_per_hour,
+                max_per_day=policy.max_actions_per_day,
+                max_per_repo_per_day=policy.max_actions_per_repo_per_day,
+                # one cool-down per playbook and decision: taken by an earlier batch already
+                cooldown_minutes=0 if action.playbook_id in selection.cooled else cooldown,
+                playbook_max_per_hour=rules.max_per_hour if rules else None,
+                playbook_max_per_day=rules.max_per_day if rules else None,
+            )
         )
-        reason = store.reserve(reservation) if reserve else store.check(reservation)
+    room = max(policy.max_actions_per_decision - len(selection.delivered), 0)
+    answers = store.reserve_many(reservations, limit=room, check_only=not reserve)
+    for action, reason in zip(ranked, answers, strict=True):
         if reason is not None:
             selection.suppressed.append(action.suppressed(reason))
             continue
+        rules = action.routing
         selection.cooled.add(action.playbook_id)
         if rules is not None and rules.escalate_after is not None:  # FR-3: a route change, or none
             action = escalation_route(

@@ -54,9 +54,7 @@ def _tuned(db: dict[str, Any], env: environ.Env) -> dict[str, Any]:
         # text, and psycopg prepares a statement a connection runs a 5th time (the decide's lookup
         # and write are then parsed and planned once per connection, NFR-1). Off for a pooler that
         # cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
-        options.setdefault(
-            "server_side_binding", env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
-        )
+        options.setdefault("server_side_binding", env.bool("DATABASE_SERVER_SIDE_BINDING", default=True))
     return db
 
 

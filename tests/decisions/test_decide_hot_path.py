@@ -156,16 +156,46 @@ def test_a_decide_reads_the_shared_cache_in_one_round_trip(
     with django_capture_on_commit_callbacks(execute=True):
         _decide(client, "warm-1")
         _decide(client, "warm-2", repo="org/c")
-    reads = []
+    reads, inside = [], []
     get, get_many = cache.get, cache.get_many
-    monkeypatch.setattr(cache, "get", lambda key, *a, **k: reads.append(("get", key)) or get(key, *a, **k))
-    monkeypatch.setattr(
-        cache,
-        "get_many",
-        lambda keys, *a, **k: reads.append(("get_many", tuple(keys))) or get_many(keys, *a, **k),
-    )
+
+    def one(key, *args, **kwargs):
+        if not inside:  # the in-process cache's get_many reads key by key: one read all the same
+            reads.append(("get", key))
+        return get(key, *args, **kwargs)
+
+    def many(keys, *args, **kwargs):
+        reads.append(("get_many", tuple(keys)))
+        inside.append(True)
+        try:
+            return get_many(keys, *args, **kwargs)
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(cache, "get", one)
+    monkeypatch.setattr(cache, "get_many", many)
     # when the actor decides again
     _decide(client, "hot-1", repo="org/b")
     # then generation, preferences and pseudonym key came from one read (an MGET on Redis)
     assert [kind for kind, _ in reads] == ["get_many"], reads
     assert len(reads[0][1]) == 3
+
+
+def test_a_decide_takes_its_fatigue_slots_in_one_round_trip(tenant, client_for, monkeypatch):
+    # given the shared fatigue store (Redis in services mode, in-process otherwise)
+    from decisions.fatigue_store import fatigue_store
+
+    store = type(fatigue_store())
+    calls = []
+    reserve_many = store.reserve_many
+    monkeypatch.setattr(
+        store,
+        "reserve_many",
+        lambda self, plans, **kw: calls.append(len(plans)) or reserve_many(self, plans, **kw),
+    )
+    monkeypatch.setattr(store, "reserve", lambda *a, **k: pytest.fail("one call per action"))
+    # when a decide delivers two actions
+    decision = _decide(client_for(actor_id="dev-1"), "slots-1")
+    # then both slots were taken by one call (one EVALSHA on Redis)
+    assert [a["type"] for a in decision["actions"]] == ["mirror", "mentor"]
+    assert calls == [2]

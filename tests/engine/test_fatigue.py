@@ -169,3 +169,55 @@ def test_check_answers_like_reserve_but_consumes_nothing(store):
     assert store.reserve(plan(T0)) is None
     assert store.check(plan(T0)) == "fatigue.cooldown"
     assert store.check(plan(T0, cooldown=0)) == "fatigue.quota_actor_hour"
+
+
+def plan_for(now, *, playbook="pb-1", cooldown=30, per_hour=3, repo="org/app"):
+    return reservation_for(
+        tenant_id="ut",
+        actor_id="actor-1",
+        repo_id=repo,
+        playbook_id=playbook,
+        now=now,
+        timezone="UTC",
+        max_per_hour=per_hour,
+        max_per_day=10,
+        max_per_repo_per_day=20,
+        cooldown_minutes=cooldown,
+    )
+
+
+def test_reserve_many_answers_as_reserving_one_by_one(store):
+    """A decision's reservations in one call: the second action of a playbook skips the cool-down
+    the first started; a cool-down from an earlier decision refuses; quotas count within the call."""
+    assert reserve(store, T0, playbook="pb-0", cooldown=30, per_hour=100) is None  # earlier decision
+    plans = [
+        plan_for(T0, playbook="pb-1"),
+        plan_for(T0, playbook="pb-1"),  # same playbook: its cool-down does not stop it
+        plan_for(T0, playbook="pb-0"),  # cooling down since the earlier decision
+        plan_for(T0, playbook="pb-2"),  # the hour quota (3) is spent: 1 earlier + 2 here
+    ]
+    assert store.reserve_many(plans, limit=5) == [None, None, "fatigue.cooldown", "fatigue.quota_actor_hour"]
+    # What was taken is taken: pb-1 is cooling down now, and the quota stays spent.
+    assert reserve(store, T0, playbook="pb-1", cooldown=30, per_hour=100) == "fatigue.cooldown"
+
+
+def test_reserve_many_takes_at_most_the_limit_and_the_rest_consume_nothing(store):
+    plans = [plan_for(T0, playbook=f"pb-{n}", per_hour=100) for n in range(4)]
+    assert store.reserve_many(plans, limit=2) == [
+        None,
+        None,
+        "fatigue.cap_per_decision",
+        "fatigue.cap_per_decision",
+    ]
+    assert store.reserve_many(plans[2:], limit=2) == [None, None]  # pb-2 and pb-3 were not cooling down
+    assert store.reserve_many([], limit=2) == []
+
+
+def test_reserve_many_checking_consumes_nothing(store):
+    plans = [plan_for(T0, playbook="pb-1"), plan_for(T0, playbook="pb-1"), plan_for(T0, playbook="pb-2")]
+    assert store.reserve_many(plans, limit=2, check_only=True) == [None, None, "fatigue.cap_per_decision"]
+    assert store.reserve_many(plans, limit=3) == [None, None, None]
+    assert store.reserve_many(plans, limit=3, check_only=True) == ["fatigue.cooldown"] * 3
+    assert store.reserve_many([plan_for(T0, playbook="pb-3")], limit=1, check_only=True) == [
+        "fatigue.quota_actor_hour"
+    ]

@@ -163,12 +163,10 @@ def test_a_bug_is_retried_a_bounded_number_of_times_then_recorded(tenant, policy
 class _DownStore:
     """A fatigue store whose Redis refuses connections (the real client's exception)."""
 
-    def reserve(self, reservation):
+    def reserve_many(self, reservations, **kwargs):
         import redis.exceptions
 
         raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
-    check = reserve
 
 
 def test_decide_with_the_cache_down_is_503_not_ready_and_writes_nothing(
