@@ -34,24 +34,31 @@ def priority_base(*, context: DecisionContext, signal_ts: datetime, now: datetim
     return 0.5 * _severity_factor(context.signal.severity) + 0.3 * recency + 0.2 * frequency
 
 
-def action_priority(
+def template_weight(
     *,
     template_priority: float,
     playbook_name: str,
     action_type: str,
     event_type: str,
     priorities: dict[str, float],
-    base: float,
 ) -> float:
-    """``template_priority * tenant_weight * base``, rounded to 6 places (the ranking key)."""
+    """``template_priority * tenant_weight``: what ranks a template. The decision's common factor
+    (``priority_base``) scales every template alike, so it never changes the order."""
     weight = 1.0
     if priorities:
         weight = next(
             (float(priorities[k]) for k in (playbook_name, event_type, action_type) if k in priorities), 1.0
         )
-    return round(template_priority * weight * base, 6)
+    return template_priority * weight
 
 
-def rank_key(priority: float, playbook_name: str, action_type: str, index: int) -> tuple:
-    """Highest priority first; ties by playbook name, then Mirror < Mentor < Multiplier, then index."""
-    return (-priority, playbook_name, TYPE_ORDER[action_type], index)
+def action_priority(weight: float, base: float) -> float:
+    """``template_priority * tenant_weight * base`` (``weight * base``), rounded to 6 places: the
+    priority an action records."""
+    return round(weight * base, 6)
+
+
+def rank_key(weight: float, playbook_name: str, action_type: str, index: int) -> tuple:
+    """Highest ``template_weight`` first; ties by playbook name, then Mirror < Mentor < Multiplier,
+    then index."""
+    return (-round(weight, 9), playbook_name, TYPE_ORDER[action_type], index)

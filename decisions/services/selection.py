@@ -30,7 +30,7 @@ from decisions.engine.matching import PlaybookCandidate
 from decisions.engine.overrides import policy_gate_with_overrides
 from decisions.engine.playbook_routing import playbook_quiet_hours_gate
 from decisions.engine.policy import PolicyView, PreferencesView
-from decisions.engine.prioritise import action_priority, priority_base, rank_key
+from decisions.engine.prioritise import action_priority, priority_base, rank_key, template_weight
 from decisions.engine.routing import surface_payloads
 from decisions.fatigue_store import FatigueStore, fatigue_store
 from mmm_project import metrics, tracing
@@ -60,19 +60,22 @@ class Ranked:
 
 class RankedTemplates:
     """The action templates of the matched playbooks, handed out best first (a heap: a decision
-    that stops after its first batch never sorts the rest)."""
+    that stops after its first batch never sorts the rest). Priorities are worked out only for
+    the templates handed out."""
 
-    def __init__(self, keyed: list[tuple[tuple, int, PlaybookCandidate, int, float]]) -> None:
+    def __init__(self, keyed: list[tuple[tuple, PlaybookCandidate, int, float]], base: float) -> None:
         heapq.heapify(keyed)
         self._heap = keyed
+        self._base = base
 
     def __len__(self) -> int:
         return len(self._heap)
 
     def take(self, count: int) -> list[Ranked]:
         """The next ``count`` templates at most, in rank order."""
-        heap = self._heap
-        return [Ranked(*heapq.heappop(heap)[2:]) for _ in range(min(count, len(heap)))]
+        heap, base = self._heap, self._base
+        taken = [heapq.heappop(heap) for _ in range(min(count, len(heap)))]
+        return [Ranked(c, index, action_priority(weight, base)) for _, c, index, weight in taken]
 
 
 def rank_templates(
@@ -84,25 +87,48 @@ def rank_templates(
     now: datetime,
 ) -> RankedTemplates:
     """Every action template of ``matched``, in delivery order: FR-7 priority, ties by playbook
-    name, action type and index; nothing rendered."""
+    name, action type and index; nothing rendered. Each candidate's ranking keys are worked out
+    once per process for an event type and tenant weights (candidates are cached with their
+    version), so a decision with 1,000 matching playbooks does not recompute 2,000 (NFR-1)."""
     base = priority_base(context=context, signal_ts=signal_ts, now=now)
     event_type = context.signal.event_type
+    weights = (event_type, tuple(sorted(priorities.items())) if priorities else ())
     keyed = []
     for candidate in matched:
-        name = candidate.playbook_name
+        keyed += _template_keys(candidate, weights, priorities)
+    return RankedTemplates(keyed, base)
+
+
+# Distinct (event type, tenant weights) kept per candidate; more, and its keys are worked out again.
+_KEYS_KEPT = 8
+
+
+def _template_keys(
+    candidate: PlaybookCandidate, weights: tuple, priorities: dict[str, float]
+) -> list[tuple[tuple, PlaybookCandidate, int, float]]:
+    """``[(rank key, candidate, index, weight)]`` of the candidate's templates, kept on the
+    candidate (a frozen dataclass: ``__dict__`` as ``cached_property`` uses it)."""
+    kept = candidate.__dict__.setdefault("_template_keys", {})
+    keys = kept.get(weights)
+    if keys is None:
+        name, event_type = candidate.playbook_name, weights[0]
+        keys = []
         for index, template in enumerate(candidate.actions):
             kind = template["type"]
-            priority = action_priority(
+            weight = template_weight(
                 template_priority=float(template.get("priority", 0.5)),
                 playbook_name=name,
                 action_type=kind,
                 event_type=event_type,
                 priorities=priorities,
-                base=base,
             )
-            # len(keyed) breaks ties the key cannot (never reached: index differs within a playbook)
-            keyed.append((rank_key(priority, name, kind, index), len(keyed), candidate, index, priority))
-    return RankedTemplates(keyed)
+            # the version id completes the key, so the heap never compares two candidates
+            key = (*rank_key(weight, name, kind, index), candidate.version_id)
+            keys.append((key, candidate, index, weight))
+        if len(kept) >= _KEYS_KEPT:
+            kept.clear()
+        kept[weights] = keys
+    return keys
 
 
 @dataclass
