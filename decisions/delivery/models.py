@@ -26,7 +26,10 @@ class Delivery(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant_id = tenant_id_field()
-    action = models.ForeignKey("decisions.Action", on_delete=models.CASCADE, related_name="deliveries")
+    # No index of its own: the unique (action, surface) constraint's index starts with it.
+    action = models.ForeignKey(
+        "decisions.Action", on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     surface = models.CharField(max_length=16, choices=Surface.choices)
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)

@@ -38,6 +38,7 @@ ADDED_SINCE = [
     ("decisions", "0014_feedback_results"),
     ("decisions", "0015_signal_repo_ts_index"),
     ("decisions", "0016_action_route_reason"),
+    ("decisions", "0017_delivery_index_lz4"),
     ("experiments", "0002_bandit"),
     ("playbooks", "0003_playbookversion_routing"),
     ("preferences", "0003_llm_policy"),
