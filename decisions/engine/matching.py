@@ -44,6 +44,11 @@ class PlaybookCandidate:
     trigger_thresholds: tuple[Threshold | None, ...] = ()
 
     @cached_property
+    def admits_anyone(self) -> bool:
+        """A fitting trigger names no roles: any actor's roles fit (worked out once per candidate)."""
+        return any(not roles for roles in self.trigger_roles)
+
+    @cached_property
     def on_demand_roots(self) -> frozenset[str]:
         """The context roots with a read of their own (``ON_DEMAND_ROOTS``) this playbook uses;
         worked out once per candidate (candidates are cached per process with their version)."""
@@ -134,7 +139,7 @@ def match_playbooks(
                 continue
             if verdict.count is not None:
                 counts[candidate.playbook_id] = verdict.count
-        elif not any(not roles or actor_roles.intersection(roles) for roles in candidate.trigger_roles):
+        elif not candidate.admits_anyone and not any(map(actor_roles.intersection, candidate.trigger_roles)):
             continue
         try:
             programs = compiled_conditions(candidate.version_id, candidate.conditions)

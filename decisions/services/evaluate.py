@@ -182,8 +182,10 @@ def evaluate(
             generation=generation,
         )
     repo_id = str(data.request_context.get("repo_id") or "")
-    queries = history_queries(t for c in candidates for t in c.trigger_thresholds)
-    if queries and history is None:  # issue 15: count triggers, when the caller did not read it
+    queries = ()
+    if history is None:
+        queries = history_queries(t for c in candidates for t in c.trigger_thresholds)
+    if queries:  # issue 15: count triggers, when the caller did not read their history
         history = repo_signal_history(
             tenant_id=data.tenant_id,
             repo_id=repo_id,

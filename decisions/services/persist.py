@@ -60,7 +60,7 @@ def decision_persist(
         actor_type=data.actor_type,
         signal_id=signal.pk if signal else signal_pk,
         context=result.context.as_dict(),
-        playbooks_fired=[_fired(c, result.trigger_counts) for c in result.matched],
+        playbooks_fired=_fired(result.matched, result.trigger_counts),
         policy_snapshot_id=result.policy.snapshot_id,
         policy_version_ids=list(result.policy.version_ids or (result.policy.snapshot_id,)),
         degraded_mode=result.degraded_mode,
@@ -131,11 +131,14 @@ def decision_persist(
     return _with_actions(decision, actions)
 
 
-def _fired(candidate: PlaybookCandidate, counts: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """``{"playbook_id", "playbook_version"}``, with ``trigger_count`` for a count trigger (issue 15)."""
-    fired: dict[str, Any] = {"playbook_id": candidate.playbook_id, "playbook_version": candidate.version}
-    if candidate.playbook_id in counts:
-        fired["trigger_count"] = counts[candidate.playbook_id]
+def _fired(matched: tuple[PlaybookCandidate, ...], counts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """``[{"playbook_id", "playbook_version"}]``, with ``trigger_count`` for a playbook matched by a
+    count trigger (issue 15); one comprehension, as a decision may have 1,000 (NFR-1)."""
+    fired = [{"playbook_id": c.playbook_id, "playbook_version": c.version} for c in matched]
+    if counts:
+        for record in fired:
+            if record["playbook_id"] in counts:
+                record["trigger_count"] = counts[record["playbook_id"]]
     return fired
 
 
