@@ -3,8 +3,8 @@ from django.apps import AppConfig
 
 class MMMProjectConfig(AppConfig):
     """Project-level app: cross-cutting management commands (``mint_token``), system checks and the
-        collectors computed at scrape time (queue depth; live processes in multiprocess mode), and the
-    regions of data residency (NFR-3)."""
+        collectors computed at scrape time (queue depth; live processes in multiprocess mode), the
+    regions of data residency (NFR-3), and broker work deferred until a response is sent."""
 
     name = "mmm_project"
     label = "mmm_project"
@@ -13,10 +13,11 @@ class MMMProjectConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
         from django.core import checks
-        from django.core.signals import setting_changed
+        from django.core.signals import request_finished, request_started, setting_changed
         from django.db.models.signals import pre_save
 
         from mmm_project import residency
+        from mmm_project.background import after_response
         from mmm_project.checks import SECRETS_TAG, production_secrets
         from mmm_project.metrics import SCRAPE_REGISTRY
         from mmm_project.observability.multiproc import LiveProcessesCollector, metrics_dir
@@ -25,6 +26,9 @@ class MMMProjectConfig(AppConfig):
         from mmm_project.residency.router import check_row_region
 
         checks.register(production_secrets, SECRETS_TAG, checks.Tags.security)
+        # Broker publishes of a request wait until its response is sent (NFR-1).
+        request_started.connect(after_response.request_started, dispatch_uid="mmm-after-response-start")
+        request_finished.connect(after_response.request_finished, dispatch_uid="mmm-after-response-end")
         residency.configure(aliases=list(settings.DATABASES), tenant_regions=settings.TENANT_REGIONS)
         setting_changed.connect(_reconfigure_residency, dispatch_uid="mmm-residency-settings")
         if residency.multi_region():  # one region: nothing to check, no cost on saves

@@ -20,7 +20,7 @@ from django.utils import timezone
 from kombu import Connection, Exchange
 from kombu.pools import producers
 
-from mmm_project.residency import tenant_on_commit
+from mmm_project.background.after_response import after_commit_and_response
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,8 @@ def publish_event(*, topic: str, tenant_id: str, event_type: str, payload: dict[
 
 
 def publish_after_commit(*, topic: str, tenant_id: str, event_type: str, payload: dict[str, Any]) -> None:
-    """Publish once the surrounding transaction commits (nothing is announced that rolls back)."""
-    tenant_on_commit(
+    """Publish once the surrounding transaction commits (nothing is announced that rolls back) and,
+    in a request, once its response is sent (``mmm_project.background.after_response``)."""
+    after_commit_and_response(
         lambda: publish_event(topic=topic, tenant_id=tenant_id, event_type=event_type, payload=payload)
     )

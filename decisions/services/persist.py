@@ -17,7 +17,6 @@ from decisions.services.evaluate import DecideInput, Evaluation
 from mmm_project import tracing
 from mmm_project.database.bulk_insert import rows_insert
 from mmm_project.events import publish_after_commit
-from mmm_project.residency import tenant_atomic
 from receipts.documents import decision_body
 from receipts.models import Receipt
 from receipts.services import receipt_prepare, receipt_stored
@@ -104,10 +103,8 @@ def decision_persist(
     rows = [(Decision, [decision]), (Action, actions), (Delivery, deliveries), (Receipt, [receipt])]
     if signal is not None:
         rows_insert([(Signal, [signal]), *rows])  # one statement: every row or none
-    else:
-        with tenant_atomic():
-            Signal.objects.filter(pk=signal_pk).update(status=SignalStatus.DECIDED, last_error="")
-            rows_insert(rows)
+    else:  # the stored signal is marked decided by the same statement
+        rows_insert(rows, update=(Signal, signal_pk, {"status": SignalStatus.DECIDED, "last_error": ""}))
     # What follows the write runs once it commits (at once unless the caller holds a transaction).
     deliveries_stored(deliveries)
     enqueue_enrichment([str(a.id) for a in actions if a.llm_status == LLMStatus.PENDING])

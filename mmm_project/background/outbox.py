@@ -25,9 +25,9 @@ from django.db import models
 from django.db.models import F
 from django.utils import timezone
 
+from mmm_project.background.after_response import after_commit_and_response
 from mmm_project.background.queueing import enqueue
 from mmm_project.clients import PeerRejected, PeerUnavailable
-from mmm_project.residency import tenant_on_commit
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 STUCK_SENDING = timedelta(minutes=5)  # longer than the task hard time limit (90 s)
@@ -61,10 +61,11 @@ class Outbox:
         return enqueue(self.task_name, ids, from_request=from_request, run_eagerly=not from_request)
 
     def enqueue_after_commit(self, ids: Iterable[str]) -> None:
-        """``enqueue`` once the caller's transaction commits (the rows are visible to workers)."""
+        """``enqueue`` once the caller's transaction commits (the rows are visible to workers) and,
+        in a request, its response is sent."""
         ids = [str(item) for item in ids]
         if ids:
-            tenant_on_commit(lambda: self.enqueue(ids))
+            after_commit_and_response(lambda: self.enqueue(ids))
 
     def _record(self, pk: object, **changes: Any) -> None:
         self.model.objects.filter(pk=pk).update(updated_at=timezone.now(), **changes)

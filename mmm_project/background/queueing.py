@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import pybreaker
 from celery import Task, current_app
 
-from mmm_project.residency import tenant_on_commit
+from mmm_project.background.after_response import after_commit_and_response
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +90,11 @@ def enqueue_after_commit(
     countdown: float | None = None,
 ) -> None:
     """``enqueue`` once the caller's transaction commits (at once outside a transaction), so a
-    worker never looks for a row that is not visible yet; nothing is queued on rollback."""
+    worker never looks for a row that is not visible yet; nothing is queued on rollback. In a
+    request, after its response is sent (``after_response``)."""
     ids = [str(item) for item in ids]
     if ids:
-        tenant_on_commit(
+        after_commit_and_response(
             lambda: enqueue(
                 task_name, ids, from_request=from_request, run_eagerly=run_eagerly, countdown=countdown
             )

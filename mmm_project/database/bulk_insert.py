@@ -8,6 +8,9 @@ in autocommit, no ``BEGIN``/``COMMIT``. A single statement is atomic: every row 
 none (a duplicate key raises ``IntegrityError`` and nothing is left behind). Foreign keys between
 the rows are checked at the end of the statement, so their order does not matter.
 
+``update`` adds one row's update to the same statement (a stored signal marked decided by the
+decision written with it).
+
 Other databases (the embedded default, SQLite) get one ``bulk_create`` per model in a transaction:
 the same rows, the same all-or-nothing outcome.
 """
@@ -27,10 +30,13 @@ import orjson
 from django.db import connections, models, router, transaction
 
 Batch = tuple[type[models.Model], Sequence[models.Model]]
+# (Model, primary key, {field name: value}): one row changed with the inserts.
+Update = tuple[type[models.Model], object, dict[str, Any]]
 
 
-def rows_insert(batches: Iterable[Batch], *, using: str | None = None) -> None:
-    """Insert every instance of ``batches`` (``[(Model, [instance, ...]), ...]``) at once.
+def rows_insert(batches: Iterable[Batch], *, using: str | None = None, update: Update | None = None) -> None:
+    """Insert every instance of ``batches`` (``[(Model, [instance, ...]), ...]``) at once, and
+    apply ``update`` (``(Model, pk, {field: value})``, no error when no row has that key) with them.
 
     Instances are complete, as ``bulk_create`` takes them (primary keys set by their defaults);
     afterwards they are marked saved (``_state.adding`` False) on the database used.
@@ -47,14 +53,25 @@ def rows_insert(batches: Iterable[Batch], *, using: str | None = None) -> None:
     connection = connections[using]
     if connection.vendor != "postgresql":
         with transaction.atomic(using=using):
+            if update is not None:
+                model, pk, values = update
+                model._base_manager.using(using).filter(pk=pk).update(**values)
             for model, rows in batches:
                 model._base_manager.using(using).bulk_create(rows)
         return
-    params = []
+    params: list[Any] = []
+    changed = None
+    if update is not None:
+        model, pk, values = update
+        names = tuple(sorted(values))
+        changed = (model, names)
+        fields = [model._meta.get_field(name) for name in names]
+        params += [field.get_db_prep_save(values[field.name], connection) for field in fields]
+        params.append(model._meta.pk.get_db_prep_value(pk, connection))
     for model, rows in batches:
         fields = _fields(model)
         params.append(orjson.dumps([_row(fields, row) for row in rows], option=_OPTIONS).decode())
-    sql = _statement(tuple(model for model, _ in batches), connection.ops.quote_name)
+    sql = _statement(tuple(model for model, _ in batches), connection.ops.quote_name, changed)
     # Alone, the statement is its own transaction; inside the caller's, a savepoint keeps that
     # transaction usable when the statement fails (a duplicate signal is answered, not fatal).
     with transaction.atomic(using=using) if connection.in_atomic_block else nullcontext():
@@ -74,9 +91,21 @@ def _fields(model: type[models.Model]) -> tuple[models.Field, ...]:
 
 
 @functools.cache
-def _statement(tables: tuple[type[models.Model], ...], quote: Callable[[str], str]) -> str:
-    """``WITH w0 AS (INSERT ...), ... INSERT ...``: one insert per model, rows from ``%s``."""
+def _statement(
+    tables: tuple[type[models.Model], ...],
+    quote: Callable[[str], str],
+    changed: tuple[type[models.Model], tuple[str, ...]] | None = None,
+) -> str:
+    """``WITH [u AS (UPDATE ...),] w0 AS (INSERT ...), ... INSERT ...``: one insert per model, rows
+    from ``%s``; ``changed`` (model, field names) adds the update, values then key from ``%s``."""
     inserts = []
+    if changed is not None:
+        model, names = changed
+        assignments = ", ".join(f"{quote(model._meta.get_field(name).column)} = %s" for name in names)
+        inserts.append(
+            f"UPDATE {quote(model._meta.db_table)} SET {assignments} "  # noqa: S608 - identifiers from models
+            f"WHERE {quote(model._meta.pk.column)} = %s"
+        )
     for model in tables:
         table = quote(model._meta.db_table)
         columns = ", ".join(quote(field.column) for field in _fields(model))

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter
 
 try:  # tracing is optional: trace ids are added only when the SDK is installed and a span records
     from opentelemetry import trace as otel_trace
@@ -72,7 +72,7 @@ def _current_task() -> Any:
     return task if task is not None and getattr(task.request, "id", None) else None
 
 
-class EngineJsonFormatter(JsonFormatter):
+class EngineJsonFormatter(OrjsonFormatter):
     """One JSON object per record with the fields in the module docstring."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

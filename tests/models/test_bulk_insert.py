@@ -130,3 +130,33 @@ def test_nothing_to_write_sends_nothing():
     with CaptureQueriesContext(connection) as queries:
         rows_insert([(Signal, []), (Decision, [])])
     assert not queries.captured_queries
+
+
+def test_an_update_goes_with_the_inserts():
+    # given a stored signal being decided
+    batches = _rows()
+    rows_insert(batches[:1])
+    signal = Signal.objects.get()
+    Signal.objects.filter(pk=signal.pk).update(status="deciding", last_error="was busy")
+    # when its decision is written together with its new status
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert(batches[1:], update=(Signal, signal.pk, {"status": "decided", "last_error": ""}))
+    # then one statement on PostgreSQL did both
+    sent = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+    assert len(sent) == (1 if connection.vendor == "postgresql" else 5)
+    assert Signal.objects.values_list("status", "last_error").get() == ("decided", "")
+    assert Decision.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_insert_leaves_the_update_undone():
+    batches = _rows()
+    rows_insert(batches[:1])
+    signal = Signal.objects.get()
+    Signal.objects.filter(pk=signal.pk).update(status="deciding")
+    batches = batches[1:]
+    batches[1][1][0].decision_id = uuid.uuid4()  # the action's decision is not written
+    with pytest.raises(IntegrityError):
+        rows_insert(batches, update=(Signal, signal.pk, {"status": "decided", "last_error": ""}))
+    assert Signal.objects.get().status == "deciding"
+    assert not Decision.objects.exists()
