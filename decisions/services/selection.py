@@ -91,11 +91,8 @@ def rank_templates(
     once per process for an event type and tenant weights (candidates are cached with their
     version), so a decision with 1,000 matching playbooks does not recompute 2,000 (NFR-1)."""
     base = priority_base(context=context, signal_ts=signal_ts, now=now)
-    event_type = context.signal.event_type
-    weights = (event_type, tuple(sorted(priorities.items())) if priorities else ())
-    keyed = []
-    for candidate in matched:
-        keyed += _template_keys(candidate, weights, priorities)
+    weights = (context.signal.event_type, tuple(sorted(priorities.items())) if priorities else ())
+    keyed = [key for candidate in matched for key in _template_keys(candidate, weights, priorities)]
     return RankedTemplates(keyed, base)
 
 
@@ -111,15 +108,14 @@ def _template_keys(
     kept = candidate.__dict__.setdefault("_template_keys", {})
     keys = kept.get(weights)
     if keys is None:
-        name, event_type = candidate.playbook_name, weights[0]
-        keys = []
+        name, keys = candidate.playbook_name, []
         for index, template in enumerate(candidate.actions):
             kind = template["type"]
             weight = template_weight(
                 template_priority=float(template.get("priority", 0.5)),
                 playbook_name=name,
                 action_type=kind,
-                event_type=event_type,
+                event_type=weights[0],
                 priorities=priorities,
             )
             # the version id completes the key, so the heap never compares two candidates
