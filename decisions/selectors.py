@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 
 from decisions.engine.thresholds import HistoryQuery, RepoHistory
 from decisions.models import Action, Decision, Outcome, Signal
+from mmm_project.database.prepared import prepared_cursor
 from mmm_project.residency import tenant_connection
 from mmm_project.tenancy import get_for_tenant
 from mmm_project.vocabulary import ActionType, OutcomeResult, Severity
@@ -180,7 +181,7 @@ def signal_lookup(
             history, tenant_id=tenant_id, repo_id=repo_id, signal_id=signal_id, signal_ts=signal_ts
         )
         sql, params = "UNION ALL".join([sql, *branches]), params + more
-    with tenant_connection().cursor() as cursor:  # the tenant's region (NFR-3)
+    with prepared_cursor(tenant_connection()) as cursor:  # the tenant's region (NFR-3), prepared
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     existing = next((row for row in rows if row[-1] == 1), None)

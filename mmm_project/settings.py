@@ -106,6 +106,9 @@ TEMPLATES = [
 # region), e.g. postgres://user:pass@127.0.0.1:5432/mmm; each DATABASE_URL_<REGION> adds a region
 # (alias <region>, lower case) and TENANT_REGIONS (tenant-a=eu,tenant-b=eu) pins tenants to it.
 DATABASES = database_settings(env, LOCAL_STATE_DIR)
+# The decide's lookup and write, prepared once per PostgreSQL connection (mmm_project.database.prepared);
+# false behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode < 1.21).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 TENANT_REGIONS = tenant_regions(env)
 # No router with one region: behaviour and cost exactly as without residency.
 DATABASE_ROUTERS = ["mmm_project.residency.router.RegionRouter"] if len(DATABASES) > 1 else []

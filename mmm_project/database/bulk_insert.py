@@ -29,6 +29,8 @@ from typing import Any
 import orjson
 from django.db import connections, models, router, transaction
 
+from mmm_project.database.prepared import prepared_cursor
+
 Batch = tuple[type[models.Model], Sequence[models.Model]]
 # (Model, primary key, {field name: value}): one row changed with the inserts.
 Update = tuple[type[models.Model], object, dict[str, Any]]
@@ -75,7 +77,7 @@ def rows_insert(batches: Iterable[Batch], *, using: str | None = None, update: U
     # Alone, the statement is its own transaction; inside the caller's, a savepoint keeps that
     # transaction usable when the statement fails (a duplicate signal is answered, not fatal).
     with transaction.atomic(using=using) if connection.in_atomic_block else nullcontext():
-        with connection.cursor() as cursor:
+        with prepared_cursor(connection) as cursor:  # parsed and planned once per connection
             cursor.execute(sql, params)
     for _, rows in batches:
         for row in rows:

@@ -48,17 +48,9 @@ def _tuned(db: dict[str, Any], env: environ.Env) -> dict[str, Any]:
     db["CONN_HEALTH_CHECKS"] = True
     if "postgresql" in db["ENGINE"]:
         # Seconds; a database that does not answer must not hang /ready or a request.
-        options = db.setdefault("OPTIONS", {})
-        options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
-        # Server-side binding: values travel as parameters, not as literals spliced into the SQL
-        # text; psycopg prepares a statement a connection runs for the DATABASE_PREPARE_THRESHOLD-th
-        # time (5), so the decide's lookup and write are parsed and planned once per connection
-        # (NFR-1). For a pooler that cannot keep prepared statements (PgBouncer in transaction mode
-        # before 1.21) set DATABASE_PREPARE_THRESHOLD=0 (never), or DATABASE_SERVER_SIDE_BINDING=false.
-        binding = env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
-        options.setdefault("server_side_binding", binding)
-        if binding:
-            options.setdefault("prepare_threshold", env.int("DATABASE_PREPARE_THRESHOLD", default=5) or None)
+        db.setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
+        )
     return db
 
 
