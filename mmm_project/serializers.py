@@ -74,8 +74,8 @@ def validate(serializer_class: type[S], data: Any) -> tuple[Any, dict[str, Any]]
     """``(validated data, {})`` or ``(None, errors)``: what ``serializer_class(data=data)``'s
     ``is_valid()`` and ``validated_data`` / ``errors`` give, without a new serializer per call.
 
-    DRF deep-copies every declared field for each serializer instance (a third of the decide
-    body's validation, NFR-1); valid input is checked here by one instance per class and thread,
+    DRF deep-copies every declared field for each serializer instance (two thirds of the
+    decide body's validation, NFR-1); valid input is checked here by one instance per class and thread,
     whose bound fields keep no per-call state (``run_validation`` stores nothing on the
     instance). Invalid input goes through a fresh serializer, so errors are DRF's own, word for word.
     """

@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from decisions.intake.envelope import SignalEnvelopeSerializer
 from decisions.serializers import DecideInputSerializer, OutcomeInputSerializer
-from mmm_project.serializers import validate, validated
+from mmm_project.serializers import _prototypes, validate, validated
 
 DECIDE = {
     "tenant_id": "t1",
@@ -87,12 +87,13 @@ def test_valid_input_copies_no_fields(monkeypatch):
 
 
 def test_each_thread_has_its_own_instance():
-    answers = []
+    answers, instances = [], []
 
     def run(n):
         for i in range(50):
             body = {**DECIDE, "actor_id": f"dev-{n}-{i}"}
             answers.append(validated(DecideInputSerializer, body)["actor_id"] == f"dev-{n}-{i}")
+        instances.append(_prototypes.__dict__[DecideInputSerializer])  # kept alive: ids stay distinct
 
     threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
     for thread in threads:
@@ -100,3 +101,4 @@ def test_each_thread_has_its_own_instance():
     for thread in threads:
         thread.join()
     assert answers == [True] * 200
+    assert len({id(instance) for instance in instances}) == 4
