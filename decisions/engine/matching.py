@@ -15,7 +15,7 @@ from typing import Any
 import cel
 
 from decisions.engine.conditions import ConditionProblem, compiled_conditions, evaluate_all
-from decisions.engine.context import ON_DEMAND_ROOTS, references
+from decisions.engine.context import CONTEXT_ROOTS, ON_DEMAND_ROOTS, references
 from decisions.engine.thresholds import RepoHistory, Threshold, count_record, count_seen
 
 logger = logging.getLogger(__name__)
@@ -53,6 +53,16 @@ class PlaybookCandidate:
         """The context roots with a read of their own (``ON_DEMAND_ROOTS``) this playbook uses;
         worked out once per candidate (candidates are cached per process with their version)."""
         return frozenset(r for r in ON_DEMAND_ROOTS if references(self.conditions, self.actions, r))
+
+    @cached_property
+    def condition_roots(self) -> frozenset[str]:
+        """The context roots this playbook's conditions read (none when they do not compile: it
+        is dropped then): the CEL activation of a decision holds only those (``match_playbooks``)."""
+        try:
+            programs = compiled_conditions(self.version_id, self.conditions)
+        except ConditionProblem:
+            return frozenset()
+        return frozenset(name for program in programs for name in program.variables()) & CONTEXT_ROOTS
 
 
 @dataclass(frozen=True)
@@ -130,8 +140,10 @@ def match_playbooks(
     with the others.
     """
     matched, errors, counts = [], [], {}
-    # Converted to CEL values once per decision, not once per condition (about 200 us each).
-    activation = cel.Context(variables=context)
+    # Converted to CEL values once per decision, not once per condition, and only the roots the
+    # candidates' conditions read: the whole context costs ~100 us to convert, one root ~15 us.
+    roots = frozenset().union(*(candidate.condition_roots for candidate in candidates))
+    activation = cel.Context(variables={root: context[root] for root in roots if root in context})
     for candidate in candidates:
         if candidate.trigger_thresholds:
             verdict = trigger_verdict(candidate, actor_roles, history=history, signal_ts=signal_ts)

@@ -84,3 +84,31 @@ def test_condition_that_does_not_compile_drops_its_playbook():
 )
 def test_event_type_patterns(event_type, patterns):
     assert event_type_patterns(event_type) == patterns
+
+
+def test_the_cel_activation_holds_only_the_roots_the_conditions_read(monkeypatch):
+    import cel
+
+    built = []
+
+    def spy(*, variables):
+        built.append(sorted(variables))
+        return cel.Context(variables=variables)
+
+    monkeypatch.setattr("decisions.engine.matching.cel", type("Cel", (), {"Context": staticmethod(spy)}))
+    recent = [{"signal_id": "s1", "event_type": "review.changes_requested", "severity": "low"}]
+    ctx = context(request_context={"branch": "main"}, recent_signals=recent).as_dict()
+    branch = candidate([MIRROR], name="branch", conditions=['context.branch == "main"'], version_id="r1")
+    churn = candidate(
+        [MIRROR], name="churn", conditions=["recent_signals.exists(s, s.severity == 'low')"], version_id="r2"
+    )
+    plain = candidate([MIRROR], name="plain", version_id="r3")
+    assert _names(match_playbooks([branch, churn, plain], actor_roles=frozenset(), context=ctx)) == [
+        "branch",
+        "churn",
+        "plain",
+    ]
+    assert built == [["context", "recent_signals"]]  # the bound variable "s" is no root
+    built.clear()
+    assert _names(match_playbooks([plain], actor_roles=frozenset(), context=ctx)) == ["plain"]
+    assert built == [[]]
