@@ -31,6 +31,9 @@ class ReceiptStatus(models.TextChoices):
     LOCAL = "local", "Local ledger"
 
 
+OUTBOX_OPEN = models.Q(status__in=[ReceiptStatus.PENDING, ReceiptStatus.SENDING, ReceiptStatus.FAILED])
+
+
 class Receipt(models.Model):
     """One signed receipt and its delivery state (outbox pattern)."""
 
@@ -85,8 +88,13 @@ class Receipt(models.Model):
                 condition=models.Q(leaf_index__isnull=True),
             ),
             models.Index(fields=["tenant_id", "created_at"], name="mmm_receipt_tenant_created"),
-            models.Index(fields=["status", "updated_at"], name="mmm_receipt_status_updated"),
-            models.Index(fields=["status", "next_attempt_at"], name="mmm_receipt_status_next"),
+            # The outbox's: only receipts still to send to ERIS (or failed), not local or sent ones.
+            models.Index(
+                fields=["status", "updated_at"], name="mmm_receipt_status_updated", condition=OUTBOX_OPEN
+            ),
+            models.Index(
+                fields=["status", "next_attempt_at"], name="mmm_receipt_status_next", condition=OUTBOX_OPEN
+            ),
             models.Index(fields=["decision_id"], name="mmm_receipt_decision"),
         ]
 

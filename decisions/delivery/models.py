@@ -21,6 +21,9 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+OUTBOX_OPEN = models.Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.FAILED])
+
+
 class Delivery(models.Model):
     """One action on one surface (FR-8): pushed to a peer (Alerting...) or recorded for pulling."""
 
@@ -49,9 +52,15 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["action", "surface"], name="mmm_delivery_action_surface_uniq"),
         ]
+        # The outbox sweeps' and backlog's indexes hold only the rows still to send (or failed):
+        # a recorded or sent delivery, nearly every row, costs no entry in them (issue 13).
         indexes = [
-            models.Index(fields=["status", "updated_at"], name="mmm_delivery_status_updated"),
-            models.Index(fields=["status", "next_attempt_at"], name="mmm_delivery_status_next"),
+            models.Index(
+                fields=["status", "updated_at"], name="mmm_delivery_status_updated", condition=OUTBOX_OPEN
+            ),
+            models.Index(
+                fields=["status", "next_attempt_at"], name="mmm_delivery_status_next", condition=OUTBOX_OPEN
+            ),
         ]
 
     def __str__(self) -> str:

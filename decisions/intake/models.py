@@ -59,7 +59,12 @@ class Signal(models.Model):
         indexes = [
             models.Index(fields=["tenant_id", "actor_id", "-ts"], name="mmm_signal_tenant_actor_ts"),
             models.Index(fields=["tenant_id", "received_at"], name="mmm_signal_tenant_received"),
-            models.Index(fields=["status", "received_at"], name="mmm_signal_status_received"),
+            # The ingest sweep's: only signals not decided yet (a decided one costs no entry).
+            models.Index(
+                fields=["status", "received_at"],
+                name="mmm_signal_status_received",
+                condition=models.Q(status__in=[SignalStatus.RECEIVED, SignalStatus.DECIDING]),
+            ),
             # Count triggers (issue 15): a repository's latest signals before a time.
             models.Index(
                 F("tenant_id"),

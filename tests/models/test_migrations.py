@@ -39,6 +39,7 @@ ADDED_SINCE = [
     ("decisions", "0015_signal_repo_ts_index"),
     ("decisions", "0016_action_route_reason"),
     ("decisions", "0017_delivery_index_lz4"),
+    ("decisions", "0018_outbox_partial_indexes"),
     ("experiments", "0002_bandit"),
     ("playbooks", "0003_playbookversion_routing"),
     ("preferences", "0003_llm_policy"),
@@ -48,6 +49,7 @@ ADDED_SINCE = [
     ("receipts", "0003_actor_keys"),
     ("receipts", "0004_actor_deletion"),
     ("receipts", "0005_receipt_ledger"),
+    ("receipts", "0006_outbox_partial_indexes"),
 ]
 
 
