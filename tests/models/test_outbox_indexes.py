@@ -46,9 +46,8 @@ def test_the_outbox_sweeps_read_the_partial_indexes(model, status, prefix):
     backlog = model.objects.filter(status__in=("pending", "sending", "failed"))  # its counts
     for queryset in (pending.values("pk"), stuck.values("pk"), backlog.values("status")):
         # either partial index answers (on a near-empty table the planner picks either)
-        assert f"Index Scan using {prefix}_status_" in _plan(queryset) or (
-            f"Bitmap Index Scan on {prefix}_status_" in _plan(queryset)
-        )
+        plan = _plan(queryset)
+        assert f"Scan using {prefix}_status_" in plan or f"Index Scan on {prefix}_status_" in plan
     indexes = _indexed(model._meta.db_table)
     for name in (f"{prefix}_status_next", f"{prefix}_status_updated"):
         assert "WHERE" in indexes[name] and "'pending'" in indexes[name] and "'local'" not in indexes[name]
