@@ -71,8 +71,8 @@ def rows_insert(batches: Iterable[Batch], *, using: str | None = None, update: U
         params += [field.get_db_prep_save(values[field.name], connection) for field in fields]
         params.append(model._meta.pk.get_db_prep_value(pk, connection))
     for model, rows in batches:
-        fields = _fields(model)
-        params.append(orjson.dumps([_row(fields, row) for row in rows], option=_OPTIONS).decode())
+        plan = _plan(model)
+        params.append(orjson.dumps([_row(plan, row) for row in rows], option=_OPTIONS).decode())
     sql = _statement(tuple(model for model, _ in batches), connection.ops.quote_name, changed)
     # Alone, the statement is its own transaction; inside the caller's, a savepoint keeps that
     # transaction usable when the statement fails (a duplicate signal is answered, not fatal).
@@ -122,28 +122,60 @@ def _statement(
     return "WITH " + ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(first)) + " " + last
 
 
-def _row(fields: Sequence[models.Field], instance: models.Model) -> dict[str, Any]:
+# Field classes whose value, when it already has one of these exact types (or is None), is the
+# value the ORM would write: ``pre_save`` reads the attribute and ``get_prep_value`` returns it as
+# is. Anything else (another type, a subclass, a field with its own ``pre_save``) goes through
+# the field's methods. Most of a decide's ~120 values take this path (NFR-1).
+_AS_IS: tuple[tuple[type[models.Field], tuple[type, ...]], ...] = (
+    (models.BooleanField, (bool,)),
+    (models.CharField, (str,)),
+    (models.TextField, (str,)),
+    (models.UUIDField, (uuid.UUID,)),
+    (models.IntegerField, (int,)),
+    (models.FloatField, (float,)),
+)
+
+
+@functools.cache
+def _plan(model: type[models.Model]) -> tuple[tuple[str, str, tuple[type, ...], models.Field], ...]:
+    """Per concrete field: ``(column, attname, types written as is, field)``, no types where the
+    field's own methods always run (JSON, binary, dates and times, a custom ``pre_save``)."""
+    plan = []
+    for field in _fields(model):
+        target = field.target_field if field.is_relation else field  # a foreign key: its key's type
+        types: tuple[type, ...] = ()
+        if type(field).pre_save is models.Field.pre_save and not isinstance(field, models.JSONField):
+            types = next((t for cls, t in _AS_IS if isinstance(target, cls)), ())
+        plan.append((field.column, field.attname, types, field))
+    return tuple(plan)
+
+
+def _row(plan: Sequence[tuple[str, str, tuple[type, ...], models.Field]], instance: models.Model) -> dict:
     """One row as JSON values PostgreSQL reads back into the column types (``bytea`` as hex)."""
     row: dict[str, Any] = {}
-    for field in fields:
-        value = field.pre_save(instance, True)
-        if isinstance(field, models.JSONField):
-            # The field's own encoder, as the ORM would write it (JSONField.get_db_prep_value).
-            row[field.column] = (
-                orjson.Fragment(json.dumps(value, cls=field.encoder)) if field.encoder else value
-            )
-            continue
-        value = field.get_prep_value(value)
-        if isinstance(value, bytes | memoryview):
-            value = "\\x" + bytes(value).hex()
-        elif isinstance(value, Decimal):
-            value = str(value)
-        elif value is not None and not isinstance(value, _NATIVE):
-            raise TypeError(
-                f"{instance._meta.label}.{field.name}: {type(value).__name__} is not insertable as JSON"
-            )
-        row[field.column] = value
+    values = instance.__dict__
+    for column, attname, types, field in plan:
+        value = values[attname] if attname in values else getattr(instance, attname)
+        row[column] = value if types and (value is None or type(value) in types) else _value(field, instance)
     return row
+
+
+def _value(field: models.Field, instance: models.Model) -> Any:
+    """``field``'s value of ``instance`` through the field's own ``pre_save`` and ``get_prep_value``."""
+    value = field.pre_save(instance, True)
+    if isinstance(field, models.JSONField):
+        # The field's own encoder, as the ORM would write it (JSONField.get_db_prep_value).
+        return orjson.Fragment(json.dumps(value, cls=field.encoder)) if field.encoder else value
+    value = field.get_prep_value(value)
+    if isinstance(value, bytes | memoryview):
+        return "\\x" + bytes(value).hex()
+    if isinstance(value, Decimal):
+        return str(value)
+    if value is not None and not isinstance(value, _NATIVE):
+        raise TypeError(
+            f"{instance._meta.label}.{field.name}: {type(value).__name__} is not insertable as JSON"
+        )
+    return value
 
 
 # What orjson writes in a form PostgreSQL's input functions read (uuid, timestamptz, date, arrays).

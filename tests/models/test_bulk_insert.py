@@ -160,3 +160,25 @@ def test_a_failing_insert_leaves_the_update_undone():
         rows_insert(batches, update=(Signal, signal.pk, {"status": "decided", "last_error": ""}))
     assert Signal.objects.get().status == "deciding"
     assert not Decision.objects.exists()
+
+
+def test_values_taken_as_is_are_those_the_field_methods_give():
+    # Every value of the decide's rows, and values of another type than the field's (an enum
+    # member, a UUID as text, a whole number in a float column, a boolean in an integer column,
+    # a naive string date), come out as the fields' own pre_save and get_prep_value make them.
+    from mmm_project.database.bulk_insert import _plan, _row, _value
+
+    batches = _rows()
+    action = batches[2][1][0]
+    action.type = models.TextChoices("Kind", "MIRROR")("MIRROR")  # a str subclass
+    action.priority = 1  # an int for a float column
+    action.position = True  # a bool for an integer column
+    action.decision_id = str(action.decision_id)  # a UUID as text
+    for model, rows in batches:
+        plan = _plan(model)
+        assert any(types for _, _, types, _ in plan), model.__name__  # the fast path is used
+        for row in rows:
+            expected = {field.column: _value(field, row) for field in model._meta.concrete_fields}
+            got = _row(plan, row)
+            assert got == expected, model.__name__
+            assert [type(v) for v in got.values()] == [type(v) for v in expected.values()], model.__name__
