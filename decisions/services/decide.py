@@ -28,6 +28,7 @@ from decisions.services.evaluate import DecideInput, Evaluation, decide_input, e
 from decisions.services.persist import decision_persist
 from mmm_project import metrics, tracing
 from mmm_project.auth.principal import Principal
+from mmm_project.background.after_response import after_response
 from mmm_project.background.transient import transient_reason
 from mmm_project.caching import TENANT_CONFIG, generation_get, generation_key
 from mmm_project.caching.prefetch import cache_prefetch
@@ -151,7 +152,9 @@ def decision_create(
             "decision over latency budget",
             extra={"decision_id": str(decision.id), "latency_ms": elapsed * 1000},
         )
-    _record(decide, result, decision=decision, seconds=time.perf_counter() - started, via="decide")
+    seconds = time.perf_counter() - started
+    # The log line and metrics need not hold up the answer (NFR-1): written once it is sent.
+    after_response(lambda: _record(decide, result, decision=decision, seconds=seconds, via="decide"))
     return DecisionResult(decision, replayed=False)
 
 

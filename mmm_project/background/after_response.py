@@ -1,7 +1,8 @@
 """Broker publishes a request makes, run once its response is sent (NFR-1 latency budget).
 
 What a request hands to the broker after its transaction commits (Celery tasks, outbox
-enqueues, event stream messages) need not hold up its answer: rows are already committed, the
+enqueues, event stream messages), and a decision's log line and metrics, need not hold up its
+answer: rows are already committed, the
 sweeps recover anything the broker did not take, and events are best effort. ``after_response``
 keeps such work until Django's ``request_finished`` signal (sent once the WSGI server has written
 the whole response, or the test client has it), then runs it in order, each in the context it
