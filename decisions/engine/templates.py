@@ -49,6 +49,8 @@ def render(source: str, context: dict[str, Any]) -> str:
     Raises:
         TemplateProblem: syntax error, undefined name, or a sandbox violation.
     """
+    if "{" not in source:  # no expression, statement or comment: Jinja would give the text back
+        return source.strip()[:MAX_RENDERED_CHARS]
     try:
         text = _compiled(source).render(context)
     except TemplateError as exc:

@@ -136,3 +136,18 @@ def test_long_titles_are_shortened_for_the_ide_pill():
     actions, _ = compose_actions(candidate([long_title]), context=context(), dual_channel_tags=NO_TAGS)
     pill = surface_payloads(actions[0], severity="low")["ide"]["pill"]
     assert len(pill) == 60 and pill.endswith("\u2026")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "Look at the first failing step.",
+        "  Two lines,\nthe second ends with a newline.\n",
+        "A } alone, and % signs, 100%",
+        "",
+    ],
+)
+def test_plain_text_renders_as_jinja_renders_it(source):
+    from decisions.engine.templates import _compiled
+
+    assert render(source, context().as_dict()) == _compiled(source).render(context().as_dict()).strip()
