@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from django.db.models import Count, Q, QuerySet
 
@@ -185,7 +186,8 @@ def signal_lookup(
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     existing = next((row for row in rows if row[-1] == 1), None)
-    latest = sorted((row for row in rows if row[-1] == 0), key=lambda row: str(row[5]), reverse=True)
+    # ``ts``: datetimes (PostgreSQL) or ISO text (SQLite's raw rows), one kind per result
+    latest = sorted((row for row in rows if row[-1] == 0), key=itemgetter(5), reverse=True)
     return SignalLookup(
         existing_pk=existing[0] if existing else None,
         existing_status=existing[1] if existing else None,
