@@ -6,6 +6,8 @@ of every process are merged through one PROMETHEUS_MULTIPROC_DIR shared with the
 (``mmm_project.observability.multiproc``): it is never emptied at start, ended processes' live
 gauges are dropped. Tracing (FR-15) is set up in each
 worker after the fork (``post_fork``): a span exporter's background thread does not survive a fork.
+Once a worker has loaded the app, its objects are set aside from the garbage collector
+(``post_worker_init``, ``mmm_project.process_memory``).
 """
 
 import os
@@ -40,6 +42,13 @@ def post_fork(server, worker):
     from mmm_project import tracing
 
     tracing.setup("web")
+
+
+def post_worker_init(worker):
+    from mmm_project.process_memory import freeze_loaded_objects
+
+    frozen = freeze_loaded_objects()  # full collections no longer scan the loaded app (~77 ms each)
+    worker.log.info("worker %s: %d loaded objects set aside from the garbage collector", worker.pid, frozen)
 
 
 def child_exit(server, worker):

@@ -35,3 +35,11 @@ def _refuse_to_start(**kwargs: object) -> None:
     except SystemCheckError as exc:
         print(exc, file=sys.__stderr__, flush=True)  # Celery may have redirected sys.stderr
         raise SystemExit(1) from exc
+
+
+@signals.worker_process_init.connect
+def _freeze_loaded_objects(**kwargs: object) -> None:
+    """Each pool process sets the loaded app aside from the garbage collector (issue 13)."""
+    from mmm_project.process_memory import freeze_loaded_objects
+
+    freeze_loaded_objects()
