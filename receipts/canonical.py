@@ -16,9 +16,10 @@ most documents; ``canonical_bytes`` uses it only where the two provably agree an
   ``2**53`` is written as that integer; a fractional one from ``1e-5`` upwards is written by both
   with the same shortest round-trip digits; any other (an exponent or a tiny magnitude, NaN,
   infinities) goes to ``rfc8785``;
-- ``None``, booleans, lists, tuples and dictionaries as such; any other type, subclasses
-  included (an ``Enum``, a ``UUID``, a ``datetime``, which ``orjson`` would accept), goes to
-  ``rfc8785``, which writes or refuses it as before.
+- ``None``, booleans, lists, tuples and dictionaries as such; a subclass of one of these types
+  (a ``StrEnum`` member such as a suppression reason, an ``OrderedDict``) as a copy of its base
+  type, as ``rfc8785`` writes it; any other type (a plain ``Enum``, a ``UUID``, a ``datetime``,
+  which ``orjson`` would accept) goes to ``rfc8785``, which writes or refuses it as before.
 """
 
 from __future__ import annotations
@@ -94,4 +95,11 @@ def _admit(value: Any) -> Any:
                     items = list(value)
                 items[index] = admitted
         return value if items is None else items
+    # A subclass (an enum member, an OrderedDict...): RFC 8785 writes a string's text and an
+    # integer, float, object or array as its base type, so a copy of that type is written.
+    if isinstance(value, str):
+        return str.__str__(value)
+    for base in (int, float, dict, list, tuple):
+        if isinstance(value, base):
+            return _admit(base(value))
     raise _NotAdmitted

@@ -7,6 +7,7 @@ import enum
 import math
 import random
 import uuid
+from collections import OrderedDict
 from datetime import UTC, datetime
 
 import orjson
@@ -72,6 +73,19 @@ class Colour(enum.StrEnum):
     RED = "red"
 
 
+class Level(enum.IntEnum):
+    HIGH = 3
+    HUGE = 2**60
+
+
+class Odd(str, enum.Enum):  # noqa: UP042 - the mixin form, as older code writes it
+    A = "a\u00e9"
+
+
+class Plain(enum.Enum):  # neither str nor int: RFC 8785 refuses it
+    A = "a"
+
+
 @pytest.mark.parametrize(
     "document",
     [
@@ -86,6 +100,9 @@ class Colour(enum.StrEnum):
         {"lone": "\ud800"},
         {1: "integer key"},
         {"colour": Colour.RED},  # a str subclass: RFC 8785 writes its value
+        {"level": Level.HIGH, "odd": Odd.A, "plain": Plain.A},  # an IntEnum, a (str, Enum) mixin
+        {"ordered": OrderedDict([("b", 1.0), ("a", [Colour.RED, Level.HIGH])])},
+        {"big": Level.HUGE},  # an IntEnum beyond 2**53: refused as the int is
         {"id": uuid.UUID(int=1)},  # orjson writes these; RFC 8785 refuses them
         {"at": datetime(2026, 1, 1, tzinfo=UTC)},
         ("a", [1, (2.0, None)]),
