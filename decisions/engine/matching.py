@@ -59,10 +59,23 @@ class PlaybookCandidate:
         """The context roots this playbook's conditions read (none when they do not compile: it
         is dropped then): the CEL activation of a decision holds only those (``match_playbooks``)."""
         try:
-            programs = compiled_conditions(self.version_id, self.conditions)
+            programs = self.programs
         except ConditionProblem:
             return frozenset()
         return frozenset(name for program in programs for name in program.variables()) & CONTEXT_ROOTS
+
+    @cached_property
+    def programs(self) -> tuple[cel.Program, ...]:
+        """The conditions' CEL programs (``compiled_conditions``), kept on the candidate: a decision
+        of 1,000 matching playbooks skips 1,000 cache look-ups. Raises ``ConditionProblem`` each
+        time it is read when a condition does not compile."""
+        return compiled_conditions(self.version_id, self.conditions)
+
+    @cached_property
+    def fired(self) -> dict[str, Any]:
+        """``{"playbook_id", "playbook_version"}``, this playbook's entry in ``playbooks_fired``:
+        made once and shared by the decisions it fires in, so it is never changed."""
+        return {"playbook_id": self.playbook_id, "playbook_version": self.version}
 
 
 @dataclass(frozen=True)
@@ -154,7 +167,7 @@ def match_playbooks(
         elif not candidate.admits_anyone and not any(map(actor_roles.intersection, candidate.trigger_roles)):
             continue
         try:
-            programs = compiled_conditions(candidate.version_id, candidate.conditions)
+            programs = candidate.programs
         except ConditionProblem as exc:
             ok, reason = False, f"condition does not compile: {exc}"
         else:

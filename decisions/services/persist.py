@@ -130,12 +130,14 @@ def decision_persist(
 
 def _fired(matched: tuple[PlaybookCandidate, ...], counts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """``[{"playbook_id", "playbook_version"}]``, with ``trigger_count`` for a playbook matched by a
-    count trigger (issue 15); one comprehension, as a decision may have 1,000 (NFR-1)."""
-    fired = [{"playbook_id": c.playbook_id, "playbook_version": c.version} for c in matched]
+    count trigger (issue 15). The entries are the candidates' own (``PlaybookCandidate.fired``,
+    shared, never changed: a copy gets the count), as a decision may have 1,000 (NFR-1)."""
+    fired = [c.fired for c in matched]
     if counts:
-        for record in fired:
-            if record["playbook_id"] in counts:
-                record["trigger_count"] = counts[record["playbook_id"]]
+        fired = [
+            {**record, "trigger_count": counts[key]} if (key := record["playbook_id"]) in counts else record
+            for record in fired
+        ]
     return fired
 
 

@@ -112,3 +112,15 @@ def test_the_cel_activation_holds_only_the_roots_the_conditions_read(monkeypatch
     built.clear()
     assert _names(match_playbooks([plain], actor_roles=frozenset(), context=ctx)) == ["plain"]
     assert built == [[]]
+
+
+def test_fired_entries_are_shared_and_a_count_goes_to_a_copy():
+    from decisions.services.persist import _fired
+
+    first, second = candidate([MIRROR], name="first"), candidate([MIRROR], name="second", version_id="v-2")
+    counted = {"count": 3, "window_minutes": 30, "seen": 3}
+    fired = _fired((first, second), {second.playbook_id: counted})
+    assert fired[0] is first.fired  # no new dict per decision
+    assert fired[1] == {**second.fired, "trigger_count": counted}
+    assert "trigger_count" not in second.fired  # the shared entry is never changed
+    assert _fired((first, second), {})[1] is second.fired
