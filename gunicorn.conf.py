@@ -7,7 +7,7 @@ of every process are merged through one PROMETHEUS_MULTIPROC_DIR shared with the
 gauges are dropped. Tracing (FR-15) is set up in each
 worker after the fork (``post_fork``): a span exporter's background thread does not survive a fork.
 Once a worker has loaded the app, its objects are set aside from the garbage collector
-(``post_worker_init``, ``mmm_project.process_memory``).
+(``post_worker_init``, ``mmm_project.processes.memory``).
 """
 
 import os
@@ -45,7 +45,7 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    from mmm_project.process_memory import freeze_loaded_objects
+    from mmm_project.processes.memory import freeze_loaded_objects
 
     frozen = freeze_loaded_objects()  # full collections no longer scan the loaded app (~77 ms each)
     worker.log.info("worker %s: %d loaded objects set aside from the garbage collector", worker.pid, frozen)

@@ -40,6 +40,6 @@ def _refuse_to_start(**kwargs: object) -> None:
 @signals.worker_process_init.connect
 def _freeze_loaded_objects(**kwargs: object) -> None:
     """Each pool process sets the loaded app aside from the garbage collector (issue 13)."""
-    from mmm_project.process_memory import freeze_loaded_objects
+    from mmm_project.processes.memory import freeze_loaded_objects
 
     freeze_loaded_objects()

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from mmm_project.process_memory import freeze_loaded_objects
+from mmm_project.processes.memory import freeze_loaded_objects
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +31,7 @@ def test_a_full_collection_no_longer_scans_the_loaded_app(unfrozen):
 
 def test_gunicorn_and_celery_processes_freeze_after_loading(unfrozen, monkeypatch, tmp_path):
     calls = []
-    monkeypatch.setattr("mmm_project.process_memory.freeze_loaded_objects", lambda: calls.append(1) or 1)
+    monkeypatch.setattr("mmm_project.processes.memory.freeze_loaded_objects", lambda: calls.append(1) or 1)
     # gunicorn.conf.py reads these at import; the test's own values, restored afterwards
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "prometheus"))
     monkeypatch.setenv("LOCAL_STATE_DIR", str(tmp_path / "state"))
