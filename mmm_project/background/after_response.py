@@ -2,13 +2,12 @@
 
 What a request hands to the broker after its transaction commits (Celery tasks, outbox
 enqueues, event stream messages), and a decision's log line and metrics, need not hold up its
-answer: rows are already committed, the
-sweeps recover anything the broker did not take, and events are best effort. ``after_response``
-keeps such work until Django's ``request_finished`` signal (sent once the WSGI server has written
-the whole response, or the test client has it), then runs it in order, each in the context it
-was handed over in (its trace, FR-15: a task published then still has the request's span as its
-parent; its request id); outside a request (a Celery task, a management command, the broker
-intake) it runs at once.
+answer: rows are already committed, the sweeps recover anything the broker did not take, and
+events are best effort. ``after_response`` keeps such work until Django's ``request_finished``
+signal (sent once the WSGI server has written the whole response, or the test client has it),
+then runs it in order, each in the context it was handed over in (its trace, FR-15: a task
+published then still has the request's span as its parent; its request id); outside a request
+(a Celery task, a management command, the broker intake) it runs at once.
 """
 
 from __future__ import annotations
