@@ -38,17 +38,19 @@ def decision_list(*, tenant_id: str, actor_id: str | None = None) -> QuerySet[De
     return queryset.order_by("-created_at")
 
 
-def recent_signal_metadata(*, tenant_id: str, actor_id: str, limit: int) -> list[dict[str, object]]:
+def recent_signal_metadata(
+    *, tenant_id: str, actor_id: str, limit: int, exclude_signal_id: str | None = None
+) -> list[dict[str, object]]:
     """The actor's latest signals, newest first: metadata only (NFR-3), via (tenant, actor, ts).
 
     Each is ``{"signal_id", "event_type", "severity", "ts"}`` (``ts`` a datetime).
+    ``exclude_signal_id``: the signal being decided, when it is stored already (a worker's
+    decision): its own row is not one of its recent signals (FR-2).
     """
-    rows = (
-        Signal.objects.for_tenant(tenant_id)
-        .filter(actor_id=actor_id)
-        .order_by("-ts")
-        .values("signal_id", "event_type", "severity", "ts")[:limit]
-    )
+    rows = Signal.objects.for_tenant(tenant_id).filter(actor_id=actor_id)
+    if exclude_signal_id is not None:
+        rows = rows.exclude(signal_id=exclude_signal_id)
+    rows = rows.order_by("-ts").values("signal_id", "event_type", "severity", "ts")[:limit]
     return list(rows)
 
 
@@ -103,7 +105,8 @@ SELECT * FROM (SELECT id, status, signal_id, event_type, severity, ts, 1 AS this
                WHERE tenant_id = %s AND signal_id = %s) AS this_signal
 UNION ALL
 SELECT * FROM (SELECT id, status, signal_id, event_type, severity, ts, 0 AS this FROM {table}
-               WHERE tenant_id = %s AND actor_id = %s ORDER BY ts DESC LIMIT %s) AS recent
+               WHERE tenant_id = %s AND actor_id = %s AND signal_id <> %s
+               ORDER BY ts DESC LIMIT %s) AS recent
 """
 # One history query (issue 15, count triggers): the repository's latest fitting signals of the
 # window before this one, through the index (tenant_id, COALESCE(context ->> 'repo_id', ''), ts);
@@ -174,6 +177,7 @@ def signal_lookup(
             signal_id,
             tenant_id,
             actor_id,
+            signal_id,  # a stored signal decided now is not one of its own recent signals
             limit,
         ],
     )

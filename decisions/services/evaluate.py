@@ -219,7 +219,10 @@ def evaluate(
         recent = peers.recent_signals if peers.recent_signals is not None else recent_signals
         if recent is None:
             recent = recent_signal_metadata(
-                tenant_id=data.tenant_id, actor_id=data.actor_id, limit=RECENT_SIGNALS_LIMIT
+                tenant_id=data.tenant_id,
+                actor_id=data.actor_id,
+                limit=RECENT_SIGNALS_LIMIT,
+                exclude_signal_id=str(data.signal["signal_id"]),  # a worker's: stored already
             )
         incidents = peers.incidents
         if incidents is None and wants_incidents:  # embedded default: the tenant's incident.* signals

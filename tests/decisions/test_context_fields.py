@@ -294,3 +294,37 @@ def test_recent_signals_from_the_worker_path_and_from_ubi_carry_their_times(http
     decision = _decide("ci-2", T0 + timedelta(minutes=10))
     assert decision.context["recent_signals"] == [{**signal, "ts": "2026-03-04T12:05:00+00:00"}]
     assert _fired(decision) == {"within-15m"}
+
+
+def _stored(signal_id: str, at: datetime, *, status: str) -> Signal:
+    return Signal.objects.create(
+        tenant_id="tenant-a",
+        signal_id=signal_id,
+        actor_id="dev-1",
+        source="github",
+        event_type="ci.check_run.failed",
+        severity="high",
+        ts=at,
+        context={"repo_id": "org/app", "branch": "main"},
+        status=status,
+    )
+
+
+@pytest.mark.parametrize("path", ["worker", "decide"])
+def test_a_stored_signal_is_not_one_of_its_own_recent_signals(path):
+    """FR-2: the recent signals are the actor's others, whether the signal was stored before its
+    decision (ingestion: the worker, or a decide of an ingested signal) or with it."""
+    from decisions.models import Decision
+    from decisions.services.decide import signal_decide
+
+    _tenant("within-15m")
+    _stored("ci-0", T0 - timedelta(hours=2), status="decided")  # too old for the condition
+    signal = _stored("ci-1", T0, status="received")
+    if path == "worker":
+        assert signal_decide(signal_pk=str(signal.pk), now=T0) == "decided"
+        decision = Decision.objects.get(signal_id=signal.pk)
+    else:
+        decision = _decide("ci-1", T0)
+    assert [s["signal_id"] for s in decision.context["recent_signals"]] == ["ci-0"]
+    # its own row would have been "within 15 minutes" of itself
+    assert _fired(decision) == set()
