@@ -15,6 +15,7 @@ A decide past its surface's latency budget before the reservations answers with 
 from __future__ import annotations
 
 import heapq
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -61,11 +62,11 @@ class Ranked:
 class RankedTemplates:
     """The action templates of the matched playbooks, handed out best first (a heap: a decision
     that stops after its first batch never sorts the rest). Priorities are worked out only for
-    the templates handed out."""
+    the templates handed out. ``heap``: ``(rank key, candidate, index, weight)`` entries in heap
+    order, this decision's own (``take`` pops from it)."""
 
-    def __init__(self, keyed: list[tuple[tuple, PlaybookCandidate, int, float]], base: float) -> None:
-        heapq.heapify(keyed)
-        self._heap = keyed
+    def __init__(self, heap: list[tuple[tuple, PlaybookCandidate, int, float]], base: float) -> None:
+        self._heap = heap
         self._base = base
 
     def __len__(self) -> int:
@@ -89,11 +90,31 @@ def rank_templates(
     """Every action template of ``matched``, in delivery order: FR-7 priority, ties by playbook
     name, action type and index; nothing rendered. Each candidate's ranking keys are worked out
     once per process for an event type and tenant weights (candidates are cached with their
-    version), so a decision with 1,000 matching playbooks does not recompute 2,000 (NFR-1)."""
+    version), and so is the heap of a set of matched candidates: the next decision matching the
+    same ones copies it (a tenant with 1,000 matching playbooks ranks 2,000 templates once, not
+    on every decision, NFR-1)."""
     base = priority_base(context=context, signal_ts=signal_ts, now=now)
     weights = (context.signal.event_type, tuple(sorted(priorities.items())) if priorities else ())
-    keyed = [key for candidate in matched for key in _template_keys(candidate, weights, priorities)]
-    return RankedTemplates(keyed, base)
+    key = (weights, tuple(map(id, matched)))
+    kept = _heaps.get(key)
+    if kept is None:
+        heap = [entry for candidate in matched for entry in _template_keys(candidate, weights, priorities)]
+        heapq.heapify(heap)
+        kept = (tuple(matched), heap)  # the candidates are kept, so the ids in the key stay theirs
+        # an experiment's variants are new candidates on every decision: not worth keeping
+        if not any(candidate.experiment_id for candidate in matched):
+            with _heaps_lock:
+                _heaps[key] = kept
+                if len(_heaps) > _HEAPS_KEPT:
+                    del _heaps[next(iter(_heaps))]  # the oldest
+    return RankedTemplates(list(kept[1]), base)  # a copy: the kept heap is never popped
+
+
+# Heaps of matched candidate sets kept per process (oldest dropped first): ~25 kB for a set of
+# 1,000 candidates; candidates of an older configuration generation age out with them.
+_HEAPS_KEPT = 64
+_heaps: dict[tuple, tuple[tuple[PlaybookCandidate, ...], list]] = {}
+_heaps_lock = threading.Lock()
 
 
 # Distinct (event type, tenant weights) kept per candidate; more, and its keys are worked out again.
