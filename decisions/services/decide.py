@@ -20,10 +20,11 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from decisions.engine.context import RECENT_SIGNALS_LIMIT
+from decisions.engine.matching import PlaybookCandidate
 from decisions.engine.thresholds import history_queries
 from decisions.intake.services import signal_claim, signal_fail, signal_release
 from decisions.models import Decision, Signal, SignalStatus
-from decisions.selectors import decision_for_signal, signal_lookup
+from decisions.selectors import SignalLookup, decision_for_signal, signal_lookup
 from decisions.services.evaluate import DecideInput, Evaluation, decide_input, evaluate
 from decisions.services.persist import decision_persist
 from mmm_project import metrics, tracing
@@ -81,28 +82,7 @@ def decision_create(
                 metrics.source_label(decide.signal["source"]),
                 metrics.event_type_label(decide.signal["event_type"]),
             ).inc()
-            # The candidates first (cached per process): their count triggers (issue 15), if any,
-            # widen the one lookup below; without any it reads what it always did.
-            generation = generation_get(TENANT_CONFIG, tenant_id)
-            signal = decide.signal
-            candidates = playbook_candidates(
-                tenant_id=tenant_id,
-                event_type=signal["event_type"],
-                source=signal["source"],
-                severity=signal["severity"],
-                generation=generation,
-            )
-            # One query: is this signal stored already (FR-1), the actor's recent signals (FR-2),
-            # and the repository's prior signals the count triggers need.
-            lookup = signal_lookup(
-                tenant_id=tenant_id,
-                actor_id=decide.actor_id,
-                signal_id=signal["signal_id"],
-                limit=RECENT_SIGNALS_LIMIT,
-                history=history_queries(t for c in candidates for t in c.trigger_thresholds),
-                repo_id=str(decide.request_context.get("repo_id") or ""),
-                signal_ts=decide.signal_ts,
-            )
+            generation, candidates, lookup = _candidates_and_lookup(decide)
             earlier = None
             if lookup.existing_pk is not None:
                 earlier = decision_for_signal(tenant_id=tenant_id, signal_id=decide.signal["signal_id"])
@@ -193,7 +173,16 @@ def signal_decide(*, signal_pk: str, now: datetime | None = None) -> str:
             _trace_input(span, decide)
         started = time.perf_counter()
         try:
-            result = evaluate(decide, now=now, reserve=True)
+            generation, candidates, lookup = _candidates_and_lookup(decide)
+            result = evaluate(
+                decide,
+                candidates=candidates,
+                now=now,
+                reserve=True,
+                recent_signals=lookup.recent,
+                history=lookup.history,
+                generation=generation,
+            )
             elapsed = time.perf_counter() - started
             decision = decision_persist(
                 data=decide,
@@ -225,6 +214,32 @@ def signal_decide(*, signal_pk: str, now: datetime | None = None) -> str:
         _trace_decision(span, decision, result, latency_ms=elapsed * 1000)
     _record(decide, result, decision=decision, seconds=time.perf_counter() - started, via="signal")
     return SignalStatus.DECIDED
+
+
+def _candidates_and_lookup(decide: DecideInput) -> tuple[str, list[PlaybookCandidate], SignalLookup]:
+    """The tenant's configuration generation, the published playbooks that fit the signal (cached
+    per process), and one query (``signal_lookup``): is the signal stored already (FR-1), the
+    actor's recent signals but this one (FR-2), and the repository's prior signals the
+    candidates' count triggers need (issue 15; without any, no such branch)."""
+    generation = generation_get(TENANT_CONFIG, decide.tenant_id)
+    signal = decide.signal
+    candidates = playbook_candidates(
+        tenant_id=decide.tenant_id,
+        event_type=signal["event_type"],
+        source=signal["source"],
+        severity=signal["severity"],
+        generation=generation,
+    )
+    lookup = signal_lookup(
+        tenant_id=decide.tenant_id,
+        actor_id=decide.actor_id,
+        signal_id=signal["signal_id"],
+        limit=RECENT_SIGNALS_LIMIT,
+        history=history_queries(t for c in candidates for t in c.trigger_thresholds),
+        repo_id=str(decide.request_context.get("repo_id") or ""),
+        signal_ts=decide.signal_ts,
+    )
+    return generation, candidates, lookup
 
 
 def _cached_reads(data: DecideInput) -> list[str]:
