@@ -22,6 +22,8 @@ from decisions.intake.minimise import payload_minimise
 from decisions.intake.models import RejectedSignal, Signal, SignalStatus
 from mmm_project import metrics
 from mmm_project.background.queueing import enqueue
+from mmm_project.database.prepared import prepared_cursor
+from mmm_project.database.rows import concrete_columns, model_from_row
 from mmm_project.privacy.secret_scan import redact_secrets
 from mmm_project.residency import tenant_atomic, tenant_connection, tenant_on_commit
 
@@ -74,13 +76,15 @@ def signal_get_or_create(
 
 def signal_claim(*, signal_pk: str, now: datetime) -> Signal | None:
     """Claim a stored signal for deciding (``received -> deciding``) and return it, in one
-    ``UPDATE ... RETURNING``; None when it is not waiting (decided, failed, or another worker's)."""
+    ``UPDATE ... RETURNING`` (prepared, as the decide's statements); None when it is not waiting
+    (decided, failed, or another worker's)."""
     connection = tenant_connection()  # the tenant's region (NFR-3)
     ops = connection.ops
-    claimed = list(
-        Signal.objects.raw(
-            f"UPDATE {Signal._meta.db_table} SET status = %s, claimed_at = %s "  # noqa: S608
-            "WHERE id = %s AND status = %s RETURNING *",
+    table, quote = Signal._meta.db_table, ops.quote_name
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(
+            f"UPDATE {quote(table)} SET status = %s, claimed_at = %s "  # noqa: S608 - model identifiers
+            f"WHERE id = %s AND status = %s RETURNING {concrete_columns(Signal, quote)}",
             [
                 SignalStatus.DECIDING,
                 ops.adapt_datetimefield_value(now),
@@ -88,8 +92,8 @@ def signal_claim(*, signal_pk: str, now: datetime) -> Signal | None:
                 SignalStatus.RECEIVED,
             ],
         )
-    )
-    return claimed[0] if claimed else None
+        row = cursor.fetchone()
+    return model_from_row(Signal, connection, row) if row is not None else None
 
 
 # Signals a worker decides per task (``ingest.decide_batch``): one message, one acknowledgement and

@@ -1,11 +1,12 @@
-"""The decide path's two statements, bound and prepared by PostgreSQL (NFR-1).
+"""The decide path's statements, bound and prepared by PostgreSQL (NFR-1).
 
 Django binds values client-side: they are spliced into the statement's text, which PostgreSQL
 parses and plans on every call, and the decide's one-statement write carries ~10 kB of row JSON.
 ``prepared_cursor`` gives a cursor (Django's wrappers: query log, metrics) whose statements travel
 apart from their values and are prepared on first use, once per connection (psycopg's named
-prepared statements). Only for fixed statements with few values, the lookup and the write:
-server-side binding everywhere would refuse a ``bulk_create`` of more than 65,535 values.
+prepared statements). Only for fixed statements with few values (the lookup, the write, a
+worker's claim of a stored signal): server-side binding everywhere would refuse a
+``bulk_create`` of more than 65,535 values.
 Behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21),
 ``DATABASE_PREPARED_STATEMENTS=false`` still binds server-side but prepares nothing.
 """
