@@ -7,6 +7,7 @@ from celery import Celery, signals
 
 from mmm_project import tracing
 from mmm_project.observability import celery_signals  # noqa: F401 - JSON logs, shared metrics folder
+from mmm_project.processes import worker as processes
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mmm_project.settings")
 
@@ -15,6 +16,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # Tasks live in the top-level ``tasks`` package (DESIGN.md layout), not in the apps.
 app.autodiscover_tasks(lambda: ["tasks"], related_name=None)
 tracing.connect_celery(signals)  # FR-15: once per worker process and in beat
+processes.connect_celery(signals)  # memory and database connections of each pool process
 
 
 @signals.worker_init.connect
@@ -35,11 +37,3 @@ def _refuse_to_start(**kwargs: object) -> None:
     except SystemCheckError as exc:
         print(exc, file=sys.__stderr__, flush=True)  # Celery may have redirected sys.stderr
         raise SystemExit(1) from exc
-
-
-@signals.worker_process_init.connect
-def _freeze_loaded_objects(**kwargs: object) -> None:
-    """Each pool process sets the loaded app aside from the garbage collector (issue 13)."""
-    from mmm_project.processes.memory import freeze_loaded_objects
-
-    freeze_loaded_objects()

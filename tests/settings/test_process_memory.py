@@ -46,7 +46,7 @@ def test_gunicorn_and_celery_processes_freeze_after_loading(unfrozen, monkeypatc
 
     from celery import signals
 
-    from mmm_project.celery import _freeze_loaded_objects
+    from mmm_project.processes.worker import _freeze_loaded_objects
 
     connected = [entry[1] for entry in signals.worker_process_init.receivers]
     live = [ref() if isinstance(ref, weakref.ReferenceType) else ref for ref in connected]
