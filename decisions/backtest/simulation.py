@@ -36,10 +36,11 @@ from decisions.engine.compose import ProposedAction
 from decisions.engine.context import RECENT_SIGNALS_LIMIT, DecisionContext, assemble_context
 from decisions.engine.matching import PlaybookCandidate, match_playbooks, trigger_fits
 from decisions.engine.policy import PolicyView, PreferencesView
+from decisions.engine.prioritise.ranking import rank_templates
 from decisions.engine.thresholds import RepoHistory, history_of, history_queries, threshold_of
 from decisions.fatigue_store import LocalFatigueStore
 from decisions.services.evaluate import DecideInput
-from decisions.services.selection import rank_templates, select_actions
+from decisions.services.selection import select_actions
 from experiments.selectors import apply_experiments
 from mmm_project.vocabulary import Severity
 

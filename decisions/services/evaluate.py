@@ -22,10 +22,11 @@ from decisions.engine.context import (
 )
 from decisions.engine.matching import PlaybookCandidate, match_playbooks
 from decisions.engine.policy import PolicyView
+from decisions.engine.prioritise.ranking import rank_templates
 from decisions.engine.thresholds import RepoHistory, history_queries
 from decisions.selectors import recent_incident_metadata, recent_signal_metadata, repo_signal_history
 from decisions.services.peers import gather
-from decisions.services.selection import rank_templates, select_actions
+from decisions.services.selection import select_actions
 from experiments.selectors import apply_experiments
 from mmm_project import metrics, tracing
 from mmm_project.auth.principal import Principal

@@ -64,14 +64,14 @@ def test_many_matching_playbooks_are_summarised_not_recorded_one_by_one(roomy_po
 def test_the_same_matched_playbooks_rank_alike_on_every_decision(roomy_policy, client_for):
     """The ranking of a set of matched playbooks is kept per process (NFR-1): the next decision
     matching the same ones ranks every template again, in the same order, none used up."""
-    from decisions.services import selection
+    from decisions.engine.prioritise import ranking
 
     for n in range(40):
         mirror = {**MIRROR, "priority": 0.1 + n / 100}
         publish_playbook(
             {"name": f"p{n:02d}", "triggers": [{"event_type": "ci.*"}], "actions": [mirror, MENTOR]}
         )
-    selection._heaps.clear()
+    ranking._heaps.clear()
     picked = []
     for n in range(3):
         decision = _decide(client_for(actor_id=f"dev-{n}"), f"same-{n}")
@@ -79,7 +79,7 @@ def test_the_same_matched_playbooks_rank_alike_on_every_decision(roomy_policy, c
         picked.append([a.playbook_version.playbook.name for a in stored.actions.order_by("position")])
         assert 3 + sum(r.get("count", 1) for r in stored.suppressed_actions) == 80
     assert picked == [["p00", "p01", "p02"]] * 3  # mentors tie at 0.5: by playbook name
-    assert len(selection._heaps) == 1  # worked out once
+    assert len(ranking._heaps) == 1  # worked out once
 
 
 def test_a_snoozed_actor_stops_evaluation_at_the_first_batch(roomy_policy, client_for):
