@@ -136,7 +136,7 @@ class Service:
     def start(self, name: str) -> None:
         log = (self.scratch / f"{name}.log").open("a")
         self.processes[name] = subprocess.Popen(
-            procfile_command(name, self.scratch),
+            procfile_command(name),
             cwd=ROOT,
             env=self.env,
             stdout=log,

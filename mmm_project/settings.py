@@ -178,6 +178,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 PUBLISH_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BROKER_TRANSPORT_OPTIONS = dict(PUBLISH_TRANSPORT_OPTIONS)
 CELERY_TIMEZONE = "UTC"
+# Beat's schedule (each entry's last run) under LOCAL_STATE_DIR, created if missing.
+CELERY_BEAT_SCHEDULE_FILENAME = str(LOCAL_STATE_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "mmm_project.processes.beat:LocalStateScheduler"
 # Operations: task-sent events carry queue and routing key (Flower); Celery keeps its hands off
 # logging, which is the JSON LOGGING below in every process (mmm_project/celery.py).
 CELERY_TASK_SEND_SENT_EVENT = True

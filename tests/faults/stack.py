@@ -49,15 +49,14 @@ COMPRESSED = {
 }
 
 
-def procfile_command(name: str, scratch: Path) -> list[str]:
-    """The Procfile's command for process ``name``, with this virtualenv and a scratch beat schedule."""
+def procfile_command(name: str) -> list[str]:
+    """The Procfile's command for process ``name``, with this virtualenv (beat keeps its schedule
+    under the process's ``LOCAL_STATE_DIR``)."""
     for line in (ROOT / "Procfile").read_text().splitlines():
         if line.startswith(f"{name}:"):
             args = shlex.split(line.split(":", 1)[1])
             args[0] = str(BIN / Path(args[0]).name)
-            return [
-                str(scratch / "celerybeat-schedule") if a == "var/celerybeat-schedule" else a for a in args
-            ]
+            return args
     raise LookupError(f"no {name} process in the Procfile")
 
 
@@ -125,7 +124,7 @@ class Stack:
         """Start the Procfile's ``web``, ``worker`` or ``beat`` process (its own process group)."""
         log = (self.scratch / f"{name}.log").open("a")
         self.processes[name] = subprocess.Popen(
-            procfile_command(name, self.scratch),
+            procfile_command(name),
             cwd=ROOT,
             env=self.env,
             stdout=log,
