@@ -53,8 +53,10 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## migrate: apply the migrations and collect the admin's static files (services mode)
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -209,7 +209,10 @@ def signal_decide(*, signal_pk: str, now: datetime | None = None) -> str:
             if reason is None:
                 raise
             metrics.SIGNALS_DEFERRED.labels(reason).inc()
-            logger.warning("signal decision deferred", extra={"signal_pk": signal_pk, "error": reason})
+            logger.warning(
+                "signal decision deferred",
+                extra={"tenant_id": decide.tenant_id, "signal_pk": signal_pk, "error": reason},
+            )
             raise SignalDeferred(reason) from exc
         _trace_decision(span, decision, result, latency_ms=elapsed * 1000)
     _record(decide, result, decision=decision, seconds=time.perf_counter() - started, via="signal")

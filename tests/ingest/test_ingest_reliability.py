@@ -95,11 +95,14 @@ def test_a_policy_outage_leaves_accepted_signals_waiting_then_they_are_decided(t
     assert Decision.objects.filter(signal=signal).count() == 1
 
 
-def test_a_transient_failure_releases_the_claim_and_is_retried_by_the_task(tenant, policy, settings):
+def test_a_transient_failure_releases_the_claim_and_is_retried_by_the_task(tenant, policy, settings, caplog):
     signal = _stored("s-9")
     with pytest.raises(SignalDeferred) as deferred:
         signal_decide(signal_pk=str(signal.pk))
     assert deferred.value.reason == "policy_unavailable"
+    # its log line names the tenant (FR-15), as every decision's does
+    (line,) = [r for r in caplog.records if r.getMessage() == "signal decision deferred"]
+    assert (line.tenant_id, line.error) == (signal.tenant_id, "policy_unavailable")
     signal.refresh_from_db()
     assert (signal.status, signal.last_error) == ("received", "")
     # the task's last retry, still failing, leaves the signal for the sweep
