@@ -7,10 +7,10 @@ from celery import shared_task
 from decisions.delivery.models import Delivery
 from decisions.delivery.services import deliveries_sweep, delivery_send
 from tasks.regions import sweep_every_region
-from tasks.retrying import RETRY_COUNTDOWNS, call_peer_with_retries
+from tasks.retrying import PEER_TASK, call_peer_with_retries
 
 
-@shared_task(name="delivery.send", bind=True, acks_late=True, max_retries=len(RETRY_COUNTDOWNS))
+@shared_task(name="delivery.send", bind=True, acks_late=True, **PEER_TASK)
 def delivery_send_task(self, delivery_id: str) -> str:
     """Push one delivery (``delivery_send``); transient failures retried, then left pending for the sweep
     and the task fails (``GaveUpForNow``), so that Flower shows it."""

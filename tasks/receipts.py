@@ -11,10 +11,10 @@ from receipts.ledger.services import APPEND_BATCH, receipt_log_append, receipt_l
 from receipts.models import Receipt
 from receipts.services import receipt_send, receipts_sweep
 from tasks.regions import sweep_every_region
-from tasks.retrying import RETRY_COUNTDOWNS, call_peer_with_retries
+from tasks.retrying import PEER_TASK, call_peer_with_retries
 
 
-@shared_task(name="receipts.emit", bind=True, acks_late=True, max_retries=len(RETRY_COUNTDOWNS))
+@shared_task(name="receipts.emit", bind=True, acks_late=True, **PEER_TASK)
 def receipt_send_task(self, receipt_id: str) -> str:
     """Send one receipt (``receipt_send``); a transient ERIS failure is recorded on the row and retried.
 
@@ -45,7 +45,7 @@ def receipt_log_append_task(tenant_id: str) -> int:
     return appended
 
 
-@shared_task(name="receipts.head_emit", bind=True, acks_late=True, max_retries=len(RETRY_COUNTDOWNS))
+@shared_task(name="receipts.head_emit", bind=True, acks_late=True, **PEER_TASK)
 def tree_head_send_task(self, head_id: str) -> str:
     """Send one signed tree head to ERIS (``tree_head_send``), retried like a receipt."""
     return call_peer_with_retries(

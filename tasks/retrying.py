@@ -19,6 +19,12 @@ class GaveUpForNow(Exception):
     task events show it as FAILURE, while nothing is lost."""
 
 
+# Options of a task that sends an outbox row to a peer: its retries, and ``GaveUpForNow`` as an
+# expected failure (Celery's ``throws``: the task is FAILURE, logged at INFO without a traceback,
+# not one ERROR line per row all through a peer's outage).
+PEER_TASK = {"max_retries": len(RETRY_COUNTDOWNS), "throws": (GaveUpForNow,)}
+
+
 def call_peer_with_retries(
     task: Task,
     send: Callable[[], str],

@@ -1,16 +1,20 @@
 """The outbox pattern, once: rows written with the business change, sent by tasks, swept by beat.
 
 A row model has ``status`` (pending, sending, sent, failed), ``attempts``, ``last_error``,
-``next_attempt_at``, ``updated_at`` and a timestamp set on success. ``send`` claims a pending row
-with a conditional update (so concurrent or repeated tasks send it at most once), calls the peer,
-and records the result; ``sweep`` hands back rows stuck in ``sending`` and re-enqueues pending rows
-whose next attempt is due. Receipts to ERIS and deliveries to surfaces use it.
+``next_attempt_at``, ``created_at``, ``updated_at`` and a timestamp set on success. ``send`` claims
+a pending row with a conditional update (so concurrent or repeated tasks send it at most once),
+calls the peer, and records the result; ``sweep`` hands back rows stuck in ``sending`` and
+re-enqueues pending rows whose next attempt is due. Receipts to ERIS and deliveries to surfaces use
+it.
 
 A row is never given up on for a transient failure (NFR-6, RF-MMM-02): each one pushes its next
 attempt back exponentially (``OUTBOX_BACKOFF_BASE_SECONDS`` doubling per attempt, capped at
-``OUTBOX_BACKOFF_MAX_SECONDS``, an hour by default), so a peer down for hours gets its backlog once
-it is back, well inside the retention window. Only a permanent refusal (``PeerRejected``: a 4xx)
-marks a row ``failed`` for an operator.
+``OUTBOX_BACKOFF_MAX_SECONDS``, an hour by default), but never by more than the row has waited
+since it was written: a task's quick retries (0.5, 1, 2 s) count as attempts, so a peer down five
+minutes would otherwise push a receipt an hour back; bounded so, it is sent at most about as long
+after the peer is back as the peer was down. A peer down for hours gets its backlog within the
+hour, well inside the retention window. Only a permanent refusal (``PeerRejected``: a 4xx) marks a
+row ``failed`` for an operator.
 """
 
 from __future__ import annotations
@@ -34,10 +38,14 @@ STUCK_SENDING = timedelta(minutes=5)  # longer than the task hard time limit (90
 SWEEP_BATCH = 500  # rows re-enqueued per sweep: one query, N publishes of a few ms
 
 
-def backoff(attempts: int) -> timedelta:
-    """Wait before the next attempt after ``attempts`` failures: base * 2^(attempts-1), capped."""
+def backoff(attempts: int, *, waited: timedelta | None = None) -> timedelta:
+    """Wait before the next attempt after ``attempts`` failures: base * 2^(attempts-1), capped at
+    ``OUTBOX_BACKOFF_MAX_SECONDS``, and, given how long the row has ``waited`` already, at most that
+    (at least the base)."""
     base = settings.OUTBOX_BACKOFF_BASE_SECONDS
     seconds = min(settings.OUTBOX_BACKOFF_MAX_SECONDS, base * 2 ** min(max(attempts - 1, 0), 30))
+    if waited is not None:
+        seconds = min(seconds, max(waited.total_seconds(), base))
     return timedelta(seconds=seconds)
 
 
@@ -91,12 +99,13 @@ class Outbox:
             on_result(row, "rejected")
             return FAILED
         except PeerUnavailable as exc:
+            now = timezone.now()
             self._record(
                 pk,
                 status=PENDING,
                 attempts=F("attempts") + 1,
                 last_error=str(exc)[:500],
-                next_attempt_at=timezone.now() + backoff(row.attempts + 1),
+                next_attempt_at=now + backoff(row.attempts + 1, waited=now - row.created_at),
             )
             on_result(row, "retry")
             raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 
@@ -97,6 +98,7 @@ def test_transient_failures_never_give_up_and_back_off_up_to_the_cap(eris, setti
     # given a receipt that already failed many times
     settings.OUTBOX_BACKOFF_BASE_SECONDS, settings.OUTBOX_BACKOFF_MAX_SECONDS = 30, 3600
     receipt = _receipt()
+    Receipt.objects.filter(pk=receipt.pk).update(created_at=timezone.now() - timedelta(days=2))
     waits = []
     for attempts in (0, 1, 5, 40):
         Receipt.objects.filter(pk=receipt.pk).update(attempts=attempts, status="pending")
@@ -123,7 +125,9 @@ def test_sweep_keeps_the_backoff_a_failed_attempt_wrote(eris, eager_retries, set
     settings.OUTBOX_BACKOFF_BASE_SECONDS, settings.RECEIPT_SWEEP_AGE_SECONDS = 30, 60
     receipt = _receipt()
     Receipt.objects.filter(pk=receipt.pk).update(
-        attempts=6, next_attempt_at=timezone.now() - timedelta(seconds=1)
+        attempts=6,
+        next_attempt_at=timezone.now() - timedelta(seconds=1),
+        created_at=timezone.now() - timedelta(days=1),  # waiting a day: the full backoff applies
     )
     eris.script = [503] * 4
     # when the sweep queues it and the task (here run at once) fails 4 more times
@@ -134,6 +138,33 @@ def test_sweep_keeps_the_backoff_a_failed_attempt_wrote(eris, eager_retries, set
     row = _status(receipt)
     assert (row.status, row.attempts) == ("pending", 10)
     assert row.next_attempt_at - before >= timedelta(seconds=3600)
+
+
+def test_after_a_short_outage_a_receipt_waits_no_longer_than_it_has_waited(eris, settings):
+    """Operator finding: ERIS down five minutes left receipts an hour back (two task runs of four
+    quick tries each: 8 attempts). The wait is bounded by the time the receipt has waited."""
+    settings.OUTBOX_BACKOFF_BASE_SECONDS, settings.OUTBOX_BACKOFF_MAX_SECONDS = 30, 3600
+    receipt = _receipt()
+    Receipt.objects.filter(pk=receipt.pk).update(
+        attempts=7, status="pending", created_at=timezone.now() - timedelta(minutes=5)
+    )
+    eris.script = [503]
+    before = timezone.now()
+    with pytest.raises(PeerUnavailable):
+        receipt_send(receipt_id=str(receipt.receipt_id))
+    row = _status(receipt)
+    assert row.attempts == 8  # every try is counted
+    wait = (row.next_attempt_at - before).total_seconds()
+    assert 290 <= wait <= 310  # about the five minutes it has waited, not backoff(8) = an hour
+    # and a receipt written a moment ago waits the base, however many quick tries it had
+    fresh = _receipt()
+    Receipt.objects.filter(pk=fresh.pk).update(attempts=3, status="pending")
+    peer_clients.REGISTRY["eris"].reset()
+    eris.script = [503]
+    before = timezone.now()
+    with pytest.raises(PeerUnavailable):
+        receipt_send(receipt_id=str(fresh.receipt_id))
+    assert round((_status(fresh).next_attempt_at - before).total_seconds()) == 30
 
 
 def test_a_claimed_receipt_is_not_sent_twice(eris):
@@ -185,7 +216,7 @@ def test_retries_wait_half_a_second_then_one_then_two(eris):
     assert waits == [0.5, 1.0, 2.0]
 
 
-def test_after_the_last_retry_the_task_fails_and_the_receipt_waits_for_the_sweep(eris, eager_retries):
+def test_after_the_last_retry_the_task_fails_and_the_receipt_waits_for_the_sweep(eris, eager_retries, caplog):
     # given ERIS answering 503 to the first call and to each of the three retries
     eris.script = [503] * 4
     receipt = _receipt()
@@ -195,6 +226,9 @@ def test_after_the_last_retry_the_task_fails_and_the_receipt_waits_for_the_sweep
     assert result.status == "FAILURE"
     assert isinstance(result.result, GaveUpForNow)
     assert "left pending for the sweep" in str(result.result)
+    # ... an expected failure: logged at INFO without a traceback, not one ERROR per receipt
+    logged = [r for r in caplog.records if r.name == "celery.app.trace" and "GaveUpForNow" in r.getMessage()]
+    assert logged and all(r.levelno == logging.INFO and not r.exc_info for r in logged)
     # ... while the receipt stays pending for the sweep, which then sends it
     assert (_status(receipt).status, receipt.attempts) == ("pending", 4)
     Receipt.objects.filter(pk=receipt.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=5))
