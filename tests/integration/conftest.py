@@ -29,11 +29,15 @@ def worker_app():
     # broker_heartbeat=0: the in-thread test worker drains with a blocking loop whose wake-up
     # follows the heartbeat interval (10 s per message otherwise); real prefork workers are
     # unaffected.
+    # CELERY_DB_REUSE_MAX=None: Celery's own default, database connections closed around each task.
+    # The in-thread worker's connections belong to its thread and would outlive it (production
+    # workers keep theirs between tasks: tests/faults/test_worker_connections.py).
     app.conf.update(
         task_always_eager=False,
         task_ignore_result=False,
         result_backend=settings.REDIS_URL,
         broker_heartbeat=0,
+        CELERY_DB_REUSE_MAX=None,
     )
     app.finalize()
     assert app.conf.broker_url.startswith("amqp://"), "this test is about RabbitMQ"
