@@ -9,7 +9,7 @@ FR-15 fields ``tenant_id``, ``actor_id``, ``decision_id``, ``event_type``, ``err
 Nothing that identifies people (NFR-3): an ``actor_id`` is written as a keyed pseudonym
 (HMAC-SHA256 under ``SECRET_KEY``, 16 hex digits: the same actor gives the same value in every
 line of one deployment), and actor ids in request paths are replaced by ``{actor_id}``. Django's
-request loggers keep only server errors.
+request loggers keep only server errors, a 503 (a component or peer down) at WARNING.
 """
 
 from __future__ import annotations
@@ -128,6 +128,18 @@ class AccessJsonFormatter(EngineJsonFormatter):
         log_data["request_id"] = None if request_id == "-" else request_id
 
 
+class UnavailableIsExpected(logging.Filter):
+    """On ``django.request``: a 503 is a documented answer (a component or a peer down, NFR-6; a
+    bug answers 500), logged at WARNING rather than one ERROR line per request all through an
+    outage; dropped when the root logger does not log warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) != 503:
+            return True
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return logging.getLogger().isEnabledFor(logging.WARNING)
+
+
 def _stdout_handler(formatter: str) -> dict[str, Any]:
     return {"class": "logging.StreamHandler", "formatter": formatter, "stream": "ext://sys.stdout"}
 
@@ -140,11 +152,17 @@ def logging_config(level: str) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": EngineJsonFormatter}},
+        "filters": {"unavailable_is_expected": {"()": UnavailableIsExpected}},
         "handlers": {"console": _stdout_handler("json")},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             "django": {"handlers": [], "level": level, "propagate": True},
-            "django.request": {"handlers": [], "level": "ERROR", "propagate": True},
+            "django.request": {
+                "handlers": [],
+                "level": "ERROR",
+                "propagate": True,
+                "filters": ["unavailable_is_expected"],
+            },
             "django.server": {"handlers": [], "level": "ERROR", "propagate": True},
             "py.warnings": {"handlers": [], "propagate": True},
         },

@@ -71,3 +71,28 @@ def test_an_exception_names_its_class_in_error():
         record = logging.LogRecord("mmm.test", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
     line = json.loads(EngineJsonFormatter().format(record))
     assert line["error"] == "ValueError"
+
+
+def test_a_503_is_a_warning_for_django_s_request_log_and_a_500_stays_an_error():
+    """A 503 answers a component or peer that is down (NFR-6): expected all through an outage, so
+    one WARNING line per request, not an ERROR (operator finding); a 500 is a bug and stays ERROR."""
+    from django.utils.log import log_response
+
+    from mmm_project.observability.logs import UnavailableIsExpected
+
+    request_log = logging.getLogger("django.request")
+    assert any(isinstance(f, UnavailableIsExpected) for f in request_log.filters)  # the LOGGING setting
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger().addHandler(handler)
+    try:
+        for status in (503, 500):
+            response = type("Response", (), {"status_code": status, "_has_been_logged": False})()
+            log_response("%s: %s", "Service", "/v1/mmm/decide", response=response)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert [(r.status_code, r.levelname) for r in records if r.name == "django.request"] == [
+        (503, "WARNING"),
+        (500, "ERROR"),
+    ]
