@@ -3,7 +3,7 @@ summary metrics (11.7), playbook dry runs (FR-13), explicit trigger evaluation (
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -45,6 +45,7 @@ from mmm_project.openapi import ErrorSerializer
 from mmm_project.serializers import StrictSerializer, validated
 
 NUDGE_MAX_AGE = timedelta(hours=24)
+DAYS_30_AFTER_MIN = datetime.min.replace(tzinfo=UTC) + timedelta(days=30)
 
 
 class DecideApi(APIView):
@@ -241,7 +242,8 @@ class TenantMetricsApi(APIView):
         filters = MetricsQuerySerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         end = filters.validated_data.get("end_date") or timezone.now()
-        start = filters.validated_data.get("start_date") or end - timedelta(days=30)
+        # 30 days before the end; from the earliest time there is for an end in year 1's first month
+        start = filters.validated_data.get("start_date") or max(end, DAYS_30_AFTER_MIN) - timedelta(days=30)
         if start >= end:
             raise ApplicationError(
                 "VALIDATION_ERROR", "The period is empty.", fields={"start_date": ["must be before end_date"]}

@@ -196,3 +196,18 @@ def _decision_of(action_id):
     from decisions.models import Action
 
     return str(Action.objects.get(pk=action_id).decision_id)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "end_date=0001-01-11T21:43:08.225410%2B10:50",  # found by the schemathesis fuzz: was a 500
+        "start_date=0001-01-01T00:00:00Z",
+        "end_date=9999-12-31T23:59:59Z",
+    ],
+)
+def test_a_period_at_the_ends_of_the_calendar_is_answered(client_for, query):
+    admin = client_for(actor_id="lead", roles=["tenant_admin"])
+    response = admin.get(f"/v1/mmm/tenants/tenant-a/metrics?{query}")
+    assert response.status_code == 200, response.content
+    assert response.json()["aggregates"]["decisions_total"] == 0
