@@ -94,16 +94,7 @@ def decision_create(
         budget = budgets.get(decide.request_context.get("surface", "ide"), budgets["ide"])
         # NFR-1: the budget covers the database write too; this process's recent writes estimate it.
         deadline = started + budget - _write_seconds[0]
-        result = evaluate(
-            decide,
-            candidates=candidates,
-            now=now,
-            reserve=True,
-            recent_signals=lookup.recent,
-            history=lookup.history,
-            deadline=deadline,
-            generation=generation,
-        )
+        result = _evaluate(decide, generation, candidates, lookup, now=now, deadline=deadline)
         elapsed = time.perf_counter() - started
         try:
             decision = decision_persist(
@@ -173,16 +164,7 @@ def signal_decide(*, signal_pk: str, now: datetime | None = None) -> str:
             _trace_input(span, decide)
         started = time.perf_counter()
         try:
-            generation, candidates, lookup = _candidates_and_lookup(decide)
-            result = evaluate(
-                decide,
-                candidates=candidates,
-                now=now,
-                reserve=True,
-                recent_signals=lookup.recent,
-                history=lookup.history,
-                generation=generation,
-            )
+            result = _evaluate(decide, *_candidates_and_lookup(decide), now=now)
             elapsed = time.perf_counter() - started
             decision = decision_persist(
                 data=decide,
@@ -243,6 +225,28 @@ def _candidates_and_lookup(decide: DecideInput) -> tuple[str, list[PlaybookCandi
         signal_ts=decide.signal_ts,
     )
     return generation, candidates, lookup
+
+
+def _evaluate(
+    decide: DecideInput,
+    generation: str,
+    candidates: list[PlaybookCandidate],
+    lookup: SignalLookup,
+    *,
+    now: datetime,
+    deadline: float | None = None,
+) -> Evaluation:
+    """``evaluate`` a real decision (fatigue slots reserved) on what ``_candidates_and_lookup`` read."""
+    return evaluate(
+        decide,
+        candidates=candidates,
+        now=now,
+        reserve=True,
+        recent_signals=lookup.recent,
+        history=lookup.history,
+        deadline=deadline,
+        generation=generation,
+    )
 
 
 def _cached_reads(data: DecideInput) -> list[str]:
