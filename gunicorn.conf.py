@@ -7,7 +7,8 @@ of every process are merged through one PROMETHEUS_MULTIPROC_DIR shared with the
 gauges are dropped. Tracing (FR-15) is set up in each
 worker after the fork (``post_fork``): a span exporter's background thread does not survive a fork.
 Once a worker has loaded the app, its objects are set aside from the garbage collector
-(``post_worker_init``, ``mmm_project.processes.memory``).
+(``post_worker_init``, ``mmm_project.processes.memory``), and automatic collections wait while a request
+is answered (``pre_request`` to ``post_request``): they run once its response is written.
 """
 
 import os
@@ -49,6 +50,18 @@ def post_worker_init(worker):
 
     frozen = freeze_loaded_objects()  # full collections no longer scan the loaded app (~77 ms each)
     worker.log.info("worker %s: %d loaded objects set aside from the garbage collector", worker.pid, frozen)
+
+
+def pre_request(worker, req):
+    from mmm_project.processes.memory import pause_collections
+
+    pause_collections()  # the collections a request triggers run after its response (post_request)
+
+
+def post_request(worker, req, environ, resp):
+    from mmm_project.processes.memory import resume_collections
+
+    resume_collections()
 
 
 def child_exit(server, worker):

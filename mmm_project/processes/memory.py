@@ -27,3 +27,14 @@ def freeze_loaded_objects() -> int:
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
+
+
+def pause_collections() -> None:
+    """gunicorn ``pre_request``: no automatic collection while this request is answered."""
+    gc.disable()
+
+
+def resume_collections() -> None:
+    """gunicorn ``post_request`` (the response written, the after-response work done): automatic
+    collections again; those that fell due during the request run at the next allocation."""
+    gc.enable()

@@ -53,3 +53,25 @@ def test_gunicorn_and_celery_processes_freeze_after_loading(unfrozen, monkeypatc
     assert _freeze_loaded_objects in live
     _freeze_loaded_objects()
     assert calls == [1, 1]
+
+
+def test_gunicorn_workers_collect_between_requests_not_during_them(monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "prometheus"))
+    monkeypatch.setenv("LOCAL_STATE_DIR", str(tmp_path / "state"))
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
+    config = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(config)
+    assert gc.isenabled()
+    try:
+        config.pre_request(SimpleNamespace(), SimpleNamespace())
+        assert not gc.isenabled()
+        garbage = [[] for _ in range(gc.get_threshold()[0] * 2)]  # past the young threshold
+        assert gc.get_count()[0] > gc.get_threshold()[0]  # counted, not collected: it waits
+        del garbage
+        config.post_request(SimpleNamespace(), SimpleNamespace(), {}, None)
+        assert gc.isenabled()
+        more = [[] for _ in range(10)]  # the next allocations run the collection that fell due
+        assert gc.get_count()[0] < gc.get_threshold()[0]
+        del more
+    finally:
+        gc.enable()
