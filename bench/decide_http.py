@@ -3,7 +3,7 @@
 Usage (from the project root; needs PostgreSQL, RabbitMQ with ``rabbitmqctl``, ``redis-server`` and
 ``wrk``, all Debian packages):
 
-    .venv/bin/python bench/decide_http.py [--rounds 2] [--seconds-1 20] [--seconds-8 60]
+    .venv/bin/python bench/decide_http.py [--rounds 2] [--seconds-1 20] [--slices-1 4] [--seconds-8 60]
         [--ingest-signals 6000] [--server postgres://postgres@127.0.0.1:5432]
 
 It starts the service as production runs it: the Procfile's ``web`` (gunicorn, 4 sync workers,
@@ -19,11 +19,13 @@ been decided once, so their pseudonym keys exist and their cached reads are warm
 service: ingestion is then compared with direct decides on equal terms), each round measures,
 interleaved, with ``wrk`` (``bench/wrk/post.lua``: unique signal ids, 1,000 actors, 200
 repositories, ``ci.check_run.failed`` on ``main``): the floor and decide at 1 connection (p50,
-p99), then at 8 connections (throughput, p50, p99, errors). Then PT-MMM-01 (decide across 10
+p99; ``--slices-1`` short runs of each, alternating, as the shared machine's speed drifts within
+minutes), then at 8 connections (throughput, p50, p99, errors). Then PT-MMM-01 (decide across 10
 tenants, 8 connections) and ingestion (``POST /v1/mmm/signals`` batches of 50 from 4 threads;
 decided signals/s through the worker).
 
-Writes ``bench/reports/decide_http.{json,md}``: medians over the rounds, ratios to the floor.
+Writes ``bench/reports/decide_http.{json,md}``: medians over the rounds (over the slices at 1
+connection), ratios to the floor.
 """
 
 from __future__ import annotations
@@ -275,7 +277,10 @@ def median(runs: list[dict], key: str) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--seconds-1", type=int, default=20, help="seconds per 1-connection run")
+    parser.add_argument("--seconds-1", type=int, default=20, help="seconds of 1-connection runs per round")
+    parser.add_argument(
+        "--slices-1", type=int, default=4, help="alternating floor/decide slices those seconds are cut into"
+    )
     parser.add_argument("--seconds-8", type=int, default=60, help="seconds per 8-connection run")
     parser.add_argument("--ingest-signals", type=int, default=6000)
     parser.add_argument(
@@ -301,13 +306,18 @@ def main() -> int:
         wrk(service, "/bench/floor", connections=8, seconds=5, tenants=one)  # warm-up
         # Both tenants measured below, the decide one and the ingestion one, warm alike.
         wrk(service, "/v1/mmm/decide", connections=8, seconds=args.warm_up, tenants=[*one, INGEST_TENANT])
+        pair = (("floor", "/bench/floor"), ("decide", "/v1/mmm/decide"))
+        slice_seconds = max(1, args.seconds_1 // args.slices_1)
         for _ in range(args.rounds):
-            for connections, seconds in ((1, args.seconds_1), (8, args.seconds_8)):
-                for name, path in (("floor", "/bench/floor"), ("decide", "/v1/mmm/decide")):
-                    result = wrk(service, path, connections=connections, seconds=seconds, tenants=one)
-                    runs[f"{name}_{connections}"].append(result)
-                    rps, p50 = result["rps"], result["p50_us"] / 1000
-                    print(f"{name} c{connections}: {rps:.1f} req/s p50 {p50:.2f} ms")
+            # 1 connection: short slices, alternately floor first and decide first, so the shared
+            # machine's drifts (its speed moves by 2-3x within minutes) fall on both alike.
+            order = [p for n in range(args.slices_1) for p in (pair[::-1] if n % 2 else pair)]
+            runs_1 = [(1, slice_seconds, p) for p in order]
+            for connections, seconds, (name, path) in [*runs_1, *((8, args.seconds_8, p) for p in pair)]:
+                result = wrk(service, path, connections=connections, seconds=seconds, tenants=one)
+                runs[f"{name}_{connections}"].append(result)
+                rps, p50 = result["rps"], result["p50_us"] / 1000
+                print(f"{name} c{connections}: {rps:.1f} req/s p50 {p50:.2f} ms")
         tenants_10 = wrk(
             service, "/v1/mmm/decide", connections=8, seconds=args.seconds_8 // 2, tenants=TENANTS
         )
@@ -353,6 +363,7 @@ def build_report(runs: dict, tenants_10: dict, ingestion: dict, rows: dict, args
         "settings": {
             "rounds": args.rounds,
             "seconds_1_connection": args.seconds_1,
+            "slices_1_connection": args.slices_1,
             "seconds_8_connections": args.seconds_8,
             "decide_warm_up_seconds": args.warm_up,
             "gunicorn_workers": 4,
@@ -370,7 +381,7 @@ def build_report(runs: dict, tenants_10: dict, ingestion: dict, rows: dict, args
                 round(decide["rps"] / floor["rps"], 3)
                 for decide, floor in zip(runs["decide_8"], runs["floor_8"], strict=True)
             ],
-            "p50_1_by_round": [
+            "p50_1_by_slice": [
                 round(decide["p50_us"] / floor["p50_us"], 2)
                 for decide, floor in zip(runs["decide_1"], runs["floor_1"], strict=True)
             ],
@@ -399,8 +410,10 @@ def markdown(report: dict) -> str:
         f"Medians of {report['settings']['rounds']} interleaved rounds after "
         f"{report['settings']['decide_warm_up_seconds']} s of decides of the decide and ingestion "
         "tenants (every actor's caches warm); wrk. "
-        f"Ratios by round: throughput {ratios['throughput_8_by_round']}, "
-        f"1-connection p50 {ratios['p50_1_by_round']}.",
+        "At 1 connection each round alternates floor and decide in "
+        f"{report['settings']['slices_1_connection']} slices each; the figures are medians over all "
+        f"slices. Ratios by round: throughput {ratios['throughput_8_by_round']}; by slice pair: "
+        f"1-connection p50 {ratios['p50_1_by_slice']}.",
         "",
         "| case | floor | decide | ratio |",
         "|---|---|---|---|",
