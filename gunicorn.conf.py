@@ -6,7 +6,8 @@ of every process are merged through one PROMETHEUS_MULTIPROC_DIR shared with the
 (``mmm_project.observability.multiproc``): it is never emptied at start, ended processes' live
 gauges are dropped. Tracing (FR-15) is set up in each
 worker after the fork (``post_fork``): a span exporter's background thread does not survive a fork.
-Once a worker has loaded the app, its objects are set aside from the garbage collector
+Once a worker has loaded the app and opened its connections (``mmm_project.processes.warm_up``), its
+objects are set aside from the garbage collector
 (``post_worker_init``, ``mmm_project.processes.memory``), and automatic collections wait while a request
 is answered (``pre_request`` to ``post_request``): they run once its response is written.
 """
@@ -47,7 +48,9 @@ def post_fork(server, worker):
 
 def post_worker_init(worker):
     from mmm_project.processes.memory import freeze_loaded_objects
+    from mmm_project.processes.warm_up import warm_up
 
+    warm_up()  # connections and Celery's task modules, before the first request (NFR-1)
     frozen = freeze_loaded_objects()  # full collections no longer scan the loaded app (~77 ms each)
     worker.log.info("worker %s: %d loaded objects set aside from the garbage collector", worker.pid, frozen)
 
