@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 
 from decisions.engine.thresholds import HistoryQuery, RepoHistory
 from decisions.models import Action, Decision, Outcome, Signal
+from mmm_project.database.checked import as_health_check
 from mmm_project.database.prepared import prepared_cursor
 from mmm_project.residency import tenant_connection
 from mmm_project.tenancy import get_for_tenant
@@ -186,9 +187,15 @@ def signal_lookup(
             history, tenant_id=tenant_id, repo_id=repo_id, signal_id=signal_id, signal_ts=signal_ts
         )
         sql, params = "UNION ALL".join([sql, *branches]), params + more
-    with prepared_cursor(tenant_connection()) as cursor:  # the tenant's region (NFR-3), prepared
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    connection = tenant_connection()  # the tenant's region (NFR-3)
+
+    def read() -> list[tuple]:
+        with prepared_cursor(connection) as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    # The request's first statement: it checks a persistent connection (no ``SELECT 1`` before it).
+    rows = as_health_check(connection, read)
     existing = next((row for row in rows if row[-1] == 1), None)
     # ``ts``: datetimes (PostgreSQL) or ISO text (SQLite's raw rows), one kind per result
     latest = sorted((row for row in rows if row[-1] == 0), key=itemgetter(5), reverse=True)
