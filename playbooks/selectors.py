@@ -60,6 +60,15 @@ def playbook_candidates(
     )
 
 
+def playbook_candidates_seen(
+    *, tenant_id: str, event_type: str, source: str, severity: str
+) -> list[PlaybookCandidate] | None:
+    """What ``playbook_candidates`` last answered for the signal's kind in this process, whatever
+    the generation since (None if it never did): a guess, no I/O. The decide path sizes its
+    database lookup on it while the generation is being read (``decisions.services.decide``)."""
+    return _CANDIDATES.peek((tenant_id, event_type, source, severity))
+
+
 def _candidates_load(
     *, tenant_id: str, event_type: str, source: str, severity: str
 ) -> list[PlaybookCandidate]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from decisions.engine.context import RECENT_SIGNALS_LIMIT
 from decisions.engine.matching import PlaybookCandidate
-from decisions.engine.thresholds import history_queries
+from decisions.engine.thresholds import HistoryQuery, history_queries
 from decisions.intake.services import signal_claim, signal_fail, signal_release
 from decisions.models import Decision, Signal, SignalStatus
 from decisions.selectors import SignalLookup, decision_for_signal, signal_lookup
@@ -34,7 +34,7 @@ from mmm_project.background.transient import transient_reason
 from mmm_project.caching import TENANT_CONFIG, generation_get, generation_key
 from mmm_project.caching.prefetch import cache_prefetch
 from mmm_project.errors import ApplicationError
-from playbooks.selectors import playbook_candidates
+from playbooks.selectors import playbook_candidates, playbook_candidates_seen
 from preferences.selectors import preferences_cache_key
 from receipts.pseudonyms import key_cache_key
 
@@ -205,26 +205,43 @@ def _candidates_and_lookup(decide: DecideInput) -> tuple[str, list[PlaybookCandi
     """The tenant's configuration generation, the published playbooks that fit the signal (cached
     per process), and one query (``signal_lookup``): is the signal stored already (FR-1), the
     actor's recent signals but this one (FR-2), and the repository's prior signals the
-    candidates' count triggers need (issue 15; without any, no such branch)."""
-    generation = generation_get(TENANT_CONFIG, decide.tenant_id)
-    signal = decide.signal
-    candidates = playbook_candidates(
-        tenant_id=decide.tenant_id,
-        event_type=signal["event_type"],
-        source=signal["source"],
-        severity=signal["severity"],
-        generation=generation,
-    )
-    lookup = signal_lookup(
+    candidates' count triggers need (issue 15; without any, no such branch).
+
+    The query runs while the cache read of the generation (``cache_prefetch``) is under way: its
+    history branches are those of the candidates this process last saw for the signal's kind. Once
+    the generation is known, candidates whose count triggers ask for other branches (a playbook
+    changed since) have ``evaluate`` read theirs; a process that saw none waits for the generation
+    first."""
+    signal, tenant_id = decide.signal, decide.tenant_id
+    kind = {"event_type": signal["event_type"], "source": signal["source"], "severity": signal["severity"]}
+    seen = playbook_candidates_seen(tenant_id=tenant_id, **kind)
+    lookup = history = None
+    if seen is not None:
+        history = _history_queries(seen)
+        lookup = _signal_lookup(decide, history)
+    generation = generation_get(TENANT_CONFIG, tenant_id)
+    candidates = playbook_candidates(tenant_id=tenant_id, generation=generation, **kind)
+    if lookup is None:
+        lookup = _signal_lookup(decide, _history_queries(candidates))
+    elif _history_queries(candidates) != history:  # changed since: ``evaluate`` reads its history
+        lookup = replace(lookup, history=None)
+    return generation, candidates, lookup
+
+
+def _history_queries(candidates: list[PlaybookCandidate]) -> tuple[HistoryQuery, ...]:
+    return history_queries(t for c in candidates for t in c.trigger_thresholds)
+
+
+def _signal_lookup(decide: DecideInput, history: tuple[HistoryQuery, ...]) -> SignalLookup:
+    return signal_lookup(
         tenant_id=decide.tenant_id,
         actor_id=decide.actor_id,
-        signal_id=signal["signal_id"],
+        signal_id=decide.signal["signal_id"],
         limit=RECENT_SIGNALS_LIMIT,
-        history=history_queries(t for c in candidates for t in c.trigger_thresholds),
+        history=history,
         repo_id=str(decide.request_context.get("repo_id") or ""),
         signal_ts=decide.signal_ts,
     )
-    return generation, candidates, lookup
 
 
 def _evaluate(

@@ -80,6 +80,13 @@ class LocalCache:
                 self._entries.popitem(last=False)
         return value
 
+    def peek(self, key: Any) -> Any:
+        """The value last loaded for ``key``, whatever its generation or age (None if none): a
+        guess to act on before the generation is known, checked against it afterwards."""
+        with self._lock:
+            entry = self._entries.get(key)
+        return entry[2] if entry is not None else None
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -112,6 +112,31 @@ def test_a_transient_failure_releases_the_claim_and_is_retried_by_the_task(tenan
     assert signal.status == "received"
 
 
+def test_the_cache_down_when_a_worker_reads_it_releases_the_claim(tenant, policy, monkeypatch):
+    # given a stored signal, Policy up, and the shared cache refusing connections when a worker
+    # decides (its read ahead and the read again both fail)
+    import redis.exceptions
+    from django.core.cache import cache
+
+    from mmm_project.caching import prefetch
+
+    def refused(*args, **kwargs):
+        raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    policy.up = True
+    monkeypatch.setattr(prefetch, "_send", lambda keys: None)
+    monkeypatch.setattr(cache, "get_many", refused)
+    signal = _stored("s-cache")
+    # when a worker decides it, then the decision is deferred naming the cache
+    with pytest.raises(SignalDeferred) as deferred:
+        signal_decide(signal_pk=str(signal.pk))
+    assert deferred.value.reason == "cache"
+    # and the signal waits for its retry, unclaimed, with nothing written
+    signal.refresh_from_db()
+    assert (signal.status, signal.claimed_at) == ("received", None)
+    assert not Decision.objects.exists()
+
+
 def test_a_claimed_or_decided_signal_is_never_decided_twice(tenant, policy):
     policy.up = True
     signal = _stored("s-2")
