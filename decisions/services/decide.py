@@ -223,7 +223,8 @@ def _candidates_and_lookup(decide: DecideInput) -> tuple[str, list[PlaybookCandi
     candidates = playbook_candidates(tenant_id=tenant_id, generation=generation, **kind)
     if lookup is None:
         lookup = _signal_lookup(decide, _history_queries(candidates))
-    elif _history_queries(candidates) != history:  # changed since: ``evaluate`` reads its history
+    elif candidates is not seen and _history_queries(candidates) != history:
+        # changed since: ``evaluate`` reads the candidates' history itself
         lookup = replace(lookup, history=None)
     return generation, candidates, lookup
 

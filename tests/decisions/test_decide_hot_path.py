@@ -35,12 +35,14 @@ def tenant():
     publish_playbook({"name": "p", "triggers": [{"event_type": "ci.*"}], "actions": [MIRROR, MENTOR]})
 
 
-def _decide(client, signal_id: str, *, repo: str = "org/a", event_type: str = "ci.check_run.failed"):
+def _decide(client, signal_id: str, *, repo: str = "org/a", event_type: str = "ci.check_run.failed", ts=None):
     body = {
         "tenant_id": "tenant-a",
         "context": {"repo_id": repo, "branch": "main"},
         "signal": {"signal_id": signal_id, "source": "github", "event_type": event_type, "severity": "high"},
     }
+    if ts is not None:  # the signal's time (count-trigger windows); the decide time otherwise
+        body["signal"]["ts"] = ts.isoformat()
     response = client.post("/v1/mmm/decide", body, format="json")
     assert response.status_code == 200, response.content
     return response.json()["decision"]

@@ -87,18 +87,4 @@ def _third(window: int) -> dict:
 
 
 def _decide_at(client, signal_id: str, minutes_ago: int) -> dict:
-    ts = timezone.now() - timedelta(minutes=minutes_ago)
-    body = {
-        "tenant_id": "tenant-a",
-        "context": {"repo_id": "org/a", "branch": "main"},
-        "signal": {
-            "signal_id": signal_id,
-            "source": "github",
-            "event_type": "ci.check_run.failed",
-            "severity": "high",
-            "ts": ts.isoformat(),
-        },
-    }
-    response = client.post("/v1/mmm/decide", body, format="json")
-    assert response.status_code == 200, response.content
-    return response.json()["decision"]
+    return _decide(client, signal_id, ts=timezone.now() - timedelta(minutes=minutes_ago))
